@@ -1,0 +1,199 @@
+// Command brain runs the Modelium Brain: the gRPC decision service of the Modelium model-serving
+// platform. With no --config it runs the embedded defaults.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	grpcprom "github.com/grpc-ecosystem/go-grpc-middleware/providers/prometheus"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"google.golang.org/grpc"
+
+	"github.com/modelium/brain/server"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(0)
+		}
+		fmt.Fprintln(os.Stderr, "brain:", err)
+		os.Exit(1)
+	}
+}
+
+// flags are the command line.
+type flags struct {
+	config      string
+	grpcAddr    string
+	metricsAddr string
+	logFormat   string
+	logLevel    string
+	printConfig bool
+}
+
+func parseFlags(args []string, stderr io.Writer) (flags, error) {
+	var f flags
+	fs := flag.NewFlagSet("brain", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&f.config, "config", "", "YAML configuration file (an original modelium.yaml works); empty runs the embedded defaults")
+	fs.StringVar(&f.grpcAddr, "grpc-addr", ":50051", "gRPC listen address")
+	fs.StringVar(&f.metricsAddr, "metrics-addr", "", "Prometheus /metrics listen address (default :<metrics.port> of the config, :9090); \"off\" disables it")
+	fs.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
+	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	fs.BoolVar(&f.printConfig, "print-config", false, "print the effective configuration as YAML and exit")
+	if err := fs.Parse(args); err != nil {
+		return f, err
+	}
+	if fs.NArg() > 0 {
+		return f, fmt.Errorf("unexpected argument %q (flags only; see --help)", fs.Arg(0))
+	}
+	return f, nil
+}
+
+func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
+	}
+	opts := &slog.HandlerOptions{Level: lvl}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	default:
+		return nil, fmt.Errorf("--log-format %q: want text or json", format)
+	}
+}
+
+// run is the whole daemon; it returns when ctx is cancelled (a signal) and the server has stopped.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	f, err := parseFlags(args, stderr)
+	if err != nil {
+		return err
+	}
+	log, err := newLogger(stderr, f.logFormat, f.logLevel)
+	if err != nil {
+		return err
+	}
+	cfg, err := LoadConfig(f.config)
+	if err != nil {
+		return err
+	}
+	if f.printConfig {
+		out, err := cfg.Marshal()
+		if err != nil {
+			return err
+		}
+		_, err = stdout.Write(out)
+		return err
+	}
+	if err := validateAddr("--grpc-addr", f.grpcAddr); err != nil {
+		return err
+	}
+	metricsAddr := f.metricsAddr
+	if metricsAddr == "" && cfg.Metrics.Port != 0 {
+		metricsAddr = ":" + strconv.Itoa(cfg.Metrics.Port)
+	}
+	if metricsAddr == "off" {
+		metricsAddr = ""
+	}
+	if metricsAddr != "" {
+		if err := validateAddr("--metrics-addr", metricsAddr); err != nil {
+			return err
+		}
+	}
+	if cfg.Brain.ModelName != "" {
+		log.Warn("modelium_brain.model_name names an LLM advisor, which this version does not have: deciding by rules (fallback_to_rules is true)", "model_name", cfg.Brain.ModelName)
+	}
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	grpcMetrics := grpcprom.NewServerMetrics(grpcprom.WithServerHandlingTimeHistogram())
+	reg.MustRegister(grpcMetrics)
+
+	srv := server.New(server.Options{
+		Logger:             log,
+		HeartbeatInterval:  time.Duration(cfg.Server.HeartbeatInterval),
+		UnaryInterceptors:  []grpc.UnaryServerInterceptor{grpcMetrics.UnaryServerInterceptor()},
+		StreamInterceptors: []grpc.StreamServerInterceptor{grpcMetrics.StreamServerInterceptor()},
+	})
+	grpcMetrics.InitializeMetrics(srv.GRPC())
+
+	lis, err := net.Listen("tcp", f.grpcAddr)
+	if err != nil {
+		return fmt.Errorf("listen on --grpc-addr %s: %w", f.grpcAddr, err)
+	}
+	var metricsSrv *http.Server
+	if metricsAddr != "" {
+		mlis, err := net.Listen("tcp", metricsAddr)
+		if err != nil {
+			lis.Close()
+			return fmt.Errorf("listen on --metrics-addr %s: %w", metricsAddr, err)
+		}
+		mux := http.NewServeMux()
+		mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+		metricsSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+		go func() {
+			if err := metricsSrv.Serve(mlis); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				log.Error("metrics server stopped", "err", err)
+			}
+		}()
+		log.Info("serving Prometheus metrics", "addr", mlis.Addr().String(), "path", "/metrics")
+	}
+
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(lis) }()
+	log.Info("brain is serving", "grpc_addr", lis.Addr().String(), "epoch", srv.Epoch(),
+		"runtimes", enabledRuntimes(cfg), "gpu_backend", cfg.GPU.Backend)
+
+	select {
+	case err := <-serveErr:
+		return fmt.Errorf("grpc server: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: health NOT_SERVING, ending streams, draining calls", "deadline", time.Duration(cfg.Server.ShutdownTimeout))
+	sctx, cancel := context.WithTimeout(context.Background(), time.Duration(cfg.Server.ShutdownTimeout))
+	defer cancel()
+	err = srv.Shutdown(sctx)
+	if metricsSrv != nil {
+		_ = metricsSrv.Shutdown(sctx)
+	}
+	if err != nil {
+		log.Warn("shutdown", "err", err)
+	}
+	<-serveErr
+	log.Info("stopped")
+	return nil
+}
+
+func enabledRuntimes(cfg *Config) string {
+	var on []string
+	for _, r := range []struct {
+		name string
+		on   bool
+	}{{"vllm", cfg.VLLM.Enabled}, {"ray", cfg.RayServe.Enabled}, {"triton", cfg.Triton.Enabled}} {
+		if r.on {
+			on = append(on, r.name)
+		}
+	}
+	return strings.Join(on, ",")
+}

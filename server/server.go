@@ -1,0 +1,192 @@
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/logging"
+	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/recovery"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/keepalive"
+	"google.golang.org/grpc/reflection"
+	"google.golang.org/grpc/status"
+
+	brainv1 "github.com/modelium/brain/gen/modelium/brain/v1"
+)
+
+// ServiceName is the full name of the BrainService, as the health service and reflection know it.
+const ServiceName = "modelium.brain.v1.BrainService"
+
+// Options configure a Server. The zero value of every field has a working default.
+type Options struct {
+	// Logger receives one line per finished call that did not succeed, panics and lifecycle events.
+	Logger *slog.Logger
+	// Clock tells the time; tests inject a fake one.
+	Clock func() time.Time
+	// HeartbeatInterval is how often a quiet recommendation stream gets a heartbeat (default 5 s).
+	HeartbeatInterval time.Duration
+	// Interceptors run inside logging and recovery and before validation, for example Prometheus
+	// server metrics.
+	UnaryInterceptors  []grpc.UnaryServerInterceptor
+	StreamInterceptors []grpc.StreamServerInterceptor
+}
+
+// Server is the gRPC server of the brain: the BrainService, the health service and reflection,
+// behind one interceptor chain.
+type Server struct {
+	brainv1.UnimplementedBrainServiceServer
+
+	log    *slog.Logger
+	now    func() time.Time
+	opts   Options
+	grpc   *grpc.Server
+	health *health.Server
+	epoch  string
+
+	stopOnce sync.Once
+	stopping chan struct{} // closed when shutdown starts: streams end with UNAVAILABLE
+}
+
+// New builds a Server; Serve starts it.
+func New(o Options) *Server {
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Clock == nil {
+		o.Clock = time.Now
+	}
+	if o.HeartbeatInterval <= 0 {
+		o.HeartbeatInterval = 5 * time.Second
+	}
+	s := &Server{
+		log:      o.Logger,
+		now:      o.Clock,
+		opts:     o,
+		health:   health.NewServer(),
+		epoch:    newEpoch(),
+		stopping: make(chan struct{}),
+	}
+
+	logOpts := []logging.Option{
+		logging.WithLogOnEvents(logging.FinishCall),
+		logging.WithLevels(codeToLevel),
+	}
+	recoveryOpts := []recovery.Option{recovery.WithRecoveryHandlerContext(s.recoverPanic)}
+	unary := []grpc.UnaryServerInterceptor{
+		logging.UnaryServerInterceptor(slogAdapter(o.Logger), logOpts...),
+		recovery.UnaryServerInterceptor(recoveryOpts...),
+	}
+	unary = append(unary, o.UnaryInterceptors...)
+	unary = append(unary, validateUnary)
+	stream := []grpc.StreamServerInterceptor{
+		logging.StreamServerInterceptor(slogAdapter(o.Logger), logOpts...),
+		recovery.StreamServerInterceptor(recoveryOpts...),
+	}
+	stream = append(stream, o.StreamInterceptors...)
+	stream = append(stream, validateStream)
+
+	s.grpc = grpc.NewServer(
+		grpc.ChainUnaryInterceptor(unary...),
+		grpc.ChainStreamInterceptor(stream...),
+		// Admit the usual client keepalive settings (pings every 10 s and more, also without an
+		// open stream) instead of answering them with GOAWAY too_many_pings, and find dead peers
+		// of long-lived watch streams.
+		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 5 * time.Second, PermitWithoutStream: true}),
+		grpc.KeepaliveParams(keepalive.ServerParameters{Time: 30 * time.Second, Timeout: 10 * time.Second}),
+	)
+	brainv1.RegisterBrainServiceServer(s.grpc, s)
+	healthpb.RegisterHealthServer(s.grpc, s.health)
+	reflection.Register(s.grpc)
+	s.health.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
+	s.health.SetServingStatus(ServiceName, healthpb.HealthCheckResponse_SERVING)
+	return s
+}
+
+// GRPC returns the underlying grpc.Server, for metrics that need to see its registered services.
+func (s *Server) GRPC() *grpc.Server { return s.grpc }
+
+// Epoch is this process's stream epoch: random per start.
+func (s *Server) Epoch() string { return s.epoch }
+
+// Serve accepts connections on lis until Shutdown. It returns nil after a shutdown.
+func (s *Server) Serve(lis net.Listener) error {
+	err := s.grpc.Serve(lis)
+	if errors.Is(err, grpc.ErrServerStopped) {
+		return nil
+	}
+	return err
+}
+
+// Shutdown stops the server gracefully: health turns NOT_SERVING, every open stream ends with
+// UNAVAILABLE, in-flight unary calls finish, and past ctx's deadline the rest are cut.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.stopOnce.Do(func() {
+		s.health.Shutdown()
+		close(s.stopping)
+	})
+	done := make(chan struct{})
+	go func() {
+		s.grpc.GracefulStop()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		s.grpc.Stop()
+		<-done
+		return fmt.Errorf("graceful stop did not finish in time, connections were closed: %w", ctx.Err())
+	}
+}
+
+// errShuttingDown ends open streams when the brain stops.
+var errShuttingDown = status.Error(codes.Unavailable, "the brain is shutting down: reconnect and resume from the last (epoch, sequence) you saw")
+
+// recoverPanic turns a panic into INTERNAL and a log line; the client sees no internals.
+func (s *Server) recoverPanic(ctx context.Context, p any) error {
+	method, _ := grpc.Method(ctx)
+	s.log.ErrorContext(ctx, "panic in handler", "grpc.method", method, "panic", fmt.Sprint(p))
+	return status.Error(codes.Internal, "internal error: the brain could not answer this request; it has been logged")
+}
+
+// codeToLevel logs successful calls at debug, so that the default info level has one line per
+// failed call and none for the hot path.
+func codeToLevel(c codes.Code) logging.Level {
+	switch c {
+	case codes.OK, codes.Canceled:
+		return logging.LevelDebug
+	case codes.Internal, codes.Unknown, codes.DataLoss, codes.Unimplemented:
+		return logging.LevelError
+	default:
+		return logging.LevelWarn
+	}
+}
+
+func slogAdapter(l *slog.Logger) logging.Logger {
+	return logging.LoggerFunc(func(ctx context.Context, lvl logging.Level, msg string, fields ...any) {
+		if !l.Enabled(ctx, slog.Level(lvl)) {
+			return
+		}
+		l.Log(ctx, slog.Level(lvl), msg, fields...)
+	})
+}
+
+func newEpoch() string {
+	var b [8]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		// crypto/rand does not fail on supported platforms; a clock-derived epoch still differs
+		// between starts.
+		return fmt.Sprintf("%016x", time.Now().UnixNano())
+	}
+	return hex.EncodeToString(b[:])
+}

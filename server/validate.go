@@ -1,0 +1,207 @@
+package server
+
+import (
+	"context"
+	"fmt"
+
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	brainv1 "github.com/modelium/brain/gen/modelium/brain/v1"
+)
+
+// Limits on request sizes (DESIGN.md, "Errors and bad input").
+const (
+	MaxNameBytes       = 256
+	MaxConfigJSONBytes = 1 << 20
+	MaxSamplesPerBatch = 10_000
+	MaxFilterEntries   = 1_000
+)
+
+// violations collects the field violations of one request.
+type violations []*errdetails.BadRequest_FieldViolation
+
+func (v *violations) add(field, format string, args ...any) {
+	*v = append(*v, &errdetails.BadRequest_FieldViolation{Field: field, Description: fmt.Sprintf(format, args...)})
+}
+
+// name checks an identifier field: at most MaxNameBytes, and present when required.
+func (v *violations) name(field, value string, required bool) {
+	switch {
+	case required && value == "":
+		v.add(field, "required")
+	case len(value) > MaxNameBytes:
+		v.add(field, "is %d bytes long; at most %d bytes are allowed", len(value), MaxNameBytes)
+	}
+}
+
+func (v *violations) maxBytes(field string, b []byte, limit int) {
+	if len(b) > limit {
+		v.add(field, "is %d bytes; at most %d bytes (1 MiB) are allowed", len(b), limit)
+	}
+}
+
+func (v *violations) nonNegative(field string, n int64) {
+	if n < 0 {
+		v.add(field, "is %d; must not be negative", n)
+	}
+}
+
+func (v *violations) names(field string, values []string) {
+	if len(values) > MaxFilterEntries {
+		v.add(field, "has %d entries; at most %d are allowed", len(values), MaxFilterEntries)
+		return
+	}
+	for i, s := range values {
+		v.name(fmt.Sprintf("%s[%d]", field, i), s, true)
+	}
+}
+
+// err is nil when there is no violation, else INVALID_ARGUMENT with google.rpc.BadRequest details.
+func (v violations) err() error {
+	if len(v) == 0 {
+		return nil
+	}
+	msg := fmt.Sprintf("invalid request: %s: %s", v[0].Field, v[0].Description)
+	if len(v) > 1 {
+		msg += fmt.Sprintf(" (and %d more field violations)", len(v)-1)
+	}
+	st, err := status.New(codes.InvalidArgument, msg).WithDetails(&errdetails.BadRequest{FieldViolations: v})
+	if err != nil {
+		return status.Error(codes.InvalidArgument, msg)
+	}
+	return st.Err()
+}
+
+// validate checks what can be checked from a request alone, before any handler runs. Checks that
+// need the brain's state (an unknown model, a sample from the future) are made by the handler.
+func validate(req any) error {
+	var v violations
+	switch r := req.(type) {
+	case *brainv1.ChooseRuntimeRequest:
+		m := r.GetModel()
+		if m.GetName() == "" && m.GetArchitecture() == "" && m.GetModelType() == "" && len(m.GetConfigJson()) == 0 {
+			v.add("model", "needs at least one of name, architecture, model_type or config_json")
+		}
+		v.modelSpec("model", m)
+	case *brainv1.AnalyzeModelRequest:
+		if len(r.GetConfigJson()) == 0 {
+			v.add("config_json", "required")
+		}
+		v.maxBytes("config_json", r.GetConfigJson(), MaxConfigJSONBytes)
+		v.maxBytes("safetensors_index_json", r.GetSafetensorsIndexJson(), MaxConfigJSONBytes)
+		v.nonNegative("context_length", r.GetContextLength())
+		v.nonNegative("sequences", r.GetSequences())
+	case *brainv1.ChooseGPURequest:
+		v.name("model_name", r.GetModelName(), true)
+		v.name("gateway_id", r.GetGatewayId(), false)
+		if r.GetRequiredBytes() <= 0 {
+			v.add("required_bytes", "is %d; must be a positive number of bytes", r.GetRequiredBytes())
+		}
+		if _, ok := brainv1.PlacementStrategy_name[int32(r.GetStrategy())]; !ok {
+			v.add("strategy", "%d is not a known PlacementStrategy", r.GetStrategy())
+		}
+		v.names("exclude_gpu_uuids", r.GetExcludeGpuUuids())
+		if ttl := r.GetReservationTtl(); ttl != nil {
+			if err := ttl.CheckValid(); err != nil || ttl.AsDuration() <= 0 {
+				v.add("reservation_ttl", "must be a positive duration")
+			}
+		}
+	case *brainv1.ShouldUnloadRequest:
+		v.name("model_name", r.GetModelName(), true)
+		v.name("gateway_id", r.GetGatewayId(), false)
+	case *brainv1.ReportModelStateRequest:
+		v.name("gateway_id", r.GetGatewayId(), true)
+		v.name("model_name", r.GetModelName(), true)
+		v.name("runtime", r.GetRuntime(), false)
+		v.name("gpu_uuid", r.GetGpuUuid(), false)
+		v.name("reservation_id", r.GetReservationId(), false)
+		if _, ok := brainv1.ModelState_name[int32(r.GetState())]; !ok || r.GetState() == brainv1.ModelState_MODEL_STATE_UNSPECIFIED {
+			v.add("state", "must be one of MODEL_STATE_LOADING, _LOADED, _UNLOADING, _UNLOADED, _FAILED")
+		}
+		v.nonNegative("memory_bytes", r.GetMemoryBytes())
+		if t := r.GetObservedTime(); t != nil && t.CheckValid() != nil {
+			v.add("observed_time", "is not a valid timestamp")
+		}
+	case *brainv1.ReportTrafficRequest:
+		v.name("gateway_id", r.GetGatewayId(), true)
+		if n := len(r.GetSamples()); n > MaxSamplesPerBatch {
+			v.add("samples", "has %d samples; at most %d are allowed in one batch", n, MaxSamplesPerBatch)
+			break
+		}
+		for i, s := range r.GetSamples() {
+			v.trafficSample(fmt.Sprintf("samples[%d]", i), s)
+		}
+	case *brainv1.WatchUnloadRecommendationsRequest:
+		v.name("gateway_id", r.GetGatewayId(), false)
+		v.names("model_names", r.GetModelNames())
+		v.names("gpu_uuids", r.GetGpuUuids())
+		v.name("resume_epoch", r.GetResumeEpoch(), false)
+	case *brainv1.ListModelsRequest:
+		v.name("gateway_id", r.GetGatewayId(), false)
+	}
+	return v.err()
+}
+
+func (v *violations) modelSpec(field string, m *brainv1.ModelSpec) {
+	v.name(field+".name", m.GetName(), false)
+	v.name(field+".architecture", m.GetArchitecture(), false)
+	v.name(field+".model_type", m.GetModelType(), false)
+	v.name(field+".format", m.GetFormat(), false)
+	v.name(field+".task", m.GetTask(), false)
+	v.name(field+".dtype", m.GetDtype(), false)
+	v.nonNegative(field+".parameter_count", m.GetParameterCount())
+	v.nonNegative(field+".size_bytes", m.GetSizeBytes())
+	v.maxBytes(field+".config_json", m.GetConfigJson(), MaxConfigJSONBytes)
+	v.maxBytes(field+".safetensors_index_json", m.GetSafetensorsIndexJson(), MaxConfigJSONBytes)
+}
+
+func (v *violations) trafficSample(field string, s *brainv1.TrafficSample) {
+	v.name(field+".model_name", s.GetModelName(), true)
+	start, end := s.GetStartTime(), s.GetEndTime()
+	switch {
+	case start == nil:
+		v.add(field+".start_time", "required")
+	case start.CheckValid() != nil:
+		v.add(field+".start_time", "is not a valid timestamp")
+	}
+	switch {
+	case end == nil:
+		v.add(field+".end_time", "required")
+	case end.CheckValid() != nil:
+		v.add(field+".end_time", "is not a valid timestamp")
+	case start != nil && start.CheckValid() == nil && end.AsTime().Before(start.AsTime()):
+		v.add(field+".end_time", "is before start_time: an interval cannot go backwards")
+	}
+	v.nonNegative(field+".requests", s.GetRequests())
+	v.nonNegative(field+".errors", s.GetErrors())
+	v.nonNegative(field+".in_flight", s.GetInFlight())
+	if s.GetErrors() > s.GetRequests() && s.GetRequests() >= 0 {
+		v.add(field+".errors", "is %d, more than the %d requests of the interval", s.GetErrors(), s.GetRequests())
+	}
+}
+
+func validateUnary(ctx context.Context, req any, _ *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+	if err := validate(req); err != nil {
+		return nil, err
+	}
+	return handler(ctx, req)
+}
+
+// validateStream validates the first (and for server streams, only) request message.
+func validateStream(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+	return handler(srv, &validatingStream{ServerStream: ss})
+}
+
+type validatingStream struct {
+	grpc.ServerStream
+}
+
+func (s *validatingStream) RecvMsg(m any) error {
+	if err := s.ServerStream.RecvMsg(m); err != nil {
+		return err
+	}
+	return validate(m)
+}
