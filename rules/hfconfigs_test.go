@@ -1,0 +1,184 @@
+package rules_test
+
+import (
+	"bufio"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/modelium/brain/rules"
+)
+
+// hfConfigs is the folder of real Hugging Face configs shared by the project.
+// Tests run in rules/, and CI clones shared/ beside the repository.
+const hfConfigs = "../../shared/testdata/hf-configs"
+
+// published is one row of SOURCES.md's "Published parameter counts" table.
+type published struct {
+	params   float64
+	required bool
+}
+
+// readPublished parses the published counts from SOURCES.md, so that the
+// test holds the estimates to the data's own statement.
+func readPublished(t *testing.T) map[string]published {
+	t.Helper()
+	f, err := os.Open(filepath.Join(hfConfigs, "SOURCES.md"))
+	if err != nil {
+		t.Fatalf("the shared Hugging Face configs are required (clone shared/ beside the repository): %v", err)
+	}
+	defer f.Close()
+	out := map[string]published{}
+	sc := bufio.NewScanner(f)
+	inTable := false
+	for sc.Scan() {
+		line := sc.Text()
+		if strings.HasPrefix(line, "## ") {
+			inTable = strings.Contains(line, "Published parameter counts")
+			continue
+		}
+		cells := strings.Split(line, "|")
+		if !inTable || len(cells) != 6 {
+			continue
+		}
+		folder, count, held := strings.TrimSpace(cells[1]), strings.Fields(cells[2]), strings.TrimSpace(cells[4])
+		if len(count) != 2 || (held != "required" && held != "optional") {
+			continue
+		}
+		n, err := strconv.ParseFloat(count[0], 64)
+		if err != nil {
+			t.Fatalf("SOURCES.md row %q: %v", folder, err)
+		}
+		switch count[1] {
+		case "M":
+			n *= 1e6
+		case "B":
+			n *= 1e9
+		default:
+			t.Fatalf("SOURCES.md row %q: unit %q", folder, count[1])
+		}
+		out[folder] = published{params: n, required: held == "required"}
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// readOptional returns the file's bytes, or nil when it does not exist.
+func readOptional(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if os.IsNotExist(err) {
+		return nil
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestRealConfigs(t *testing.T) {
+	want := map[string]struct{ runtime, rule string }{
+		"Qwen__Qwen2.5-0.5B":                         {rules.RuntimeVLLM, rules.RuleLLMFamilies},
+		"Qwen__Qwen2.5-1.5B-Instruct":                {rules.RuntimeVLLM, rules.RuleLLMFamilies},
+		"Salesforce__blip-image-captioning-base":     {rules.RuntimeRay, rules.RuleVisionAudio},
+		"bigscience__bloom-560m":                     {rules.RuntimeVLLM, rules.RuleLLMFamilies},
+		"deepseek-ai__DeepSeek-R1":                   {rules.RuntimeVLLM, rules.RuleLLMFamilies},
+		"distilbert__distilbert-base-uncased":        {rules.RuntimeVLLM, rules.RuleEmbeddingEncoders},
+		"distilbert__distilroberta-base":             {rules.RuntimeVLLM, rules.RuleEmbeddingEncoders},
+		"facebook__bart-large-cnn":                   {rules.RuntimeRay, rules.RuleEncoderDecoder},
+		"facebook__opt-125m":                         {rules.RuntimeVLLM, rules.RuleLLMFamilies},
+		"google-bert__bert-base-uncased":             {rules.RuntimeVLLM, rules.RuleEmbeddingEncoders},
+		"google-t5__t5-base":                         {rules.RuntimeRay, rules.RuleEncoderDecoder},
+		"google__gemma-2b-it":                        {rules.RuntimeVLLM, rules.RuleLLMFamilies},
+		"google__vit-base-patch16-224-in21k":         {rules.RuntimeRay, rules.RuleVisionAudio},
+		"meta-llama__Llama-2-70b-chat-hf":            {rules.RuntimeVLLM, rules.RuleLLMFamilies},
+		"meta-llama__Llama-3.1-8B":                   {rules.RuntimeVLLM, rules.RuleLLMFamilies},
+		"meta-llama__Llama-3.2-1B":                   {rules.RuntimeVLLM, rules.RuleLLMFamilies},
+		"microsoft__Phi-3-mini-128k-instruct":        {rules.RuntimeVLLM, rules.RuleLLMFamilies},
+		"microsoft__phi-2":                           {rules.RuntimeVLLM, rules.RuleLLMFamilies},
+		"microsoft__resnet-50":                       {rules.RuntimeRay, rules.RuleVisionAudio},
+		"mistralai__Mistral-7B-Instruct-v0.3":        {rules.RuntimeVLLM, rules.RuleLLMFamilies},
+		"mistralai__Mixtral-8x7B-v0.1":               {rules.RuntimeVLLM, rules.RuleLLMFamilies},
+		"openai-community__gpt2":                     {rules.RuntimeVLLM, rules.RuleLLMFamilies},
+		"openai-community__gpt2-xl":                  {rules.RuntimeVLLM, rules.RuleLLMFamilies},
+		"openai__clip-vit-large-patch14":             {rules.RuntimeRay, rules.RuleVisionAudio},
+		"openai__whisper-base":                       {rules.RuntimeRay, rules.RuleVisionAudio},
+		"sentence-transformers__all-MiniLM-L6-v2":    {rules.RuntimeVLLM, rules.RuleEmbeddingEncoders},
+		"tiiuae__falcon-7b-instruct":                 {rules.RuntimeVLLM, rules.RuleLLMFamilies},
+		"togethercomputer__RedPajama-INCITE-7B-Base": {rules.RuntimeVLLM, rules.RuleLLMFamilies},
+	}
+	pub := readPublished(t)
+	entries, err := os.ReadDir(hfConfigs)
+	if err != nil {
+		t.Fatalf("the shared Hugging Face configs are required: %v", err)
+	}
+	folders := 0
+	for _, ent := range entries {
+		if !ent.IsDir() {
+			continue
+		}
+		folders++
+		dir := ent.Name()
+		t.Run(dir, func(t *testing.T) {
+			w, ok := want[dir]
+			if !ok {
+				t.Fatalf("no expected runtime for %s: add it to this test", dir)
+			}
+			p, ok := pub[dir]
+			if !ok {
+				t.Fatalf("SOURCES.md has no published count for %s", dir)
+			}
+			cfg, err := os.ReadFile(filepath.Join(hfConfigs, dir, "config.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			index := readOptional(t, filepath.Join(hfConfigs, dir, "model.safetensors.index.json"))
+			if index == nil {
+				index = readOptional(t, filepath.Join(hfConfigs, dir, "pytorch_model.bin.index.json"))
+			}
+			a, err := rules.Analyze(cfg, index, rules.AnalyzeOptions{})
+			if err != nil {
+				t.Fatalf("Analyze: %v", err)
+			}
+			d := rules.DefaultTable().Choose(a.Model(""), rules.AllEnabled)
+			if d.Runtime != w.runtime || d.Rule != w.rule {
+				t.Errorf("Choose = %s by %q, want %s by %q (%s)", d.Runtime, d.Rule, w.runtime, w.rule, d.Reason())
+			}
+			fromConfig := float64(a.ConfigParameterCount)
+			dev := (fromConfig - p.params) / p.params
+			t.Logf("config estimate %.4g vs published %.4g (%+.1f %%); count %.4g from %s; partial=%v missing=%v assumed=%v",
+				fromConfig, p.params, 100*dev, float64(a.ParameterCount), a.ParameterSource, a.Partial, a.MissingFields, a.Assumed)
+			if !p.required {
+				// An optional row may be partial; if it claims to be whole,
+				// it is held to the same 10 %.
+				if a.Partial {
+					return
+				}
+				if math.Abs(dev) > 0.10 {
+					t.Errorf("optional row, not marked partial: estimate %d is %+.1f %% off the published %.4g", a.ConfigParameterCount, 100*dev, p.params)
+				}
+				return
+			}
+			if math.Abs(dev) > 0.10 {
+				t.Errorf("config estimate %d is %+.1f %% off the published %.4g", a.ConfigParameterCount, 100*dev, p.params)
+			}
+			if dev := (float64(a.ParameterCount) - p.params) / p.params; math.Abs(dev) > 0.10 {
+				t.Errorf("parameter count %d (%s) is %+.1f %% off the published %.4g", a.ParameterCount, a.ParameterSource, 100*dev, p.params)
+			}
+			if a.Partial {
+				t.Errorf("required row is partial: missing %v", a.MissingFields)
+			}
+			if index != nil && a.ParameterSource != rules.ParamSourceShardIndex {
+				t.Errorf("ParameterSource = %s with an index, want %s", a.ParameterSource, rules.ParamSourceShardIndex)
+			}
+		})
+	}
+	if folders != len(want) {
+		t.Errorf("found %d config folders, the test expects %d", folders, len(want))
+	}
+}

@@ -1,0 +1,131 @@
+package rules
+
+// Identifier matching, shared by every field of a rule.
+//
+// An identifier is split into tokens:
+//   - at every character that is not an ASCII letter or digit ("gpt_neox" ->
+//     gpt|neox, "bert-base" -> bert|base);
+//   - where a lowercase letter is followed by an uppercase one ("MoeFor" ->
+//     Moe|For);
+//   - before the last capital of a run of capitals followed by a lowercase
+//     letter ("LMHead" -> LM|Head, "GPTNeoX" -> GPT|Neo|X);
+//   - between a letter and a digit, both ways ("resnet50" -> resnet|50,
+//     "GPT2LMHeadModel" -> GPT|2|LM|Head|Model).
+//
+// A rule value is compared in lowercase with its non-alphanumeric characters
+// removed ("gpt-neox" -> "gptneox"). It matches an identifier when it equals,
+// ignoring ASCII case, the concatenation of one or more consecutive tokens. So
+// "gpt2" matches "GPT2LMHeadModel" (GPT+2), "gpt" matches it too (GPT),
+// "gptneox" matches both "gpt_neox" and "GPTNeoXForCausalLM", "resnet" matches
+// "resnet50", "qwen2moe" matches "Qwen2MoeForCausalLM"; but "opt" never
+// matches "optimizer" and "bert" never matches "albert", because a match must
+// start and end on token boundaries. Bytes outside ASCII are separators.
+
+// isLower, isUpper, isDigit classify ASCII bytes.
+func isLower(c byte) bool { return 'a' <= c && c <= 'z' }
+func isUpper(c byte) bool { return 'A' <= c && c <= 'Z' }
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+func isAlnum(c byte) bool { return isLower(c) || isUpper(c) || isDigit(c) }
+
+// lower folds an ASCII letter to lowercase.
+func lower(c byte) byte {
+	if isUpper(c) {
+		return c + ('a' - 'A')
+	}
+	return c
+}
+
+// boundary reports whether a token boundary lies between s[i-1] and s[i],
+// for 0 < i < len(s).
+func boundary(s string, i int) bool {
+	a, b := s[i-1], s[i]
+	switch {
+	case !isAlnum(a) || !isAlnum(b):
+		return true
+	case isDigit(a) != isDigit(b):
+		return true
+	case isLower(a) && isUpper(b):
+		return true
+	case isUpper(a) && isUpper(b) && i+1 < len(s) && isLower(s[i+1]):
+		return true
+	}
+	return false
+}
+
+// tokenStart reports whether a token begins at s[i].
+func tokenStart(s string, i int) bool {
+	return isAlnum(s[i]) && (i == 0 || boundary(s, i))
+}
+
+// tokenEnd reports whether a token ends just before s[i] (i may be len(s)).
+func tokenEnd(s string, i int) bool {
+	return i == len(s) || boundary(s, i)
+}
+
+// charBit maps a lowercase letter or digit to one bit of a 64-bit mask, so
+// that a field can say cheaply which characters its tokens start with.
+func charBit(c byte) uint64 {
+	switch {
+	case isLower(c):
+		return 1 << (c - 'a')
+	case isDigit(c):
+		return 1 << (26 + c - '0')
+	}
+	return 0
+}
+
+// startMask is the set of (lowercased) first characters of the tokens of s.
+func startMask(s string) uint64 {
+	var m uint64
+	for i := 0; i < len(s); i++ {
+		if tokenStart(s, i) {
+			m |= charBit(lower(s[i]))
+		}
+	}
+	return m
+}
+
+// normalize lowercases v and drops every byte that is not an ASCII letter or
+// digit; it is how a rule value is compared.
+func normalize(v string) string {
+	b := make([]byte, 0, len(v))
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; isAlnum(c) {
+			b = append(b, lower(c))
+		}
+	}
+	return string(b)
+}
+
+// matchTokens reports whether the normalized, non-empty word w equals the
+// concatenation of one or more consecutive tokens of s. It allocates nothing.
+func matchTokens(s, w string) bool {
+	for i := 0; i+len(w) <= len(s); i++ {
+		if lower(s[i]) != w[0] || !tokenStart(s, i) {
+			continue
+		}
+		if matchAt(s, i, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// matchAt matches w against s from the token start i, skipping separators.
+func matchAt(s string, i int, w string) bool {
+	j := i
+	for k := 0; k < len(w); j++ {
+		if j == len(s) {
+			return false
+		}
+		c := s[j]
+		if !isAlnum(c) {
+			continue
+		}
+		if lower(c) != w[k] {
+			return false
+		}
+		k++
+	}
+	return tokenEnd(s, j)
+}
