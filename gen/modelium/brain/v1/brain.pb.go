@@ -2252,9 +2252,9 @@ func (*Heartbeat) Descriptor() ([]byte, []int) {
 	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{23}
 }
 
-// Reset tells a resuming subscriber that its position could not be resumed (unknown epoch, or
+// StreamReset tells a resuming subscriber that its position could not be resumed (unknown epoch, or
 // outside the retained window): a fresh snapshot follows, and the subscriber should drop its view.
-type Reset struct {
+type StreamReset struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Why, in one sentence.
 	Reason        string `protobuf:"bytes,1,opt,name=reason,proto3" json:"reason,omitempty"`
@@ -2262,20 +2262,20 @@ type Reset struct {
 	sizeCache     protoimpl.SizeCache
 }
 
-func (x *Reset) Reset() {
-	*x = Reset{}
+func (x *StreamReset) Reset() {
+	*x = StreamReset{}
 	mi := &file_modelium_brain_v1_brain_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
 
-func (x *Reset) String() string {
+func (x *StreamReset) String() string {
 	return protoimpl.X.MessageStringOf(x)
 }
 
-func (*Reset) ProtoMessage() {}
+func (*StreamReset) ProtoMessage() {}
 
-func (x *Reset) ProtoReflect() protoreflect.Message {
+func (x *StreamReset) ProtoReflect() protoreflect.Message {
 	mi := &file_modelium_brain_v1_brain_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
@@ -2287,12 +2287,12 @@ func (x *Reset) ProtoReflect() protoreflect.Message {
 	return mi.MessageOf(x)
 }
 
-// Deprecated: Use Reset.ProtoReflect.Descriptor instead.
-func (*Reset) Descriptor() ([]byte, []int) {
+// Deprecated: Use StreamReset.ProtoReflect.Descriptor instead.
+func (*StreamReset) Descriptor() ([]byte, []int) {
 	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{24}
 }
 
-func (x *Reset) GetReason() string {
+func (x *StreamReset) GetReason() string {
 	if x != nil {
 		return x.Reason
 	}
@@ -2317,7 +2317,7 @@ type WatchUnloadRecommendationsResponse struct {
 	//	*WatchUnloadRecommendationsResponse_Withdrawn
 	//	*WatchUnloadRecommendationsResponse_SnapshotEnd
 	//	*WatchUnloadRecommendationsResponse_Heartbeat
-	//	*WatchUnloadRecommendationsResponse_Reset_
+	//	*WatchUnloadRecommendationsResponse_StreamReset
 	Event         isWatchUnloadRecommendationsResponse_Event `protobuf_oneof:"event"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -2417,10 +2417,10 @@ func (x *WatchUnloadRecommendationsResponse) GetHeartbeat() *Heartbeat {
 	return nil
 }
 
-func (x *WatchUnloadRecommendationsResponse) GetReset_() *Reset {
+func (x *WatchUnloadRecommendationsResponse) GetStreamReset() *StreamReset {
 	if x != nil {
-		if x, ok := x.Event.(*WatchUnloadRecommendationsResponse_Reset_); ok {
-			return x.Reset_
+		if x, ok := x.Event.(*WatchUnloadRecommendationsResponse_StreamReset); ok {
+			return x.StreamReset
 		}
 	}
 	return nil
@@ -2450,9 +2450,9 @@ type WatchUnloadRecommendationsResponse_Heartbeat struct {
 	Heartbeat *Heartbeat `protobuf:"bytes,13,opt,name=heartbeat,proto3,oneof"`
 }
 
-type WatchUnloadRecommendationsResponse_Reset_ struct {
+type WatchUnloadRecommendationsResponse_StreamReset struct {
 	// The resume position was lost; a fresh snapshot follows.
-	Reset_ *Reset `protobuf:"bytes,14,opt,name=reset,proto3,oneof"`
+	StreamReset *StreamReset `protobuf:"bytes,14,opt,name=stream_reset,json=streamReset,proto3,oneof"`
 }
 
 func (*WatchUnloadRecommendationsResponse_Recommended) isWatchUnloadRecommendationsResponse_Event() {}
@@ -2463,7 +2463,7 @@ func (*WatchUnloadRecommendationsResponse_SnapshotEnd) isWatchUnloadRecommendati
 
 func (*WatchUnloadRecommendationsResponse_Heartbeat) isWatchUnloadRecommendationsResponse_Event() {}
 
-func (*WatchUnloadRecommendationsResponse_Reset_) isWatchUnloadRecommendationsResponse_Event() {}
+func (*WatchUnloadRecommendationsResponse_StreamReset) isWatchUnloadRecommendationsResponse_Event() {}
 
 // ListModelsRequest lists tracked models.
 type ListModelsRequest struct {
@@ -3560,9 +3560,9 @@ const file_modelium_brain_v1_brain_proto_rawDesc = "" +
 	"\x06reason\x18\x03 \x01(\tR\x06reason\"@\n" +
 	"\vSnapshotEnd\x121\n" +
 	"\x14open_recommendations\x18\x01 \x01(\x03R\x13openRecommendations\"\v\n" +
-	"\tHeartbeat\"\x1f\n" +
-	"\x05Reset\x12\x16\n" +
-	"\x06reason\x18\x01 \x01(\tR\x06reason\"\xd6\x03\n" +
+	"\tHeartbeat\"%\n" +
+	"\vStreamReset\x12\x16\n" +
+	"\x06reason\x18\x01 \x01(\tR\x06reason\"\xe9\x03\n" +
 	"\"WatchUnloadRecommendationsResponse\x12\x14\n" +
 	"\x05epoch\x18\x01 \x01(\tR\x05epoch\x12\x1a\n" +
 	"\bsequence\x18\x02 \x01(\x04R\bsequence\x12.\n" +
@@ -3571,8 +3571,8 @@ const file_modelium_brain_v1_brain_proto_rawDesc = "" +
 	" \x01(\v2'.modelium.brain.v1.UnloadRecommendationH\x00R\vrecommended\x12C\n" +
 	"\twithdrawn\x18\v \x01(\v2#.modelium.brain.v1.UnloadWithdrawalH\x00R\twithdrawn\x12C\n" +
 	"\fsnapshot_end\x18\f \x01(\v2\x1e.modelium.brain.v1.SnapshotEndH\x00R\vsnapshotEnd\x12<\n" +
-	"\theartbeat\x18\r \x01(\v2\x1c.modelium.brain.v1.HeartbeatH\x00R\theartbeat\x120\n" +
-	"\x05reset\x18\x0e \x01(\v2\x18.modelium.brain.v1.ResetH\x00R\x05resetB\a\n" +
+	"\theartbeat\x18\r \x01(\v2\x1c.modelium.brain.v1.HeartbeatH\x00R\theartbeat\x12C\n" +
+	"\fstream_reset\x18\x0e \x01(\v2\x1e.modelium.brain.v1.StreamResetH\x00R\vstreamResetB\a\n" +
 	"\x05event\"2\n" +
 	"\x11ListModelsRequest\x12\x1d\n" +
 	"\n" +
@@ -3724,7 +3724,7 @@ var file_modelium_brain_v1_brain_proto_goTypes = []any{
 	(*UnloadWithdrawal)(nil),                   // 25: modelium.brain.v1.UnloadWithdrawal
 	(*SnapshotEnd)(nil),                        // 26: modelium.brain.v1.SnapshotEnd
 	(*Heartbeat)(nil),                          // 27: modelium.brain.v1.Heartbeat
-	(*Reset)(nil),                              // 28: modelium.brain.v1.Reset
+	(*StreamReset)(nil),                        // 28: modelium.brain.v1.StreamReset
 	(*WatchUnloadRecommendationsResponse)(nil), // 29: modelium.brain.v1.WatchUnloadRecommendationsResponse
 	(*ListModelsRequest)(nil),                  // 30: modelium.brain.v1.ListModelsRequest
 	(*ModelPlacement)(nil),                     // 31: modelium.brain.v1.ModelPlacement
@@ -3767,7 +3767,7 @@ var file_modelium_brain_v1_brain_proto_depIdxs = []int32{
 	25, // 21: modelium.brain.v1.WatchUnloadRecommendationsResponse.withdrawn:type_name -> modelium.brain.v1.UnloadWithdrawal
 	26, // 22: modelium.brain.v1.WatchUnloadRecommendationsResponse.snapshot_end:type_name -> modelium.brain.v1.SnapshotEnd
 	27, // 23: modelium.brain.v1.WatchUnloadRecommendationsResponse.heartbeat:type_name -> modelium.brain.v1.Heartbeat
-	28, // 24: modelium.brain.v1.WatchUnloadRecommendationsResponse.reset:type_name -> modelium.brain.v1.Reset
+	28, // 24: modelium.brain.v1.WatchUnloadRecommendationsResponse.stream_reset:type_name -> modelium.brain.v1.StreamReset
 	2,  // 25: modelium.brain.v1.ModelPlacement.state:type_name -> modelium.brain.v1.ModelState
 	44, // 26: modelium.brain.v1.ModelPlacement.state_time:type_name -> google.protobuf.Timestamp
 	44, // 27: modelium.brain.v1.ModelPlacement.loaded_time:type_name -> google.protobuf.Timestamp
@@ -3822,7 +3822,7 @@ func file_modelium_brain_v1_brain_proto_init() {
 		(*WatchUnloadRecommendationsResponse_Withdrawn)(nil),
 		(*WatchUnloadRecommendationsResponse_SnapshotEnd)(nil),
 		(*WatchUnloadRecommendationsResponse_Heartbeat)(nil),
-		(*WatchUnloadRecommendationsResponse_Reset_)(nil),
+		(*WatchUnloadRecommendationsResponse_StreamReset)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
