@@ -27,7 +27,8 @@
 // A bucket counts in the 1-minute window while now is less than 60 s after the bucket's start (5
 // minutes: 300 s): a request leaves a window between 55 and 60 s (295 and 300 s) after it was
 // made. QPS is the window's requests divided by the window's full length, also while the brain has
-// been up for less than that.
+// been up for less than that; so a steady rate reads up to one bucket low (1/12 of the 1-minute
+// rate) until the current bucket fills.
 //
 // # Idle time
 //

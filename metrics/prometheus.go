@@ -85,6 +85,7 @@ func NewRecorder(reg prometheus.Registerer, t *Tracker, cfg RecorderConfig) (*Re
 	if cfg.MaxModelSeries == 0 {
 		cfg.MaxModelSeries = DefaultMaxModelSeries
 	}
+	cfg.MaxModelSeries = max(cfg.MaxModelSeries, 0)
 	decisions := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "modelium_brain_decisions_total",
 		Help: "Decisions made, by kind (runtime, gpu, unload) and the rule that made them.",
