@@ -1,0 +1,450 @@
+package gpu
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// DefaultReservationTTL is how long a reservation lasts when neither the request nor the
+// configuration says: long enough to load a large model from a slow disk.
+const DefaultReservationTTL = 10 * time.Minute
+
+var (
+	// ErrNoFit says no GPU can take the model; errors.As a *NoFitError for the reasons.
+	ErrNoFit = errors.New("no GPU fits")
+	// ErrInvalidRequest says a Request breaks a rule (for example RequiredBytes <= 0).
+	ErrInvalidRequest = errors.New("invalid placement request")
+)
+
+// AllocatorConfig tunes an Allocator; zero fields take defaults.
+type AllocatorConfig struct {
+	// HeadroomBytes must stay free on a GPU beyond the model's bytes (gpu.headroom_bytes).
+	HeadroomBytes int64
+	// Strategy applies when a request names none; default MostFree.
+	Strategy Strategy
+	// ReservationTTL applies when a request gives none; default DefaultReservationTTL.
+	ReservationTTL time.Duration
+	// Clock gives the time when a request carries none; default time.Now.
+	Clock func() time.Time
+}
+
+// Request asks for a GPU for one model.
+type Request struct {
+	// Model is the model's name; required when Reserve is set.
+	Model string
+	// Gateway is the gateway that will load the model, recorded with the reservation.
+	Gateway string
+	// RequiredBytes is what the model needs on the GPU; > 0.
+	RequiredBytes int64
+	// Strategy ranks the GPUs; nil uses the configured one.
+	Strategy Strategy
+	// Exclude lists UUIDs of GPUs that must not be chosen.
+	Exclude []string
+	// Reserve holds RequiredBytes on the chosen GPU until Release, ReleaseModel or TTL.
+	Reserve bool
+	// TTL is how long the reservation lasts; 0 uses the configured TTL.
+	TTL time.Duration
+	// Now is the decision time; zero uses the Allocator's clock.
+	Now time.Time
+}
+
+// Placement is the chosen GPU.
+type Placement struct {
+	// Device is the GPU as the snapshot read it, before this placement.
+	Device Device
+	// RequiredBytes and HeadroomBytes are what the fit check asked for.
+	RequiredBytes, HeadroomBytes int64
+	// AvailableBytes is the device's free memory minus earlier reservations on it.
+	AvailableBytes int64
+	// FreeAfterBytes is AvailableBytes - RequiredBytes.
+	FreeAfterBytes int64
+	// Fitting counts the GPUs the model fitted on, this one included.
+	Fitting int
+	// Strategy names the strategy that chose.
+	Strategy string
+	// ReservationID is set when the request reserved; ExpiresAt is when that reservation lapses.
+	ReservationID string
+	ExpiresAt     time.Time
+}
+
+// Reason says in one sentence, with numbers, why this GPU was chosen.
+func (p Placement) Reason() string {
+	return fmt.Sprintf("GPU %d (%s, %s) chosen by %s among %d GPU(s) that fit: %s available, %s required + %s headroom, %s left after placement",
+		p.Device.Index, p.Device.Name, p.Device.UUID, p.Strategy, p.Fitting,
+		FormatBytes(p.AvailableBytes), FormatBytes(p.RequiredBytes), FormatBytes(p.HeadroomBytes), FormatBytes(p.FreeAfterBytes))
+}
+
+// Refusal says why one GPU could not take the model.
+type Refusal struct {
+	Index  int
+	UUID   string
+	Reason string
+	// AvailableBytes is the device's free memory minus reservations on it.
+	AvailableBytes int64
+}
+
+// NoFitError lists every GPU of the inventory and why it was refused; empty Refusals means the
+// inventory has no GPUs. errors.Is(err, ErrNoFit) holds.
+type NoFitError struct {
+	// RequiredBytes is what was asked for; HeadroomBytes was asked for on top of it.
+	RequiredBytes, HeadroomBytes int64
+	Backend                      string
+	Refusals                     []Refusal
+}
+
+func (e *NoFitError) Error() string {
+	need := FormatBytes(e.RequiredBytes) + " + " + FormatBytes(e.HeadroomBytes) + " headroom"
+	if len(e.Refusals) == 0 {
+		return fmt.Sprintf("no GPU fits %s: the %s inventory has no GPUs", need, e.Backend)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "no GPU fits %s:", need)
+	for i, r := range e.Refusals {
+		if i > 0 {
+			b.WriteByte(';')
+		}
+		fmt.Fprintf(&b, " GPU %d %s", r.Index, r.Reason)
+	}
+	return b.String()
+}
+
+// Is makes errors.Is(err, ErrNoFit) hold.
+func (e *NoFitError) Is(target error) bool { return target == ErrNoFit }
+
+// Reservation holds bytes on one GPU for a model being loaded.
+type Reservation struct {
+	ID             string
+	Model, Gateway string
+	UUID           string
+	Index          int
+	Bytes          int64
+	CreatedAt      time.Time
+	ExpiresAt      time.Time
+}
+
+// DeviceStatus is a device with the brain's reservations on it.
+type DeviceStatus struct {
+	Device
+	// ReservedBytes is held by reservations not yet visible in FreeBytes.
+	ReservedBytes int64
+	// AvailableBytes is FreeBytes - ReservedBytes, never below 0.
+	AvailableBytes int64
+}
+
+// Status is the inventory as placement sees it, for ListGPUs and health.
+type Status struct {
+	// Snapshot is the reading the devices come from (backend, age, staleness, error).
+	Snapshot Snapshot
+	// Devices in index order, with reservations.
+	Devices []DeviceStatus
+	// Usable is nil when placement may use the snapshot, else an error wrapping ErrUnavailable.
+	Usable error
+}
+
+// Allocator chooses GPUs from an Inventory's snapshots and keeps reservations: memory promised
+// to a model being loaded, which NVML does not show as used yet. Safe for concurrent use.
+//
+// A reservation ends when the gateway reports the model LOADED or FAILED (ReleaseModel), when it
+// is released by id, or when its TTL passes. Releasing on LOADED is correct because a loaded
+// model's memory shows in NVML's device-wide free memory from then on; between the model's first
+// allocation and that report its memory is counted twice, which errs on the safe side.
+type Allocator struct {
+	inv        Inventory
+	headroom   int64
+	strategy   Strategy
+	defaultTTL time.Duration
+	clock      func() time.Time
+	idPrefix   string
+
+	// mu makes a choice and its reservation one step: two concurrent placements never count the
+	// same free memory.
+	mu           sync.Mutex
+	seq          uint64
+	reservations map[string]Reservation
+	reserved     map[string]int64 // by GPU UUID
+	nextExpiry   time.Time        // earliest ExpiresAt; zero when there are no reservations
+}
+
+// NewAllocator returns an Allocator over inv.
+func NewAllocator(inv Inventory, cfg AllocatorConfig) *Allocator {
+	a := &Allocator{
+		inv:          inv,
+		headroom:     max(cfg.HeadroomBytes, 0),
+		strategy:     cfg.Strategy,
+		defaultTTL:   cfg.ReservationTTL,
+		clock:        cfg.Clock,
+		idPrefix:     newIDPrefix(),
+		reservations: make(map[string]Reservation),
+		reserved:     make(map[string]int64),
+	}
+	if a.strategy == nil {
+		a.strategy = DefaultStrategy
+	}
+	if a.defaultTTL <= 0 {
+		a.defaultTTL = DefaultReservationTTL
+	}
+	if a.clock == nil {
+		a.clock = time.Now
+	}
+	return a
+}
+
+// newIDPrefix makes reservation ids differ across brain restarts, so that a gateway releasing an
+// id from a previous run never hits a new reservation.
+func newIDPrefix() string {
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return "res-" + hex.EncodeToString(b[:]) + "-"
+}
+
+// verdict is the fit check's outcome for one GPU.
+type verdict int
+
+const (
+	fits verdict = iota
+	excluded
+	migEnabled
+	tooSmall
+)
+
+func (a *Allocator) assessLocked(d *Device, req *Request) (verdict, int64) {
+	available := d.FreeBytes - a.reserved[d.UUID]
+	switch {
+	case slices.Contains(req.Exclude, d.UUID):
+		return excluded, available
+	case d.MIGEnabled:
+		return migEnabled, available
+	case available-a.headroom < req.RequiredBytes:
+		return tooSmall, available
+	}
+	return fits, available
+}
+
+// Choose picks a GPU for req and, when req.Reserve is set, reserves the bytes on it in the same
+// step. Errors: ErrInvalidRequest, ErrUnavailable (the snapshot is too old), *NoFitError.
+func (a *Allocator) Choose(req Request) (Placement, error) {
+	if err := validate(&req); err != nil {
+		return Placement{}, err
+	}
+	now := req.Now
+	if now.IsZero() {
+		now = a.clock()
+	}
+	strategy := req.Strategy
+	if strategy == nil {
+		strategy = a.strategy
+	}
+	snap := a.inv.Snapshot()
+	if err := snap.Usable(now); err != nil {
+		return Placement{}, err
+	}
+
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.expireLocked(now)
+	best, fitting := -1, 0
+	var bestScore, bestAvailable int64
+	for i := range snap.Devices {
+		d := &snap.Devices[i]
+		v, available := a.assessLocked(d, &req)
+		if v != fits {
+			continue
+		}
+		fitting++
+		score := strategy.Score(Candidate{Device: d, AvailableBytes: available, FreeAfterBytes: available - req.RequiredBytes})
+		if best < 0 || score > bestScore {
+			best, bestScore, bestAvailable = i, score, available
+		}
+	}
+	if best < 0 {
+		return Placement{}, a.noFitLocked(snap, &req)
+	}
+	p := Placement{
+		Device:         snap.Devices[best],
+		RequiredBytes:  req.RequiredBytes,
+		HeadroomBytes:  a.headroom,
+		AvailableBytes: bestAvailable,
+		FreeAfterBytes: bestAvailable - req.RequiredBytes,
+		Fitting:        fitting,
+		Strategy:       strategy.Name(),
+	}
+	if req.Reserve {
+		ttl := req.TTL
+		if ttl == 0 {
+			ttl = a.defaultTTL
+		}
+		r := a.reserveLocked(&p.Device, &req, now, ttl)
+		p.ReservationID, p.ExpiresAt = r.ID, r.ExpiresAt
+	}
+	return p, nil
+}
+
+func validate(req *Request) error {
+	switch {
+	case req.RequiredBytes <= 0:
+		return fmt.Errorf("%w: required bytes must be > 0, got %d", ErrInvalidRequest, req.RequiredBytes)
+	case req.TTL < 0:
+		return fmt.Errorf("%w: reservation TTL must not be negative, got %s", ErrInvalidRequest, req.TTL)
+	case req.Reserve && req.Model == "":
+		return fmt.Errorf("%w: a reservation needs a model name", ErrInvalidRequest)
+	}
+	return nil
+}
+
+func (a *Allocator) noFitLocked(snap Snapshot, req *Request) error {
+	e := &NoFitError{RequiredBytes: req.RequiredBytes, HeadroomBytes: a.headroom, Backend: snap.Backend}
+	for i := range snap.Devices {
+		d := &snap.Devices[i]
+		v, available := a.assessLocked(d, req)
+		var reason string
+		switch v {
+		case excluded:
+			reason = "is excluded by the request"
+		case migEnabled:
+			reason = "has MIG enabled; placement on MIG instances is not supported"
+		case tooSmall:
+			reason = fmt.Sprintf("has %s available (%s free - %s reserved), needs %s + %s headroom",
+				FormatBytes(available), FormatBytes(d.FreeBytes), FormatBytes(d.FreeBytes-available),
+				FormatBytes(req.RequiredBytes), FormatBytes(a.headroom))
+		}
+		e.Refusals = append(e.Refusals, Refusal{Index: d.Index, UUID: d.UUID, Reason: reason, AvailableBytes: available})
+	}
+	return e
+}
+
+func (a *Allocator) reserveLocked(d *Device, req *Request, now time.Time, ttl time.Duration) Reservation {
+	a.seq++
+	r := Reservation{
+		ID:        a.idPrefix + strconv.FormatUint(a.seq, 10),
+		Model:     req.Model,
+		Gateway:   req.Gateway,
+		UUID:      d.UUID,
+		Index:     d.Index,
+		Bytes:     req.RequiredBytes,
+		CreatedAt: now,
+		ExpiresAt: now.Add(ttl),
+	}
+	a.reservations[r.ID] = r
+	a.reserved[r.UUID] += r.Bytes
+	if a.nextExpiry.IsZero() || r.ExpiresAt.Before(a.nextExpiry) {
+		a.nextExpiry = r.ExpiresAt
+	}
+	return r
+}
+
+func (a *Allocator) removeLocked(r Reservation) {
+	delete(a.reservations, r.ID)
+	if left := a.reserved[r.UUID] - r.Bytes; left > 0 {
+		a.reserved[r.UUID] = left
+	} else {
+		delete(a.reserved, r.UUID)
+	}
+}
+
+// Release ends the reservation id; false when there is none (released or expired already).
+func (a *Allocator) Release(id string) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	r, ok := a.reservations[id]
+	if ok {
+		a.removeLocked(r)
+	}
+	return ok
+}
+
+// ReleaseModel ends the reservations of model made for gateway, and those of model made without a
+// gateway; the server calls it when the gateway reports the model LOADED or FAILED. It returns
+// how many it ended.
+func (a *Allocator) ReleaseModel(model, gateway string) int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	n := 0
+	for _, r := range a.reservations {
+		if r.Model == model && (r.Gateway == gateway || r.Gateway == "") {
+			a.removeLocked(r)
+			n++
+		}
+	}
+	return n
+}
+
+// Expire ends the reservations whose TTL has passed at now and returns how many. Choose and the
+// listings call it themselves; a periodic call only frees the memory sooner in the listings.
+func (a *Allocator) Expire(now time.Time) int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.expireLocked(now)
+}
+
+func (a *Allocator) expireLocked(now time.Time) int {
+	if a.nextExpiry.IsZero() || now.Before(a.nextExpiry) {
+		return 0
+	}
+	n := 0
+	a.nextExpiry = time.Time{}
+	for _, r := range a.reservations {
+		if !now.Before(r.ExpiresAt) {
+			a.removeLocked(r)
+			n++
+		} else if a.nextExpiry.IsZero() || r.ExpiresAt.Before(a.nextExpiry) {
+			a.nextExpiry = r.ExpiresAt
+		}
+	}
+	return n
+}
+
+// Reservations lists the live reservations at now, oldest first.
+func (a *Allocator) Reservations(now time.Time) []Reservation {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.expireLocked(now)
+	out := make([]Reservation, 0, len(a.reservations))
+	for _, r := range a.reservations {
+		out = append(out, r)
+	}
+	slices.SortFunc(out, func(x, y Reservation) int {
+		if c := x.CreatedAt.Compare(y.CreatedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(x.ID, y.ID)
+	})
+	return out
+}
+
+// Status returns the latest snapshot with the reservations on each device at now.
+func (a *Allocator) Status(now time.Time) Status {
+	snap := a.inv.Snapshot()
+	st := Status{Snapshot: snap, Devices: make([]DeviceStatus, len(snap.Devices)), Usable: snap.Usable(now)}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.expireLocked(now)
+	for i, d := range snap.Devices {
+		reserved := a.reserved[d.UUID]
+		st.Devices[i] = DeviceStatus{Device: d, ReservedBytes: reserved, AvailableBytes: max(d.FreeBytes-reserved, 0)}
+	}
+	return st
+}
+
+// FormatBytes writes n in binary units with one decimal, for reasons and logs ("20.0 GiB").
+func FormatBytes(n int64) string {
+	const unit = 1024
+	if n < unit && n > -unit {
+		return strconv.FormatInt(n, 10) + " B"
+	}
+	f, i := float64(n), 0
+	for f >= unit*unit || f <= -unit*unit {
+		f /= unit
+		i++
+		if i == 4 {
+			break
+		}
+	}
+	return strconv.FormatFloat(f/unit, 'f', 1, 64) + " " + [...]string{"KiB", "MiB", "GiB", "TiB", "PiB"}[i]
+}

@@ -1,0 +1,390 @@
+package gpu_test
+
+import (
+	"errors"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/modelium/brain/gpu"
+)
+
+func TestChooseAppliesStrategyFitAndExclusions(t *testing.T) {
+	tests := []struct {
+		name      string
+		freeGiB   []int64
+		headroom  int64
+		req       gpu.Request
+		wantIndex int
+		wantNoFit bool
+	}{
+		{
+			name:    "most_free picks the GPU with the most available memory",
+			freeGiB: []int64{30, 70, 50},
+			req:     gpu.Request{RequiredBytes: 20 * GiB},
+			// the default strategy
+			wantIndex: 1,
+		},
+		{
+			name:      "best_fit picks the feasible GPU with the least memory left",
+			freeGiB:   []int64{30, 70, 25},
+			req:       gpu.Request{RequiredBytes: 20 * GiB, Strategy: gpu.BestFit{}},
+			wantIndex: 2,
+		},
+		{
+			name:      "best_fit skips GPUs that are too small even if they would be tighter",
+			freeGiB:   []int64{30, 70, 19},
+			req:       gpu.Request{RequiredBytes: 20 * GiB, Strategy: gpu.BestFit{}},
+			wantIndex: 0,
+		},
+		{
+			name:      "most_free ties go to the lowest index",
+			freeGiB:   []int64{40, 60, 60, 60},
+			req:       gpu.Request{RequiredBytes: 20 * GiB},
+			wantIndex: 1,
+		},
+		{
+			name:      "best_fit ties go to the lowest index",
+			freeGiB:   []int64{70, 30, 30},
+			req:       gpu.Request{RequiredBytes: 20 * GiB, Strategy: gpu.BestFit{}},
+			wantIndex: 1,
+		},
+		{
+			name:      "a model that exactly fits is placed",
+			freeGiB:   []int64{20},
+			req:       gpu.Request{RequiredBytes: 20 * GiB},
+			wantIndex: 0,
+		},
+		{
+			name:      "headroom is required on top of the model",
+			freeGiB:   []int64{21, 22},
+			headroom:  2 * GiB,
+			req:       gpu.Request{RequiredBytes: 20 * GiB, Strategy: gpu.BestFit{}},
+			wantIndex: 1,
+		},
+		{
+			name:      "headroom that leaves no GPU refuses",
+			freeGiB:   []int64{21},
+			headroom:  2 * GiB,
+			req:       gpu.Request{RequiredBytes: 20 * GiB},
+			wantNoFit: true,
+		},
+		{
+			name:      "excluded GPUs are never chosen",
+			freeGiB:   []int64{30, 70, 50},
+			req:       gpu.Request{RequiredBytes: 20 * GiB, Exclude: []string{gpu.StaticUUID(1)}},
+			wantIndex: 2,
+		},
+		{
+			name:      "excluding every GPU that fits refuses",
+			freeGiB:   []int64{10, 70},
+			req:       gpu.Request{RequiredBytes: 20 * GiB, Exclude: []string{gpu.StaticUUID(1)}},
+			wantNoFit: true,
+		},
+		{
+			name:      "unknown excluded UUIDs are ignored",
+			freeGiB:   []int64{30},
+			req:       gpu.Request{RequiredBytes: 20 * GiB, Exclude: []string{"GPU-unknown"}},
+			wantIndex: 0,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			clock := newFakeClock()
+			a := gpu.NewAllocator(openStatic(t, clock, tt.freeGiB...), gpu.AllocatorConfig{HeadroomBytes: tt.headroom, Clock: clock.Now})
+			p, err := a.Choose(tt.req)
+			if tt.wantNoFit {
+				if !errors.Is(err, gpu.ErrNoFit) {
+					t.Fatalf("Choose = GPU %d, %v; want ErrNoFit", p.Device.Index, err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Choose: %v", err)
+			}
+			if p.Device.Index != tt.wantIndex {
+				t.Fatalf("Choose picked GPU %d, want %d (%s)", p.Device.Index, tt.wantIndex, p.Reason())
+			}
+			if want := p.AvailableBytes - tt.req.RequiredBytes; p.FreeAfterBytes != want {
+				t.Errorf("FreeAfterBytes = %d, want %d", p.FreeAfterBytes, want)
+			}
+		})
+	}
+}
+
+func TestConfiguredStrategyAppliesWhenRequestNamesNone(t *testing.T) {
+	clock := newFakeClock()
+	a := gpu.NewAllocator(openStatic(t, clock, 70, 30), gpu.AllocatorConfig{Strategy: gpu.BestFit{}, Clock: clock.Now})
+	p, err := a.Choose(gpu.Request{RequiredBytes: 20 * GiB})
+	if err != nil || p.Device.Index != 1 || p.Strategy != "best_fit" {
+		t.Fatalf("Choose = GPU %d by %s, %v; want GPU 1 by best_fit", p.Device.Index, p.Strategy, err)
+	}
+}
+
+func TestPlacementReasonSaysWhoChoseAndTheNumbers(t *testing.T) {
+	clock := newFakeClock()
+	a := gpu.NewAllocator(openStatic(t, clock, 30, 70), gpu.AllocatorConfig{HeadroomBytes: GiB, Clock: clock.Now})
+	p, err := a.Choose(gpu.Request{RequiredBytes: 20 * GiB})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "GPU 1 (test GPU, static-GPU-1) chosen by most_free among 2 GPU(s) that fit: 70.0 GiB available, 20.0 GiB required + 1.0 GiB headroom, 50.0 GiB left after placement"
+	if got := p.Reason(); got != want {
+		t.Fatalf("Reason() =\n%s\nwant\n%s", got, want)
+	}
+}
+
+func TestNoFitListsEveryGPUAndWhy(t *testing.T) {
+	clock := newFakeClock()
+	a := gpu.NewAllocator(openStatic(t, clock, 10, 70, 30), gpu.AllocatorConfig{HeadroomBytes: GiB, Clock: clock.Now})
+	if _, err := a.Choose(gpu.Request{Model: "m1", RequiredBytes: 25 * GiB, Reserve: true, Exclude: []string{gpu.StaticUUID(1)}}); err != nil {
+		t.Fatalf("reserve on GPU 2: %v", err)
+	}
+	_, err := a.Choose(gpu.Request{RequiredBytes: 20 * GiB, Exclude: []string{gpu.StaticUUID(1)}})
+	var nf *gpu.NoFitError
+	if !errors.As(err, &nf) || !errors.Is(err, gpu.ErrNoFit) {
+		t.Fatalf("Choose error = %v, want a *NoFitError that is ErrNoFit", err)
+	}
+	if nf.RequiredBytes != 20*GiB || nf.HeadroomBytes != GiB {
+		t.Errorf("NoFitError asks %d + %d, want %d + %d", nf.RequiredBytes, nf.HeadroomBytes, 20*GiB, GiB)
+	}
+	want := []gpu.Refusal{
+		{Index: 0, UUID: "static-GPU-0", AvailableBytes: 10 * GiB, Reason: "has 10.0 GiB available (10.0 GiB free - 0 B reserved), needs 20.0 GiB + 1.0 GiB headroom"},
+		{Index: 1, UUID: "static-GPU-1", AvailableBytes: 70 * GiB, Reason: "is excluded by the request"},
+		{Index: 2, UUID: "static-GPU-2", AvailableBytes: 5 * GiB, Reason: "has 5.0 GiB available (30.0 GiB free - 25.0 GiB reserved), needs 20.0 GiB + 1.0 GiB headroom"},
+	}
+	if len(nf.Refusals) != len(want) {
+		t.Fatalf("Refusals = %+v, want %+v", nf.Refusals, want)
+	}
+	for i := range want {
+		if nf.Refusals[i] != want[i] {
+			t.Errorf("Refusals[%d] = %+v, want %+v", i, nf.Refusals[i], want[i])
+		}
+	}
+	if !strings.HasPrefix(err.Error(), "no GPU fits 20.0 GiB + 1.0 GiB headroom: GPU 0 has 10.0 GiB available") {
+		t.Errorf("Error() = %q", err.Error())
+	}
+}
+
+func TestNoGPUsIsNoFit(t *testing.T) {
+	inv, err := gpu.Open(gpu.Config{Backend: gpu.BackendNone}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = gpu.NewAllocator(inv, gpu.AllocatorConfig{}).Choose(gpu.Request{RequiredBytes: GiB})
+	var nf *gpu.NoFitError
+	if !errors.As(err, &nf) || len(nf.Refusals) != 0 {
+		t.Fatalf("Choose error = %v, want a *NoFitError without refusals", err)
+	}
+	if want := "no GPU fits 1.0 GiB + 0 B headroom: the none inventory has no GPUs"; err.Error() != want {
+		t.Errorf("Error() = %q, want %q", err.Error(), want)
+	}
+}
+
+func TestChooseRejectsInvalidRequests(t *testing.T) {
+	tests := []struct {
+		name string
+		req  gpu.Request
+	}{
+		{"zero required bytes", gpu.Request{Model: "m"}},
+		{"negative required bytes", gpu.Request{Model: "m", RequiredBytes: -1}},
+		{"negative TTL", gpu.Request{Model: "m", RequiredBytes: GiB, Reserve: true, TTL: -time.Second}},
+		{"reservation without a model", gpu.Request{RequiredBytes: GiB, Reserve: true}},
+	}
+	clock := newFakeClock()
+	a := gpu.NewAllocator(openStatic(t, clock, 70), gpu.AllocatorConfig{Clock: clock.Now})
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := a.Choose(tt.req); !errors.Is(err, gpu.ErrInvalidRequest) {
+				t.Fatalf("Choose error = %v, want ErrInvalidRequest", err)
+			}
+		})
+	}
+}
+
+func TestReservationHoldsMemoryUntilReleased(t *testing.T) {
+	tests := []struct {
+		name    string
+		release func(a *gpu.Allocator, id string) int
+		want    int
+	}{
+		{"released by id", func(a *gpu.Allocator, id string) int {
+			if a.Release(id) {
+				return 1
+			}
+			return 0
+		}, 1},
+		{"released when its gateway reports the model", func(a *gpu.Allocator, _ string) int { return a.ReleaseModel("llama", "gw-1") }, 1},
+		{"kept when another gateway reports the same model", func(a *gpu.Allocator, _ string) int { return a.ReleaseModel("llama", "gw-2") }, 0},
+		{"kept when another model is reported", func(a *gpu.Allocator, _ string) int { return a.ReleaseModel("mistral", "gw-1") }, 0},
+		{"unknown id releases nothing", func(a *gpu.Allocator, _ string) int {
+			if a.Release("res-unknown") {
+				return 1
+			}
+			return 0
+		}, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			clock := newFakeClock()
+			a := gpu.NewAllocator(openStatic(t, clock, 30), gpu.AllocatorConfig{Clock: clock.Now})
+			p, err := a.Choose(gpu.Request{Model: "llama", Gateway: "gw-1", RequiredBytes: 20 * GiB, Reserve: true})
+			if err != nil || p.ReservationID == "" {
+				t.Fatalf("reserve: %+v, %v", p, err)
+			}
+			if _, err := a.Choose(gpu.Request{RequiredBytes: 20 * GiB}); !errors.Is(err, gpu.ErrNoFit) {
+				t.Fatalf("second 20 GiB on a 30 GiB GPU with 20 GiB reserved: %v, want ErrNoFit", err)
+			}
+			if got := tt.release(a, p.ReservationID); got != tt.want {
+				t.Fatalf("released %d reservations, want %d", got, tt.want)
+			}
+			_, err = a.Choose(gpu.Request{RequiredBytes: 20 * GiB})
+			if fitsNow := err == nil; fitsNow != (tt.want == 1) {
+				t.Fatalf("after release, Choose error = %v; want fit = %v", err, tt.want == 1)
+			}
+		})
+	}
+}
+
+func TestReservationWithoutGatewayIsReleasedByAnyGatewaysReport(t *testing.T) {
+	clock := newFakeClock()
+	a := gpu.NewAllocator(openStatic(t, clock, 30), gpu.AllocatorConfig{Clock: clock.Now})
+	if _, err := a.Choose(gpu.Request{Model: "llama", RequiredBytes: GiB, Reserve: true}); err != nil {
+		t.Fatal(err)
+	}
+	if n := a.ReleaseModel("llama", "gw-9"); n != 1 {
+		t.Fatalf("ReleaseModel released %d, want 1", n)
+	}
+}
+
+func TestReservationExpiresAfterTTL(t *testing.T) {
+	clock := newFakeClock()
+	a := gpu.NewAllocator(openStatic(t, clock, 30), gpu.AllocatorConfig{ReservationTTL: time.Minute, Clock: clock.Now})
+	start := clock.Now()
+	short, err := a.Choose(gpu.Request{Model: "a", RequiredBytes: 10 * GiB, Reserve: true, TTL: 30 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	long, err := a.Choose(gpu.Request{Model: "b", RequiredBytes: 10 * GiB, Reserve: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !short.ExpiresAt.Equal(start.Add(30*time.Second)) || !long.ExpiresAt.Equal(start.Add(time.Minute)) {
+		t.Fatalf("expiries %s, %s; want request TTL 30s and configured TTL 1m", short.ExpiresAt, long.ExpiresAt)
+	}
+	steps := []struct {
+		advance      time.Duration
+		wantReserved int64
+	}{
+		{29 * time.Second, 20 * GiB},
+		{time.Second, 10 * GiB}, // the short one expires exactly at its ExpiresAt
+		{29 * time.Second, 10 * GiB},
+		{time.Second, 0},
+	}
+	for _, s := range steps {
+		clock.Advance(s.advance)
+		st := a.Status(clock.Now())
+		if got := st.Devices[0].ReservedBytes; got != s.wantReserved {
+			t.Fatalf("at +%s reserved = %s, want %s", clock.Now().Sub(start), gpu.FormatBytes(got), gpu.FormatBytes(s.wantReserved))
+		}
+		if got := st.Devices[0].AvailableBytes; got != 30*GiB-s.wantReserved {
+			t.Fatalf("at +%s available = %s", clock.Now().Sub(start), gpu.FormatBytes(got))
+		}
+	}
+	if got := a.Reservations(clock.Now()); len(got) != 0 {
+		t.Fatalf("Reservations after expiry = %+v, want none", got)
+	}
+}
+
+func TestExpireReportsHowManyEnded(t *testing.T) {
+	clock := newFakeClock()
+	a := gpu.NewAllocator(openStatic(t, clock, 30), gpu.AllocatorConfig{Clock: clock.Now})
+	for _, model := range []string{"a", "b"} {
+		if _, err := a.Choose(gpu.Request{Model: model, RequiredBytes: GiB, Reserve: true, TTL: time.Second}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := a.Expire(clock.Now()); n != 0 {
+		t.Fatalf("Expire before TTL = %d, want 0", n)
+	}
+	if n := a.Expire(clock.Now().Add(time.Second)); n != 2 {
+		t.Fatalf("Expire at TTL = %d, want 2", n)
+	}
+}
+
+func TestReservationsListsWhatIsHeld(t *testing.T) {
+	clock := newFakeClock()
+	a := gpu.NewAllocator(openStatic(t, clock, 30, 70), gpu.AllocatorConfig{Clock: clock.Now})
+	p1, _ := a.Choose(gpu.Request{Model: "a", Gateway: "gw", RequiredBytes: 10 * GiB, Reserve: true})
+	clock.Advance(time.Second)
+	p2, _ := a.Choose(gpu.Request{Model: "b", RequiredBytes: 5 * GiB, Reserve: true, Strategy: gpu.BestFit{}})
+	got := a.Reservations(clock.Now())
+	if len(got) != 2 || got[0].ID != p1.ReservationID || got[1].ID != p2.ReservationID {
+		t.Fatalf("Reservations = %+v, want %s then %s", got, p1.ReservationID, p2.ReservationID)
+	}
+	if r := got[0]; r.Model != "a" || r.Gateway != "gw" || r.UUID != "static-GPU-1" || r.Index != 1 || r.Bytes != 10*GiB {
+		t.Errorf("first reservation = %+v", r)
+	}
+	if r := got[1]; r.UUID != "static-GPU-0" || r.Bytes != 5*GiB {
+		t.Errorf("second reservation = %+v", r)
+	}
+	if p1.ReservationID == p2.ReservationID {
+		t.Errorf("reservation ids repeat: %s", p1.ReservationID)
+	}
+}
+
+// TestConcurrentReservationsNeverOvercommit races many goroutines for the same memory: exactly
+// as many fit as the free memory allows, and no GPU ends up with more reserved than free.
+func TestConcurrentReservationsNeverOvercommit(t *testing.T) {
+	for _, strategy := range gpu.Strategies() {
+		t.Run(strategy.Name(), func(t *testing.T) {
+			clock := newFakeClock()
+			inv := openStatic(t, clock, 10, 7, 3) // 20 GiB free in all
+			a := gpu.NewAllocator(inv, gpu.AllocatorConfig{HeadroomBytes: 0, Clock: clock.Now})
+			const callers = 200
+			var placed, refused atomic.Int64
+			var wg sync.WaitGroup
+			start := make(chan struct{})
+			for i := range callers {
+				wg.Go(func() {
+					<-start
+					_, err := a.Choose(gpu.Request{Model: "m" + string(rune('a'+i%26)), RequiredBytes: GiB, Reserve: true, Strategy: strategy})
+					switch {
+					case err == nil:
+						placed.Add(1)
+					case errors.Is(err, gpu.ErrNoFit):
+						refused.Add(1)
+					default:
+						t.Errorf("Choose: %v", err)
+					}
+				})
+			}
+			close(start)
+			wg.Wait()
+			if placed.Load() != 20 || refused.Load() != callers-20 {
+				t.Fatalf("placed %d, refused %d; want 20 placed in 20 GiB", placed.Load(), refused.Load())
+			}
+			for _, d := range a.Status(clock.Now()).Devices {
+				if d.ReservedBytes > d.FreeBytes {
+					t.Errorf("GPU %d: %s reserved > %s free", d.Index, gpu.FormatBytes(d.ReservedBytes), gpu.FormatBytes(d.FreeBytes))
+				}
+			}
+		})
+	}
+}
+
+func TestFormatBytes(t *testing.T) {
+	tests := []struct {
+		n    int64
+		want string
+	}{
+		{0, "0 B"}, {1023, "1023 B"}, {1536, "1.5 KiB"}, {20 * GiB, "20.0 GiB"}, {-2 * GiB, "-2.0 GiB"}, {3 << 50, "3.0 PiB"},
+	}
+	for _, tt := range tests {
+		if got := gpu.FormatBytes(tt.n); got != tt.want {
+			t.Errorf("FormatBytes(%d) = %q, want %q", tt.n, got, tt.want)
+		}
+	}
+}

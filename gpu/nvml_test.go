@@ -1,0 +1,346 @@
+//go:build cgo
+
+package gpu_test
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/NVIDIA/go-nvml/pkg/nvml"
+	"github.com/NVIDIA/go-nvml/pkg/nvml/mock"
+
+	"github.com/modelium/brain/gpu"
+)
+
+// dgx is an 8 x H100 80GB host built from go-nvml's generated mocks, whose free memory, read
+// errors and symbol table the test controls. (go-nvml's mock/dgxh100 server needs
+// github.com/google/uuid in go.mod; nvml_dgxh100_test.go runs it once that is there.)
+type dgx struct {
+	*mock.Interface
+	devices    [8]*mock.Device
+	free       [8]atomic.Int64
+	v1Calls    atomic.Int64
+	failReads  atomic.Bool
+	noV2Symbol bool
+}
+
+func dgxUUID(i int) string { return fmt.Sprintf("GPU-8a1f3c2e-0000-4000-8000-%012d", i) }
+
+func newDGX(t *testing.T, freeGiB ...int64) *dgx {
+	t.Helper()
+	g := &dgx{}
+	ext := &mock.ExtendedInterface{LookupSymbolFunc: func(symbol string) error {
+		if symbol == "nvmlDeviceGetMemoryInfo_v2" && g.noV2Symbol {
+			return errors.New("symbol not found")
+		}
+		return nil
+	}}
+	g.Interface = &mock.Interface{
+		InitFunc:           func() nvml.Return { return nvml.SUCCESS },
+		ShutdownFunc:       func() nvml.Return { return nvml.SUCCESS },
+		ExtensionsFunc:     func() nvml.ExtendedInterface { return ext },
+		DeviceGetCountFunc: func() (int, nvml.Return) { return len(g.devices), nvml.SUCCESS },
+		DeviceGetHandleByIndexFunc: func(i int) (nvml.Device, nvml.Return) {
+			if i < 0 || i >= len(g.devices) {
+				return nil, nvml.ERROR_INVALID_ARGUMENT
+			}
+			return g.devices[i], nvml.SUCCESS
+		},
+	}
+	total := GiBu(80)
+	for i := range g.devices {
+		g.free[i].Store(80 * GiB)
+		if i < len(freeGiB) {
+			g.free[i].Store(freeGiB[i] * GiB)
+		}
+		g.devices[i] = &mock.Device{
+			GetUUIDFunc: func() (string, nvml.Return) { return dgxUUID(i), nvml.SUCCESS },
+			GetNameFunc: func() (string, nvml.Return) { return "NVIDIA H100 80GB HBM3", nvml.SUCCESS },
+			GetMemoryInfo_v2Func: func() (nvml.Memory_v2, nvml.Return) {
+				if g.failReads.Load() {
+					return nvml.Memory_v2{}, nvml.ERROR_GPU_IS_LOST
+				}
+				free := uint64(g.free[i].Load())
+				return nvml.Memory_v2{Total: total, Reserved: GiBu(1), Free: free, Used: total - free - GiBu(1)}, nvml.SUCCESS
+			},
+			GetMemoryInfoFunc: func() (nvml.Memory, nvml.Return) {
+				g.v1Calls.Add(1)
+				if g.failReads.Load() {
+					return nvml.Memory{}, nvml.ERROR_GPU_IS_LOST
+				}
+				free := uint64(g.free[i].Load())
+				return nvml.Memory{Total: total, Free: free, Used: total - free}, nvml.SUCCESS
+			},
+			GetUtilizationRatesFunc: func() (nvml.Utilization, nvml.Return) {
+				return nvml.Utilization{Gpu: uint32(10 * i)}, nvml.SUCCESS
+			},
+			GetMigModeFunc: func() (int, int, nvml.Return) {
+				return nvml.DEVICE_MIG_DISABLE, nvml.DEVICE_MIG_DISABLE, nvml.SUCCESS
+			},
+		}
+	}
+	return g
+}
+
+func migEnabled() (int, int, nvml.Return) {
+	return nvml.DEVICE_MIG_ENABLE, nvml.DEVICE_MIG_ENABLE, nvml.SUCCESS
+}
+
+func GiBu(n int64) uint64 { return uint64(n * GiB) }
+
+// openDGX opens the nvml backend over g; the poller never fires (tests call Refresh).
+func openDGX(t *testing.T, g nvml.Interface, clock *fakeClock) gpu.Inventory {
+	t.Helper()
+	inv, err := gpu.OpenWithNVML(gpu.Config{Backend: gpu.BackendNVML, RefreshInterval: time.Hour, MaxSnapshotAge: 10 * time.Second, Clock: clock.Now}, g, nil)
+	if err != nil {
+		t.Fatalf("open nvml backend: %v", err)
+	}
+	t.Cleanup(func() { _ = inv.Close() })
+	return inv
+}
+
+func TestNVMLReportsEveryDevice(t *testing.T) {
+	g := newDGX(t, 70, 10, 50)
+	g.devices[3].GetMigModeFunc = migEnabled
+	g.devices[4].GetMigModeFunc = func() (int, int, nvml.Return) { return 0, 0, nvml.ERROR_NOT_SUPPORTED }
+	g.devices[5].GetUtilizationRatesFunc = func() (nvml.Utilization, nvml.Return) {
+		return nvml.Utilization{}, nvml.ERROR_NOT_SUPPORTED
+	}
+	clock := newFakeClock()
+	snap := openDGX(t, g, clock).Snapshot()
+
+	if snap.Backend != gpu.BackendNVML || snap.Stale || snap.Err != nil || !snap.Time.Equal(clock.Now()) {
+		t.Fatalf("snapshot header = %s stale=%v err=%v time=%s", snap.Backend, snap.Stale, snap.Err, snap.Time)
+	}
+	if len(snap.Devices) != 8 {
+		t.Fatalf("got %d devices, want 8", len(snap.Devices))
+	}
+	tests := []struct {
+		name string
+		idx  int
+		want gpu.Device
+	}{
+		{"memory comes from GetMemoryInfo_v2", 0, gpu.Device{Index: 0, UUID: dgxUUID(0), Name: "NVIDIA H100 80GB HBM3",
+			TotalBytes: 80 * GiB, FreeBytes: 70 * GiB, UsedBytes: 10 * GiB, UtilizationPercent: 0}},
+		{"used is total minus free", 1, gpu.Device{Index: 1, UUID: dgxUUID(1), Name: "NVIDIA H100 80GB HBM3",
+			TotalBytes: 80 * GiB, FreeBytes: 10 * GiB, UsedBytes: 70 * GiB, UtilizationPercent: 10}},
+		{"MIG mode enabled is reported", 3, gpu.Device{Index: 3, UUID: dgxUUID(3), Name: "NVIDIA H100 80GB HBM3",
+			TotalBytes: 80 * GiB, FreeBytes: 80 * GiB, UtilizationPercent: 30, MIGEnabled: true}},
+		{"MIG not supported reads as disabled", 4, gpu.Device{Index: 4, UUID: dgxUUID(4), Name: "NVIDIA H100 80GB HBM3",
+			TotalBytes: 80 * GiB, FreeBytes: 80 * GiB, UtilizationPercent: 40}},
+		{"unknown utilisation is -1", 5, gpu.Device{Index: 5, UUID: dgxUUID(5), Name: "NVIDIA H100 80GB HBM3",
+			TotalBytes: 80 * GiB, FreeBytes: 80 * GiB, UtilizationPercent: -1}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := snap.Devices[tt.idx]; got != tt.want {
+				t.Fatalf("device %d =\n%+v\nwant\n%+v", tt.idx, got, tt.want)
+			}
+		})
+	}
+	if uuid := snap.Devices[0].UUID; !strings.HasPrefix(uuid, "GPU-") {
+		t.Errorf("UUID %q does not look like an NVML UUID", uuid)
+	}
+	if g.v1Calls.Load() != 0 {
+		t.Errorf("GetMemoryInfo called %d times although GetMemoryInfo_v2 exists", g.v1Calls.Load())
+	}
+}
+
+func TestNVMLFallsBackToGetMemoryInfoWithoutTheV2Symbol(t *testing.T) {
+	g := newDGX(t, 33)
+	g.noV2Symbol = true
+	g.devices[0].GetMemoryInfo_v2Func = nil // calling it would panic
+	snap := openDGX(t, g, newFakeClock()).Snapshot()
+	if d := snap.Devices[0]; d.FreeBytes != 33*GiB || d.TotalBytes != 80*GiB {
+		t.Fatalf("device 0 = %+v, want 33 GiB free of 80 GiB", d)
+	}
+	if g.v1Calls.Load() != 8 {
+		t.Errorf("GetMemoryInfo called %d times, want once per device", g.v1Calls.Load())
+	}
+}
+
+func TestNVMLPlacementFollowsTheMemoryItReads(t *testing.T) {
+	g := newDGX(t, 40, 40, 40, 40, 40, 40, 40, 40)
+	clock := newFakeClock()
+	inv := openDGX(t, g, clock)
+	a := gpu.NewAllocator(inv, gpu.AllocatorConfig{HeadroomBytes: GiB, Clock: clock.Now})
+	req := gpu.Request{RequiredBytes: 20 * GiB}
+	if p, err := a.Choose(req); err != nil || p.Device.Index != 0 {
+		t.Fatalf("equal GPUs: Choose = GPU %d, %v; want GPU 0 (lowest index)", p.Device.Index, err)
+	}
+	g.free[5].Store(60 * GiB) // another process freed memory on GPU 5
+	if p, _ := a.Choose(req); p.Device.Index != 0 {
+		t.Fatalf("before refresh: Choose = GPU %d, want 0: requests must read the snapshot, not NVML", p.Device.Index)
+	}
+	inv.Refresh()
+	if p, err := a.Choose(req); err != nil || p.Device.Index != 5 {
+		t.Fatalf("after refresh: Choose = GPU %d, %v; want GPU 5", p.Device.Index, err)
+	}
+}
+
+func TestNVMLMIGEnabledGPUIsNeverChosen(t *testing.T) {
+	g := newDGX(t, 10, 79)
+	g.devices[1].GetMigModeFunc = migEnabled
+	clock := newFakeClock()
+	a := gpu.NewAllocator(openDGX(t, g, clock), gpu.AllocatorConfig{Clock: clock.Now})
+	p, err := a.Choose(gpu.Request{RequiredBytes: 20 * GiB})
+	if err != nil || p.Device.Index != 2 {
+		t.Fatalf("Choose = GPU %d, %v; want GPU 2 (GPU 1 has MIG)", p.Device.Index, err)
+	}
+}
+
+func TestNVMLReadErrorsMarkTheSnapshotStaleThenUnavailable(t *testing.T) {
+	g := newDGX(t, 50)
+	clock := newFakeClock()
+	inv := openDGX(t, g, clock)
+	a := gpu.NewAllocator(inv, gpu.AllocatorConfig{Clock: clock.Now})
+	goodTime := clock.Now()
+	req := gpu.Request{RequiredBytes: 20 * GiB}
+
+	g.failReads.Store(true)
+	clock.Advance(5 * time.Second)
+	snap := inv.Refresh()
+	if !snap.Stale || snap.Err == nil || !strings.Contains(snap.Err.Error(), "ERROR_GPU_IS_LOST") {
+		t.Fatalf("after a failed read: stale=%v err=%v; want stale with the NVML error", snap.Stale, snap.Err)
+	}
+	if len(snap.Devices) != 8 || !snap.Time.Equal(goodTime) || snap.Age(clock.Now()) != 5*time.Second {
+		t.Fatalf("stale snapshot keeps %d devices from %s (age %s); want the last good 8 from %s", len(snap.Devices), snap.Time, snap.Age(clock.Now()), goodTime)
+	}
+	if _, err := a.Choose(req); err != nil {
+		t.Fatalf("stale within max age: Choose error = %v, want the last good snapshot used", err)
+	}
+
+	clock.Advance(5 * time.Second) // exactly 10 s: still within the limit
+	if _, err := a.Choose(req); err != nil {
+		t.Fatalf("stale at max age: %v", err)
+	}
+	clock.Advance(time.Millisecond)
+	_, err := a.Choose(req)
+	if !errors.Is(err, gpu.ErrUnavailable) || !strings.Contains(err.Error(), "ERROR_GPU_IS_LOST") {
+		t.Fatalf("stale past max age: Choose error = %v, want ErrUnavailable naming the NVML error", err)
+	}
+	if st := a.Status(clock.Now()); !errors.Is(st.Usable, gpu.ErrUnavailable) || !st.Snapshot.Stale {
+		t.Fatalf("Status = usable %v stale %v; want unavailable and stale", st.Usable, st.Snapshot.Stale)
+	}
+
+	g.failReads.Store(false)
+	if snap := inv.Refresh(); snap.Stale || snap.Err != nil || !snap.Time.Equal(clock.Now()) {
+		t.Fatalf("after recovery: stale=%v err=%v time=%s", snap.Stale, snap.Err, snap.Time)
+	}
+	if _, err := a.Choose(req); err != nil {
+		t.Fatalf("after recovery: %v", err)
+	}
+}
+
+func TestNVMLPollerPublishesInTheBackground(t *testing.T) {
+	g := newDGX(t, 50)
+	inv, err := gpu.OpenWithNVML(gpu.Config{Backend: gpu.BackendNVML, RefreshInterval: time.Millisecond}, g, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer inv.Close()
+	g.free[0].Store(12 * GiB)
+	deadline := time.Now().Add(5 * time.Second)
+	for inv.Snapshot().Devices[0].FreeBytes != 12*GiB {
+		if time.Now().After(deadline) {
+			t.Fatal("the poller did not publish the new free memory within 5 s")
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+func TestNVMLMakesNoCallAfterClose(t *testing.T) {
+	g := newDGX(t)
+	shutdowns := 0
+	g.ShutdownFunc = func() nvml.Return { shutdowns++; return nvml.SUCCESS }
+	inv := openDGX(t, g, newFakeClock())
+	if err := inv.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := inv.Close(); err != nil || shutdowns != 1 {
+		t.Fatalf("second Close = %v, shutdowns = %d; want nil and exactly one Shutdown", err, shutdowns)
+	}
+	g.DeviceGetCountFunc = func() (int, nvml.Return) {
+		t.Fatal("DeviceGetCount called after Shutdown")
+		return 0, nvml.ERROR_UNINITIALIZED
+	}
+	if snap := inv.Refresh(); !snap.Stale || len(snap.Devices) != 8 {
+		t.Fatalf("Refresh after Close: stale=%v devices=%d; want the last snapshot, stale", snap.Stale, len(snap.Devices))
+	}
+}
+
+// failingInit is an NVML whose Init fails; any other call fails the test, because after a failed
+// Init a call into the real library can kill the process.
+func failingInit(t *testing.T) *mock.Interface {
+	return &mock.Interface{InitFunc: func() nvml.Return { return nvml.ERROR_LIBRARY_NOT_FOUND }}
+}
+
+func TestNVMLInitFailure(t *testing.T) {
+	tests := []struct {
+		name        string
+		backend     string
+		wantBackend string
+		wantErr     bool
+	}{
+		{"auto falls back to none", gpu.BackendAuto, gpu.BackendNone, false},
+		{"empty backend means auto", "", gpu.BackendNone, false},
+		{"explicit nvml refuses to start", gpu.BackendNVML, "", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			lib := failingInit(t)
+			inv, err := gpu.OpenWithNVML(gpu.Config{Backend: tt.backend}, lib, nil)
+			if tt.wantErr {
+				if !errors.Is(err, gpu.ErrNVMLUnavailable) || !strings.Contains(err.Error(), "ERROR_LIBRARY_NOT_FOUND") {
+					t.Fatalf("Open error = %v, want ErrNVMLUnavailable with the NVML code", err)
+				}
+			} else {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if inv.Backend() != tt.wantBackend || len(inv.Snapshot().Devices) != 0 {
+					t.Fatalf("backend %s with %d devices, want %s with none", inv.Backend(), len(inv.Snapshot().Devices), tt.wantBackend)
+				}
+			}
+			if calls := len(lib.InitCalls()); calls != 1 {
+				t.Errorf("Init called %d times, want once", calls)
+			}
+		})
+	}
+}
+
+func TestNVMLAutoUsesNVMLWhenItInitialises(t *testing.T) {
+	inv, err := gpu.OpenWithNVML(gpu.Config{RefreshInterval: time.Hour}, newDGX(t), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer inv.Close()
+	if inv.Backend() != gpu.BackendNVML || len(inv.Snapshot().Devices) != 8 {
+		t.Fatalf("auto chose %s with %d devices, want nvml with 8", inv.Backend(), len(inv.Snapshot().Devices))
+	}
+}
+
+func TestNVMLFirstReadFailureIsAnOpenError(t *testing.T) {
+	g := newDGX(t)
+	g.failReads.Store(true)
+	shutdowns := 0
+	g.ShutdownFunc = func() nvml.Return { shutdowns++; return nvml.SUCCESS }
+	_, err := gpu.OpenWithNVML(gpu.Config{Backend: gpu.BackendNVML}, g, nil)
+	if !errors.Is(err, gpu.ErrNVMLUnavailable) || shutdowns != 1 {
+		t.Fatalf("Open = %v with %d shutdowns; want ErrNVMLUnavailable and NVML shut down", err, shutdowns)
+	}
+}
+
+func TestNVMLPanicInAReadBecomesAStaleSnapshot(t *testing.T) {
+	g := newDGX(t)
+	clock := newFakeClock()
+	inv := openDGX(t, g, clock)
+	g.devices[2].GetNameFunc = nil // the mock panics on a nil function
+	if snap := inv.Refresh(); !snap.Stale || !strings.Contains(snap.Err.Error(), "panicked") {
+		t.Fatalf("Refresh = stale %v, err %v; want stale with the panic", snap.Stale, snap.Err)
+	}
+}
