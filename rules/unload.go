@@ -1,0 +1,233 @@
+package rules
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Defaults of a zero UnloadPolicy field (the original brain's modelium.yaml).
+const (
+	DefaultEvictAfterIdle = 300 * time.Second
+	DefaultMinQPS         = 0.1
+)
+
+// Unload rule names: every [UnloadDecision] is made by one of them, in this order.
+const (
+	// UnloadRulePinned keeps a model named in always_loaded or with a keep-alive of forever.
+	UnloadRulePinned = "pinned"
+	// UnloadRuleInFlight keeps a model that has requests in flight.
+	UnloadRuleInFlight = "in_flight"
+	// UnloadRuleIdle unloads a model idle for longer than its threshold and below min_qps.
+	UnloadRuleIdle = "idle"
+	// UnloadRuleRecentlyUsed keeps a model idle for no longer than its threshold.
+	UnloadRuleRecentlyUsed = "recently_used"
+	// UnloadRuleBusy keeps a model idle past its threshold whose QPS still reaches min_qps.
+	UnloadRuleBusy = "busy"
+)
+
+// UnloadRules lists every unload rule name, for metrics that declare their label values up front.
+var UnloadRules = []string{UnloadRulePinned, UnloadRuleInFlight, UnloadRuleIdle, UnloadRuleRecentlyUsed, UnloadRuleBusy}
+
+// KeepAlive overrides evict_after_idle for one model, like Ollama's keep_alive: Forever never
+// unloads it (config -1); otherwise After is how long it may stay idle, 0 meaning as soon as it is
+// idle at all.
+type KeepAlive struct {
+	Forever bool
+	After   time.Duration
+}
+
+// UnloadPolicy decides whether a loaded model should be unloaded. Fill in the exported fields and
+// compile them with [NewUnloadPolicy]; the zero value of a field means its default.
+type UnloadPolicy struct {
+	// EvictAfterIdle is how long a model may stay idle before it is unloaded (0: DefaultEvictAfterIdle).
+	EvictAfterIdle time.Duration
+	// MinQPS: a model with at least this many requests per second is kept however long it was
+	// idle (0: DefaultMinQPS).
+	MinQPS float64
+	// AlwaysLoaded names models that are never unloaded.
+	AlwaysLoaded []string
+	// KeepAlive overrides EvictAfterIdle per model name.
+	KeepAlive map[string]KeepAlive
+
+	// overrides merges AlwaysLoaded (as Forever) and KeepAlive: one map lookup per decision.
+	overrides map[string]override
+}
+
+type override struct {
+	threshold time.Duration
+	pin       pinSource
+	keepAlive bool // threshold comes from the model's keep-alive
+}
+
+type pinSource uint8
+
+const (
+	notPinned pinSource = iota
+	pinnedAlwaysLoaded
+	pinnedKeepAlive
+)
+
+// NewUnloadPolicy validates p, fills in its defaults and compiles its per-model overrides. The
+// result is immutable and safe for concurrent use.
+func NewUnloadPolicy(p UnloadPolicy) (*UnloadPolicy, error) {
+	var errs []error
+	switch {
+	case p.EvictAfterIdle < 0:
+		errs = append(errs, fmt.Errorf("evict_after_idle %s is negative", p.EvictAfterIdle))
+	case p.EvictAfterIdle == 0:
+		p.EvictAfterIdle = DefaultEvictAfterIdle
+	}
+	switch {
+	case p.MinQPS < 0 || math.IsNaN(p.MinQPS) || math.IsInf(p.MinQPS, 0):
+		errs = append(errs, fmt.Errorf("min_qps %v must be a finite number that is not negative", p.MinQPS))
+	case p.MinQPS == 0:
+		p.MinQPS = DefaultMinQPS
+	}
+	c := &UnloadPolicy{
+		EvictAfterIdle: p.EvictAfterIdle,
+		MinQPS:         p.MinQPS,
+		AlwaysLoaded:   append([]string(nil), p.AlwaysLoaded...),
+		KeepAlive:      make(map[string]KeepAlive, len(p.KeepAlive)),
+		overrides:      make(map[string]override, len(p.AlwaysLoaded)+len(p.KeepAlive)),
+	}
+	for name, k := range p.KeepAlive {
+		if name == "" {
+			errs = append(errs, errors.New("keep_alive has an empty model name"))
+			continue
+		}
+		if !k.Forever && k.After < 0 {
+			errs = append(errs, fmt.Errorf("keep_alive of %q is %s: negative; use Forever for never", name, k.After))
+			continue
+		}
+		c.KeepAlive[name] = k
+		o := override{threshold: k.After, keepAlive: true}
+		if k.Forever {
+			o.pin = pinnedKeepAlive
+		}
+		c.overrides[name] = o
+	}
+	for i, name := range p.AlwaysLoaded {
+		if name == "" {
+			errs = append(errs, fmt.Errorf("always_loaded[%d] is empty", i))
+			continue
+		}
+		// always_loaded wins over a keep-alive duration: a pinned model is never unloaded.
+		c.overrides[name] = override{pin: pinnedAlwaysLoaded}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("unload policy: %w", err)
+	}
+	return c, nil
+}
+
+// DefaultUnloadPolicy is the original brain's: 300 s idle, 0.1 QPS, nothing pinned.
+func DefaultUnloadPolicy() *UnloadPolicy {
+	p, err := NewUnloadPolicy(UnloadPolicy{})
+	if err != nil {
+		panic(err) // the defaults are valid
+	}
+	return p
+}
+
+// UnloadInput is what the policy knows of one loaded model now.
+type UnloadInput struct {
+	Model string
+	// IdleSeconds counts from the later of the last request and the load (see package metrics).
+	IdleSeconds float64
+	// QPS is the model's recent requests per second.
+	QPS float64
+	// InFlight is the number of requests in flight.
+	InFlight int64
+}
+
+// UnloadDecision is the answer of [UnloadPolicy.ShouldUnload]: whether to unload, the rule that
+// decided, and what [UnloadDecision.Reason] needs to say why.
+type UnloadDecision struct {
+	Unload bool
+	Rule   string
+	UnloadInput
+	// Threshold is the idle time after which the model is unloaded; FromKeepAlive says whether it
+	// is the model's keep-alive rather than evict_after_idle.
+	Threshold     time.Duration
+	FromKeepAlive bool
+	MinQPS        float64
+	pin           pinSource
+}
+
+// ShouldUnload applies the policy to one model, in this order: pinned (always_loaded, or a
+// keep-alive of forever) keeps it; requests in flight keep it; idle for longer than its threshold
+// (its keep-alive, else evict_after_idle) with QPS below min_qps unloads it; otherwise it stays
+// (recently used, or busy). It reads nothing but its arguments and allocates nothing.
+func (p *UnloadPolicy) ShouldUnload(in UnloadInput) UnloadDecision {
+	d := UnloadDecision{UnloadInput: in, Threshold: p.EvictAfterIdle, MinQPS: p.MinQPS}
+	if o, ok := p.overrides[in.Model]; ok {
+		d.Threshold, d.FromKeepAlive, d.pin = o.threshold, o.keepAlive, o.pin
+	}
+	switch {
+	case d.pin != notPinned:
+		d.Rule = UnloadRulePinned
+	case in.InFlight > 0:
+		d.Rule = UnloadRuleInFlight
+	case in.IdleSeconds <= d.Threshold.Seconds():
+		d.Rule = UnloadRuleRecentlyUsed
+	case in.QPS >= p.MinQPS:
+		d.Rule = UnloadRuleBusy
+	default:
+		d.Rule, d.Unload = UnloadRuleIdle, true
+	}
+	return d
+}
+
+// Pinned reports whether the policy never unloads the model.
+func (p *UnloadPolicy) Pinned(model string) bool {
+	return p.overrides[model].pin != notPinned
+}
+
+// Reason says in one sentence why the decision was made, with the numbers, for example:
+//
+//	"llama" has been idle for 312 s, longer than the 300 s of evict_after_idle, and gets 0.00 QPS, below min_qps 0.1
+//
+// It is formatted when called, not when the decision is made.
+func (d UnloadDecision) Reason() string {
+	var b strings.Builder
+	b.WriteString(strconv.Quote(d.Model))
+	switch d.Rule {
+	case UnloadRulePinned:
+		if d.pin == pinnedAlwaysLoaded {
+			b.WriteString(" is in always_loaded")
+		} else {
+			b.WriteString(" has a keep_alive of forever (-1)")
+		}
+		fmt.Fprintf(&b, ", so it stays loaded although idle for %s s", secs(d.IdleSeconds))
+	case UnloadRuleInFlight:
+		fmt.Fprintf(&b, " has %d requests in flight, so it stays loaded although idle for %s s", d.InFlight, secs(d.IdleSeconds))
+	case UnloadRuleRecentlyUsed:
+		fmt.Fprintf(&b, " has been idle for %s s, not longer than the %s s of %s, so it stays loaded",
+			secs(d.IdleSeconds), secs(d.Threshold.Seconds()), d.thresholdSource())
+	case UnloadRuleBusy:
+		fmt.Fprintf(&b, " has been idle for %s s, longer than the %s s of %s, but gets %.2f QPS, at least min_qps %g, so it stays loaded",
+			secs(d.IdleSeconds), secs(d.Threshold.Seconds()), d.thresholdSource(), d.QPS, d.MinQPS)
+	case UnloadRuleIdle:
+		fmt.Fprintf(&b, " has been idle for %s s, longer than the %s s of %s, and gets %.2f QPS, below min_qps %g, so it should be unloaded",
+			secs(d.IdleSeconds), secs(d.Threshold.Seconds()), d.thresholdSource(), d.QPS, d.MinQPS)
+	default:
+		b.WriteString(" has no decision")
+	}
+	return b.String()
+}
+
+func (d UnloadDecision) thresholdSource() string {
+	if d.FromKeepAlive {
+		return "its keep_alive"
+	}
+	return "evict_after_idle"
+}
+
+// secs formats seconds with at most one decimal: 312, 300.4, 0.5.
+func secs(s float64) string {
+	return strconv.FormatFloat(math.Round(s*10)/10, 'f', -1, 64)
+}
