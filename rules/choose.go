@@ -42,12 +42,14 @@ type Decision struct {
 //
 // Choose allocates nothing and reads nothing but its arguments.
 func (t *Table) Choose(m Model, en Enabled) Decision {
+	var toks [numFields]tokens
 	var masks [numFields]uint64
 	for f := range numFields {
-		if f == fieldName && (m.Architecture != "" || m.ModelType != "") {
+		if !t.used[f] || (f == fieldName && (m.Architecture != "" || m.ModelType != "")) {
 			continue
 		}
-		masks[f] = startMask(m.value(f))
+		toks[f].split(m.value(f))
+		masks[f] = toks[f].mask
 	}
 	var d Decision
 	for i := range t.compiled {
@@ -56,7 +58,7 @@ func (t *Table) Choose(m Model, en Enabled) Decision {
 		var f field
 		var w *word
 		if !c.any {
-			if f, w = c.match(&m, &masks); w == nil {
+			if f, w = c.match(&toks, &masks); w == nil {
 				continue
 			}
 		}
@@ -76,17 +78,16 @@ func (t *Table) Choose(m Model, en Enabled) Decision {
 	return d
 }
 
-// match returns the first field and word of c that match m, or a nil word.
-func (c *compiledRule) match(m *Model, masks *[numFields]uint64) (field, *word) {
+// match returns the first field and word of c that match the model's split
+// fields, or a nil word.
+func (c *compiledRule) match(toks *[numFields]tokens, masks *[numFields]uint64) (field, *word) {
 	for f := range numFields {
 		cf := &c.fields[f]
 		if cf.mask&masks[f] == 0 {
 			continue
 		}
-		v := m.value(f)
 		for k := range cf.words {
-			w := &cf.words[k]
-			if w.bit&masks[f] != 0 && matchTokens(v, w.norm) {
+			if w := &cf.words[k]; w.bit&masks[f] != 0 && toks[f].match(w.norm) {
 				return f, w
 			}
 		}

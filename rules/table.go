@@ -114,6 +114,7 @@ type compiledRule struct {
 type Table struct {
 	rules    []Rule
 	compiled []compiledRule
+	used     [numFields]bool // whether any rule matches on the field; Choose skips the others
 }
 
 // RuleError says what is wrong with one rule of a table. Index counts from 0;
@@ -180,6 +181,7 @@ func NewTable(rs []Rule) (*Table, error) {
 				w := word{norm: norm, orig: v, bit: charBit(norm[0])}
 				c.fields[f].words = append(c.fields[f].words, w)
 				c.fields[f].mask |= w.bit
+				t.used[f] = true
 				n++
 			}
 		}

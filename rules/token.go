@@ -21,15 +21,36 @@ package rules
 // matches "optimizer" and "bert" never matches "albert", because a match must
 // start and end on token boundaries. Bytes outside ASCII are separators.
 
-// isLower, isUpper, isDigit classify ASCII bytes.
-func isLower(c byte) bool { return 'a' <= c && c <= 'z' }
-func isUpper(c byte) bool { return 'A' <= c && c <= 'Z' }
-func isDigit(c byte) bool { return '0' <= c && c <= '9' }
-func isAlnum(c byte) bool { return isLower(c) || isUpper(c) || isDigit(c) }
+// Byte classes, looked up in a table because Choose classifies every byte.
+const (
+	classLower = 1 << iota
+	classUpper
+	classDigit
+	classAlnum = classLower | classUpper | classDigit
+)
+
+// class holds the class bits of every byte; bytes outside ASCII are 0.
+var class = func() (t [256]uint8) {
+	for c := 'a'; c <= 'z'; c++ {
+		t[c] = classLower
+	}
+	for c := 'A'; c <= 'Z'; c++ {
+		t[c] = classUpper
+	}
+	for c := '0'; c <= '9'; c++ {
+		t[c] = classDigit
+	}
+	return t
+}()
+
+func isLower(c byte) bool { return class[c] == classLower }
+func isUpper(c byte) bool { return class[c] == classUpper }
+func isDigit(c byte) bool { return class[c] == classDigit }
+func isAlnum(c byte) bool { return class[c] != 0 }
 
 // lower folds an ASCII letter to lowercase.
 func lower(c byte) byte {
-	if isUpper(c) {
+	if class[c] == classUpper {
 		return c + ('a' - 'A')
 	}
 	return c
@@ -74,15 +95,56 @@ func charBit(c byte) uint64 {
 	return 0
 }
 
-// startMask is the set of (lowercased) first characters of the tokens of s.
-func startMask(s string) uint64 {
-	var m uint64
+// maxStarts bounds the token starts a tokens value remembers; identifiers
+// with more tokens are matched by scanning, which is slower but as exact.
+const maxStarts = 24
+
+// tokens is an identifier split once, so that every rule value is compared
+// only at token starts with the right first character. It lives on the stack.
+type tokens struct {
+	s      string
+	mask   uint64 // charBit of the (lowercased) first byte of every token
+	n      int    // token starts recorded
+	long   bool   // more than maxStarts tokens: scan instead
+	starts [maxStarts]uint16
+}
+
+// split records the token starts of s in one pass; it applies the same
+// boundaries as tokenStart.
+func (t *tokens) split(s string) {
+	t.s, t.mask, t.n, t.long = s, 0, 0, len(s) > 0xFFFF
+	var prev uint8
 	for i := 0; i < len(s); i++ {
-		if tokenStart(s, i) {
-			m |= charBit(lower(s[i]))
+		c := class[s[i]]
+		start := c != 0 && (prev == 0 ||
+			(prev == classDigit) != (c == classDigit) ||
+			(prev == classLower && c == classUpper) ||
+			(prev == classUpper && c == classUpper && i+1 < len(s) && class[s[i+1]] == classLower))
+		prev = c
+		if !start {
+			continue
+		}
+		t.mask |= charBit(lower(s[i]))
+		if t.n == maxStarts {
+			t.long = true
+			continue
+		}
+		t.starts[t.n] = uint16(i)
+		t.n++
+	}
+}
+
+// match reports whether the normalized word w matches s (see matchTokens).
+func (t *tokens) match(w string) bool {
+	if t.long {
+		return matchTokens(t.s, w)
+	}
+	for _, i := range t.starts[:t.n] {
+		if lower(t.s[i]) == w[0] && matchAt(t.s, int(i), w) {
+			return true
 		}
 	}
-	return m
+	return false
 }
 
 // normalize lowercases v and drops every byte that is not an ASCII letter or
