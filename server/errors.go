@@ -3,30 +3,94 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+
+	"github.com/modelium/brain/metrics"
+	"github.com/modelium/brain/rules"
 )
 
+// fieldError places a domain error under a request field (for example the config.json of
+// "model"), so that its field violation names the whole path.
+type fieldError struct {
+	prefix string
+	err    error
+}
+
+func (e *fieldError) Error() string { return e.prefix + ": " + e.err.Error() }
+func (e *fieldError) Unwrap() error { return e.err }
+
+func inField(prefix string, err error) error { return &fieldError{prefix: prefix, err: err} }
+
+func joinField(prefix, field string) string {
+	if prefix == "" {
+		return field
+	}
+	return prefix + "." + field
+}
+
 // toStatus maps an error of a domain package to a gRPC status. It is the one place where domain
-// errors meet status codes; handlers return its result unchanged.
-func toStatus(err error) error {
+// errors meet status codes; handlers return its result unchanged. Errors it does not know become
+// INTERNAL with a log line, and their text never reaches the client.
+func (s *Server) toStatus(err error) error {
 	if err == nil {
 		return nil
 	}
 	if _, ok := status.FromError(err); ok {
 		return err
 	}
-	switch {
-	case errors.Is(err, context.Canceled):
-		return status.Error(codes.Canceled, err.Error())
-	case errors.Is(err, context.DeadlineExceeded):
-		return status.Error(codes.DeadlineExceeded, err.Error())
+	var prefix string
+	var fe *fieldError
+	if errors.As(err, &fe) {
+		prefix = fe.prefix
 	}
+	var (
+		cfgErr *rules.ConfigError
+		valErr *metrics.ValidationError
+	)
+	switch {
+	case errors.As(err, &cfgErr):
+		field := "config_json"
+		if cfgErr.Input == rules.InputIndex {
+			field = "safetensors_index_json"
+		}
+		desc := cfgErr.Msg
+		if cfgErr.Field != "" {
+			desc = fmt.Sprintf("key %q: %s", cfgErr.Field, desc)
+		}
+		if cfgErr.Line > 0 {
+			desc = fmt.Sprintf("at line %d, column %d (byte offset %d): %s", cfgErr.Line, cfgErr.Column, cfgErr.Offset, desc)
+		}
+		var v violations
+		v.add(joinField(prefix, field), "%s", desc)
+		return v.err()
+	case errors.As(err, &valErr):
+		var v violations
+		for _, fv := range valErr.Violations {
+			v.add(joinField(prefix, fv.Field), "%s", fv.Description)
+		}
+		return v.err()
+	case errors.Is(err, context.Canceled):
+		return status.Error(codes.Canceled, "the request was cancelled")
+	case errors.Is(err, context.DeadlineExceeded):
+		return status.Error(codes.DeadlineExceeded, "the request's deadline passed")
+	}
+	if m := statusOfDomain(err); m != nil {
+		return m
+	}
+	s.log.Error("unmapped error: answering INTERNAL", "err", err)
 	return status.Error(codes.Internal, "internal error: the brain could not answer this request; it has been logged")
 }
 
-// unimplemented answers an RPC whose issue is not done yet.
-func unimplemented(rpc string, issue int) error {
-	return status.Errorf(codes.Unimplemented, "%s is not implemented in this version of the brain yet (tracked in issue #%d)", rpc, issue)
+// statusOfDomain maps the remaining domain errors (GPU placement, unknown models); nil when err
+// is none of them.
+func statusOfDomain(err error) error {
+	return nil
+}
+
+// notFound answers a request about a model the brain has never heard of.
+func notFound(model string) error {
+	return status.Errorf(codes.NotFound, "model %q is unknown to the brain: no gateway has reported its state or traffic", model)
 }

@@ -21,6 +21,8 @@ import (
 	"google.golang.org/grpc/status"
 
 	brainv1 "github.com/modelium/brain/gen/modelium/brain/v1"
+	"github.com/modelium/brain/metrics"
+	"github.com/modelium/brain/rules"
 )
 
 // ServiceName is the full name of the BrainService, as the health service and reflection know it.
@@ -38,6 +40,13 @@ type Options struct {
 	// server metrics.
 	UnaryInterceptors  []grpc.UnaryServerInterceptor
 	StreamInterceptors []grpc.StreamServerInterceptor
+
+	// Rules is the runtime rule table (default: rules.DefaultTable()).
+	Rules *rules.Table
+	// Enabled says which runtimes the table may choose (default: all).
+	Enabled *rules.Enabled
+	// Recorder counts decisions and recommendations for Prometheus; nil counts nothing.
+	Recorder *metrics.Recorder
 }
 
 // Server is the gRPC server of the brain: the BrainService, the health service and reflection,
@@ -45,12 +54,15 @@ type Options struct {
 type Server struct {
 	brainv1.UnimplementedBrainServiceServer
 
-	log    *slog.Logger
-	now    func() time.Time
-	opts   Options
-	grpc   *grpc.Server
-	health *health.Server
-	epoch  string
+	log      *slog.Logger
+	now      func() time.Time
+	opts     Options
+	rules    *rules.Table
+	enabled  rules.Enabled
+	recorder *metrics.Recorder
+	grpc     *grpc.Server
+	health   *health.Server
+	epoch    string
 
 	stopOnce sync.Once
 	stopping chan struct{} // closed when shutdown starts: streams end with UNAVAILABLE
@@ -67,6 +79,12 @@ func New(o Options) *Server {
 	if o.HeartbeatInterval <= 0 {
 		o.HeartbeatInterval = 5 * time.Second
 	}
+	if o.Rules == nil {
+		o.Rules = rules.DefaultTable()
+	}
+	if o.Enabled == nil {
+		o.Enabled = &rules.AllEnabled
+	}
 	s := &Server{
 		log:      o.Logger,
 		now:      o.Clock,
@@ -74,6 +92,9 @@ func New(o Options) *Server {
 		health:   health.NewServer(),
 		epoch:    newEpoch(),
 		stopping: make(chan struct{}),
+		rules:    o.Rules,
+		enabled:  *o.Enabled,
+		recorder: o.Recorder,
 	}
 
 	logOpts := []logging.Option{

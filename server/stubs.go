@@ -3,25 +3,13 @@ package server
 import (
 	"context"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
 	brainv1 "github.com/modelium/brain/gen/modelium/brain/v1"
 )
 
 // The RPCs below answer UNIMPLEMENTED until their issue lands; each moves to its own file then.
-
-// ChooseRuntime is not implemented yet.
-func (s *Server) ChooseRuntime(context.Context, *brainv1.ChooseRuntimeRequest) (*brainv1.ChooseRuntimeResponse, error) {
-	return nil, unimplemented("ChooseRuntime", 3)
-}
-
-// AnalyzeModel is not implemented yet.
-func (s *Server) AnalyzeModel(context.Context, *brainv1.AnalyzeModelRequest) (*brainv1.AnalyzeModelResponse, error) {
-	return nil, unimplemented("AnalyzeModel", 3)
-}
-
-// GetPolicy is not implemented yet.
-func (s *Server) GetPolicy(context.Context, *brainv1.GetPolicyRequest) (*brainv1.GetPolicyResponse, error) {
-	return nil, unimplemented("GetPolicy", 3)
-}
 
 // ChooseGPU is not implemented yet.
 func (s *Server) ChooseGPU(context.Context, *brainv1.ChooseGPURequest) (*brainv1.ChooseGPUResponse, error) {
@@ -51,4 +39,9 @@ func (s *Server) ListModels(context.Context, *brainv1.ListModelsRequest) (*brain
 // ShouldUnload is not implemented yet.
 func (s *Server) ShouldUnload(context.Context, *brainv1.ShouldUnloadRequest) (*brainv1.ShouldUnloadResponse, error) {
 	return nil, unimplemented("ShouldUnload", 6)
+}
+
+// unimplemented answers an RPC whose issue is not done yet.
+func unimplemented(rpc string, issue int) error {
+	return status.Errorf(codes.Unimplemented, "%s is not implemented in this version of the brain yet (tracked in issue #%d)", rpc, issue)
 }

@@ -2931,8 +2931,9 @@ func (*GetPolicyRequest) Descriptor() ([]byte, []int) {
 	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{32}
 }
 
-// RuleMatch is what a runtime rule matches on. A rule matches when every non-empty list has an
-// entry that matches (case-insensitive, whole tokens); a rule with all lists empty matches everything.
+// RuleMatch is what a runtime rule matches on. A rule matches when any of its lists has an entry
+// that matches the model (case-insensitive, whole tokens: "opt" does not match "optimizer"); names
+// are consulted only when the model has neither architecture nor model_type.
 type RuleMatch struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Architecture tokens, for example "llama" matches "LlamaForCausalLM".
@@ -2944,7 +2945,9 @@ type RuleMatch struct {
 	// Weight formats.
 	Formats []string `protobuf:"bytes,4,rep,name=formats,proto3" json:"formats,omitempty"`
 	// Tasks.
-	Tasks         []string `protobuf:"bytes,5,rep,name=tasks,proto3" json:"tasks,omitempty"`
+	Tasks []string `protobuf:"bytes,5,rep,name=tasks,proto3" json:"tasks,omitempty"`
+	// Matches every model: the table's catch-all. No list is set when it is.
+	Any           bool `protobuf:"varint,6,opt,name=any,proto3" json:"any,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3012,6 +3015,13 @@ func (x *RuleMatch) GetTasks() []string {
 		return x.Tasks
 	}
 	return nil
+}
+
+func (x *RuleMatch) GetAny() bool {
+	if x != nil {
+		return x.Any
+	}
+	return false
 }
 
 // RuntimeRule is one row of the ordered runtime rule table; the first matching rule whose runtime
@@ -3610,14 +3620,15 @@ const file_modelium_brain_v1_brain_proto_rawDesc = "" +
 	"\rsnapshot_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\fsnapshotTime\x12\x14\n" +
 	"\x05stale\x18\x04 \x01(\bR\x05stale\x12\x14\n" +
 	"\x05error\x18\x05 \x01(\tR\x05error\"\x12\n" +
-	"\x10GetPolicyRequest\"\x98\x01\n" +
+	"\x10GetPolicyRequest\"\xaa\x01\n" +
 	"\tRuleMatch\x12$\n" +
 	"\rarchitectures\x18\x01 \x03(\tR\rarchitectures\x12\x1f\n" +
 	"\vmodel_types\x18\x02 \x03(\tR\n" +
 	"modelTypes\x12\x14\n" +
 	"\x05names\x18\x03 \x03(\tR\x05names\x12\x18\n" +
 	"\aformats\x18\x04 \x03(\tR\aformats\x12\x14\n" +
-	"\x05tasks\x18\x05 \x03(\tR\x05tasks\"\x91\x01\n" +
+	"\x05tasks\x18\x05 \x03(\tR\x05tasks\x12\x10\n" +
+	"\x03any\x18\x06 \x01(\bR\x03any\"\x91\x01\n" +
 	"\vRuntimeRule\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\aruntime\x18\x02 \x01(\tR\aruntime\x122\n" +
