@@ -76,55 +76,79 @@ func (v *violations) err() error {
 }
 
 func (v *violations) name(field, value string, required bool) {
+	if p := nameProblem(value, required); p != "" {
+		v.add(field, "%s", p)
+	}
+}
+
+// nameProblem says what is wrong with a name, or "" when nothing is; it formats only on failure,
+// so that checking a batch of valid samples allocates nothing.
+func nameProblem(value string, required bool) string {
 	switch {
 	case value == "" && required:
-		v.add(field, "required")
+		return "required"
 	case len(value) > MaxNameBytes:
-		v.add(field, "%d bytes, more than %d", len(value), MaxNameBytes)
+		return fmt.Sprintf("%d bytes, more than %d", len(value), MaxNameBytes)
 	case !utf8.ValidString(value):
-		v.add(field, "not valid UTF-8")
+		return "not valid UTF-8"
 	}
+	return ""
 }
 
 // epoch is the earliest time the tracker stores (it keeps Unix nanoseconds).
 var epoch = time.Unix(0, 0)
 
-// time checks a timestamp: required (unless optional), not before 1970, not later than now plus
-// the clock-skew allowance.
 func (v *violations) time(field string, t time.Time, required bool, now time.Time, skew time.Duration) {
+	if p := timeProblem(t, required, now, skew); p != "" {
+		v.add(field, "%s", p)
+	}
+}
+
+// timeProblem checks a timestamp: required (unless optional), not before 1970, not later than now
+// plus the clock-skew allowance.
+func timeProblem(t time.Time, required bool, now time.Time, skew time.Duration) string {
 	switch {
 	case t.IsZero():
 		if required {
-			v.add(field, "required")
+			return "required"
 		}
 	case t.Before(epoch):
-		v.add(field, "before 1970")
-	case t.Sub(now) > skew:
-		v.add(field, "%v in the future (allowed clock skew %v)", t.Sub(now), skew)
+		return "before 1970"
+	case t.After(now.Add(skew)):
+		return fmt.Sprintf("%v in the future (allowed clock skew %v)", t.Sub(now), skew)
 	}
+	return ""
 }
 
 func sampleField(i int, name string) string {
 	return fmt.Sprintf("samples[%d].%s", i, name)
 }
 
-// checkSample checks what a sample says on its own, before any tracker state is consulted.
+// checkSample checks what a sample says on its own, before any tracker state is consulted. Field
+// paths are formatted only for a violation.
 func (v *violations) checkSample(i int, s *Sample, now time.Time, skew time.Duration) {
-	v.name(sampleField(i, "model_name"), s.Model, true)
-	v.time(sampleField(i, "start_time"), s.Start, true, now, skew)
-	v.time(sampleField(i, "end_time"), s.End, true, now, skew)
+	field := func(name string) string { return sampleField(i, name) }
+	if p := nameProblem(s.Model, true); p != "" {
+		v.add(field("model_name"), "%s", p)
+	}
+	if p := timeProblem(s.Start, true, now, skew); p != "" {
+		v.add(field("start_time"), "%s", p)
+	}
+	if p := timeProblem(s.End, true, now, skew); p != "" {
+		v.add(field("end_time"), "%s", p)
+	}
 	if !s.Start.IsZero() && !s.End.IsZero() && s.End.Before(s.Start) {
-		v.add(sampleField(i, "end_time"), "before start_time")
+		v.add(field("end_time"), "before start_time")
 	}
 	if s.Requests < 0 {
-		v.add(sampleField(i, "requests"), "negative")
+		v.add(field("requests"), "negative")
 	}
 	if s.Errors < 0 {
-		v.add(sampleField(i, "errors"), "negative")
+		v.add(field("errors"), "negative")
 	} else if s.Errors > s.Requests && s.Requests >= 0 {
-		v.add(sampleField(i, "errors"), "%d errors, more than the %d requests", s.Errors, s.Requests)
+		v.add(field("errors"), "%d errors, more than the %d requests", s.Errors, s.Requests)
 	}
 	if s.InFlight < 0 {
-		v.add(sampleField(i, "in_flight"), "negative")
+		v.add(field("in_flight"), "negative")
 	}
 }
