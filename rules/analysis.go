@@ -291,7 +291,7 @@ func (e *estimator) analyze(cfg object) float64 {
 	text, hasText := cfg.sub("text_config")
 	vision, hasVision := cfg.sub("vision_config")
 	switch {
-	case cfg.has("hidden_sizes") && cfg.has("depths"):
+	case cfg.has("hidden_sizes"):
 		return e.convNet(cfg)
 	case hasVision || (hasText && !cfg.has("hidden_size") && !cfg.has("num_hidden_layers")):
 		return e.towers(cfg, text, hasText, vision, hasVision)

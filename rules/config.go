@@ -17,7 +17,8 @@ const (
 )
 
 // ConfigError says why an input of [Analyze] cannot be read. Offset is the
-// byte offset of the problem (0-based), Line and Column its 1-based position;
+// 0-based offset of the offending byte (the input's length when it ends too
+// early), Line and Column its 1-based position;
 // all three are 0 when the problem has no position (such as a missing key).
 // Field is the JSON key concerned, when there is one.
 type ConfigError struct {
@@ -64,7 +65,8 @@ func parseObject(input string, data []byte) (object, error) {
 	if err != nil {
 		var se *json.SyntaxError
 		if errors.As(err, &se) {
-			return nil, positioned(input, data, se.Offset, se.Error(), err)
+			// Offset counts the bytes read, the offending one included.
+			return nil, positioned(input, data, se.Offset-1, se.Error(), err)
 		}
 		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 			return nil, positioned(input, data, int64(len(data)), "unexpected end of JSON input", err)

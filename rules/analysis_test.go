@@ -1,0 +1,259 @@
+package rules_test
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/modelium/brain/rules"
+)
+
+// llamaConfig is a Llama-3.1-8B-shaped config.json.
+var llamaConfig = []byte(`{
+  "architectures": ["LlamaForCausalLM"],
+  "hidden_act": "silu",
+  "hidden_size": 4096,
+  "intermediate_size": 14336,
+  "max_position_embeddings": 131072,
+  "model_type": "llama",
+  "num_attention_heads": 32,
+  "num_hidden_layers": 32,
+  "num_key_value_heads": 8,
+  "rope_theta": 500000.0,
+  "tie_word_embeddings": false,
+  "torch_dtype": "bfloat16",
+  "vocab_size": 128256
+}`)
+
+func TestAnalyzeMalformedJSON(t *testing.T) {
+	tests := []struct {
+		name         string
+		config       []byte
+		index        []byte
+		input        string
+		line, column int
+		offset       int64
+	}{
+		{"syntax error names line and column", []byte("{\n  \"a\": 1,\n  \"b\": ]\n}"), nil, rules.InputConfig, 3, 8, 19},
+		{"truncated input points at its end", []byte(`{"a": 1`), nil, rules.InputConfig, 1, 8, 7},
+		{"top-level array is not an object", []byte(`  [1, 2]`), nil, rules.InputConfig, 1, 3, 2},
+		{"trailing data is an error", []byte(`{"a": 1} x`), nil, rules.InputConfig, 1, 10, 9},
+		{"empty config", []byte(``), nil, rules.InputConfig, 1, 1, 0},
+		{"a bad index is named as the index", llamaConfig, []byte(`{"metadata": {"total_size": 1,}}`), rules.InputIndex, 1, 31, 30},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := rules.Analyze(tt.config, tt.index, rules.AnalyzeOptions{})
+			var ce *rules.ConfigError
+			if !errors.As(err, &ce) {
+				t.Fatalf("error %v is not a *ConfigError", err)
+			}
+			if ce.Input != tt.input || ce.Line != tt.line || ce.Column != tt.column || ce.Offset != tt.offset {
+				t.Errorf("got %s line %d column %d offset %d, want %s line %d column %d offset %d (%v)",
+					ce.Input, ce.Line, ce.Column, ce.Offset, tt.input, tt.line, tt.column, tt.offset, err)
+			}
+			if !strings.Contains(err.Error(), "line") {
+				t.Errorf("message %q does not give the position", err)
+			}
+		})
+	}
+}
+
+func TestAnalyzeIndexWithoutTotalSize(t *testing.T) {
+	_, err := rules.Analyze(llamaConfig, []byte(`{"weight_map": {}}`), rules.AnalyzeOptions{})
+	var ce *rules.ConfigError
+	if !errors.As(err, &ce) || ce.Field != "metadata.total_size" {
+		t.Fatalf("got %v, want a ConfigError for metadata.total_size", err)
+	}
+}
+
+func TestAnalyzePartial(t *testing.T) {
+	tests := []struct {
+		name    string
+		config  string
+		missing []string
+		params  bool // whether a (lower-bound) count is still given
+	}{
+		{"empty object", `{}`, []string{"architectures", "num_hidden_layers", "hidden_size"}, false},
+		{"no vocabulary counts the layers only", `{"model_type":"llama","num_hidden_layers":2,"hidden_size":64,"num_attention_heads":4}`, []string{"vocab_size"}, true},
+		{"wrong types count as missing", `{"architectures":["LlamaForCausalLM"],"num_hidden_layers":"32","hidden_size":-1,"vocab_size":1.5}`, []string{"num_hidden_layers", "hidden_size", "vocab_size", "num_attention_heads"}, false},
+		{"an LLM without heads has no KV estimate", `{"architectures":["GPT2LMHeadModel"],"n_layer":2,"n_embd":64,"vocab_size":10}`, []string{"num_attention_heads"}, true},
+		{"resnet without depths", `{"architectures":["ResNetModel"],"hidden_sizes":[64]}`, []string{"depths"}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a, err := rules.Analyze([]byte(tt.config), nil, rules.AnalyzeOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !a.Partial {
+				t.Error("not marked partial")
+			}
+			for _, m := range tt.missing {
+				if !slices.Contains(a.MissingFields, m) {
+					t.Errorf("MissingFields %v lacks %q", a.MissingFields, m)
+				}
+			}
+			if got := a.ParameterCount > 0; got != tt.params {
+				t.Errorf("ParameterCount = %d, want a count: %v", a.ParameterCount, tt.params)
+			}
+		})
+	}
+}
+
+func TestAnalyzeMemory(t *testing.T) {
+	tests := []struct {
+		name      string
+		opt       rules.AnalyzeOptions
+		context   int64
+		sequences int64
+		kv        int64
+	}{
+		// 2 × 32 layers × 8 KV heads × 128 head dim × 2 bytes = 128 KiB a token.
+		{"defaults cap the context at 4096 tokens, one sequence", rules.AnalyzeOptions{}, 4096, 1, 4096 * 128 << 10},
+		{"a given context and sequence count are used as is", rules.AnalyzeOptions{ContextLength: 200000, Sequences: 3}, 200000, 3, 3 * 200000 * 128 << 10},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a, err := rules.Analyze(llamaConfig, nil, tt.opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := a.Memory
+			if m.ContextLength != tt.context || m.Sequences != tt.sequences || m.KVCacheBytes != tt.kv {
+				t.Errorf("context %d, sequences %d, KV %d; want %d, %d, %d", m.ContextLength, m.Sequences, m.KVCacheBytes, tt.context, tt.sequences, tt.kv)
+			}
+			if m.WeightsBytes != 2*a.ParameterCount {
+				t.Errorf("weights %d, want 2 bytes × %d parameters", m.WeightsBytes, a.ParameterCount)
+			}
+			wantOverhead := int64(rules.OverheadFixedBytes) + int64(rules.OverheadWeightsFraction*float64(m.WeightsBytes)+0.5)
+			if d := m.OverheadBytes - wantOverhead; d < -1 || d > 1 {
+				t.Errorf("overhead %d, want %d", m.OverheadBytes, wantOverhead)
+			}
+			if d := m.TotalBytes - (m.WeightsBytes + m.KVCacheBytes + m.OverheadBytes); d < -2 || d > 2 {
+				t.Errorf("total %d is not the sum of its parts", m.TotalBytes)
+			}
+		})
+	}
+	if _, err := rules.Analyze(llamaConfig, nil, rules.AnalyzeOptions{Sequences: -1}); err == nil {
+		t.Error("negative sequences accepted")
+	}
+}
+
+func TestAnalyzeFormats(t *testing.T) {
+	read := func(dir, file string) []byte {
+		b, err := os.ReadFile(filepath.Join(hfConfigs, dir, file))
+		if err != nil {
+			t.Fatalf("the shared Hugging Face configs are required: %v", err)
+		}
+		return b
+	}
+	t.Run("transformers-5 dtype is read like torch_dtype", func(t *testing.T) {
+		a, err := rules.Analyze(read("Qwen__Qwen2.5-1.5B-Instruct", "config.json"), nil, rules.AnalyzeOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.DType != "float16" || a.BytesPerParameter != 2 || a.NumKeyValueHeads != 2 || a.HeadDim != 128 {
+			t.Errorf("dtype %q, %v bytes, %d KV heads, head dim %d", a.DType, a.BytesPerParameter, a.NumKeyValueHeads, a.HeadDim)
+		}
+	})
+	t.Run("total_size written as a float is exact", func(t *testing.T) {
+		dir := "togethercomputer__RedPajama-INCITE-7B-Base"
+		a, err := rules.Analyze(read(dir, "config.json"), read(dir, "pytorch_model.bin.index.json"), rules.AnalyzeOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.ParameterCount != 13731385408/2 || a.Memory.WeightsBytes != 13731385408 {
+			t.Errorf("count %d, weights %d", a.ParameterCount, a.Memory.WeightsBytes)
+		}
+	})
+	t.Run("DeepSeek-V3 MoE with MLA and fp8 weights", func(t *testing.T) {
+		a, err := rules.Analyze(read("deepseek-ai__DeepSeek-R1", "config.json"), nil, rules.AnalyzeOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.NumExperts != 256 || a.NumSharedExperts != 1 || a.NumExpertsPerToken != 8 || a.BytesPerParameter != 1 || a.Quantization != "fp8" {
+			t.Errorf("experts %d+%d (top %d), %v bytes, quantization %q", a.NumExperts, a.NumSharedExperts, a.NumExpertsPerToken, a.BytesPerParameter, a.Quantization)
+		}
+		// MLA caches (512 + 64) values a layer a token, in bfloat16.
+		if want := int64(61 * 576 * 4096 * 2); a.Memory.KVCacheBytes != want {
+			t.Errorf("KV cache %d, want %d", a.Memory.KVCacheBytes, want)
+		}
+	})
+	t.Run("a float32 checkpoint of a float16 model is counted right", func(t *testing.T) {
+		// Stored in 4 bytes a parameter although torch_dtype says float16.
+		cfg := strings.Replace(string(llamaConfig), `"bfloat16"`, `"float16"`, 1)
+		a, err := rules.Analyze([]byte(cfg), []byte(`{"metadata":{"total_size":32120000000}}`), rules.AnalyzeOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.ParameterCount != 8030000000 || !slices.Contains(a.Assumed, "stored_bytes_per_parameter=4") {
+			t.Errorf("count %d, assumed %v", a.ParameterCount, a.Assumed)
+		}
+	})
+	t.Run("encoder-decoder is flagged and has a decoder KV cache", func(t *testing.T) {
+		a, err := rules.Analyze(read("google-t5__t5-base", "config.json"), nil, rules.AnalyzeOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !a.EncoderDecoder || a.IsLLM || a.NumDecoderLayers != 12 || a.Memory.KVCacheBytes == 0 {
+			t.Errorf("encoder-decoder %v, LLM %v, decoder layers %d, KV %d", a.EncoderDecoder, a.IsLLM, a.NumDecoderLayers, a.Memory.KVCacheBytes)
+		}
+	})
+	t.Run("an encoder keeps no KV cache", func(t *testing.T) {
+		a, err := rules.Analyze(read("google-bert__bert-base-uncased", "config.json"), nil, rules.AnalyzeOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.IsLLM || a.Memory.KVCacheBytes != 0 {
+			t.Errorf("LLM %v, KV %d", a.IsLLM, a.Memory.KVCacheBytes)
+		}
+	})
+}
+
+func FuzzAnalyze(f *testing.F) {
+	f.Add(llamaConfig, []byte(nil))
+	f.Add([]byte(`{"n_layer":1e308,"n_embd":1e308,"vocab_size":1e308,"n_head":1}`), []byte(`{"metadata":{"total_size":1e400}}`))
+	f.Add([]byte(`{"hidden_sizes":[1,2],"depths":[3,4],"text_config":{},"vision_config":{"image_size":1,"patch_size":9}}`), []byte(`{}`))
+	if entries, err := os.ReadDir(hfConfigs); err == nil {
+		for _, e := range entries {
+			if b, err := os.ReadFile(filepath.Join(hfConfigs, e.Name(), "config.json")); err == nil && len(b) < 8<<10 {
+				f.Add(b, []byte(nil))
+			}
+		}
+	}
+	f.Fuzz(func(t *testing.T, config, index []byte) {
+		a, err := rules.Analyze(config, index, rules.AnalyzeOptions{})
+		if err != nil {
+			var ce *rules.ConfigError
+			if !errors.As(err, &ce) {
+				t.Fatalf("error %v is not a *ConfigError", err)
+			}
+			return
+		}
+		m := a.Memory
+		if a.ParameterCount < 0 || m.WeightsBytes < 0 || m.KVCacheBytes < 0 || m.TotalBytes < m.OverheadBytes {
+			t.Fatalf("negative or inconsistent estimate: %+v", a)
+		}
+		if a.ParameterCount == 0 && !a.Partial {
+			t.Fatal("no parameter count but not partial")
+		}
+		rules.DefaultTable().Choose(a.Model(""), rules.AllEnabled)
+	})
+}
+
+var analysisSink rules.Analysis
+
+func BenchmarkAnalyzeLlama(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		a, err := rules.Analyze(llamaConfig, nil, rules.AnalyzeOptions{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		analysisSink = a
+	}
+}
