@@ -3,8 +3,9 @@
 package gpu_test
 
 import (
+	"bytes"
 	"errors"
-	"fmt"
+	"log/slog"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -12,44 +13,31 @@ import (
 
 	"github.com/NVIDIA/go-nvml/pkg/nvml"
 	"github.com/NVIDIA/go-nvml/pkg/nvml/mock"
+	"github.com/NVIDIA/go-nvml/pkg/nvml/mock/dgxh100"
+	"github.com/NVIDIA/go-nvml/pkg/nvml/mock/server"
 
 	"github.com/modelium/brain/gpu"
 )
 
-// dgx is an 8 x H100 80GB host built from go-nvml's generated mocks, whose free memory, read
-// errors and symbol table the test controls. (go-nvml's mock/dgxh100 server needs
-// github.com/google/uuid in go.mod; nvml_dgxh100_test.go runs it once that is there.)
+// dgx is go-nvml's DGX H100 mock (8 x H100 80GB) with memory set per device; the test controls
+// free memory, read errors and whether the library has GetMemoryInfo_v2.
 type dgx struct {
-	*mock.Interface
-	devices    [8]*mock.Device
+	*server.Server
+	devices    [8]*server.Device
 	free       [8]atomic.Int64
 	v1Calls    atomic.Int64
 	failReads  atomic.Bool
 	noV2Symbol bool
 }
 
-func dgxUUID(i int) string { return fmt.Sprintf("GPU-8a1f3c2e-0000-4000-8000-%012d", i) }
-
 func newDGX(t *testing.T, freeGiB ...int64) *dgx {
 	t.Helper()
-	g := &dgx{}
-	ext := &mock.ExtendedInterface{LookupSymbolFunc: func(symbol string) error {
+	g := &dgx{Server: dgxh100.New()}
+	g.LookupSymbolFunc = func(symbol string) error {
 		if symbol == "nvmlDeviceGetMemoryInfo_v2" && g.noV2Symbol {
 			return errors.New("symbol not found")
 		}
 		return nil
-	}}
-	g.Interface = &mock.Interface{
-		InitFunc:           func() nvml.Return { return nvml.SUCCESS },
-		ShutdownFunc:       func() nvml.Return { return nvml.SUCCESS },
-		ExtensionsFunc:     func() nvml.ExtendedInterface { return ext },
-		DeviceGetCountFunc: func() (int, nvml.Return) { return len(g.devices), nvml.SUCCESS },
-		DeviceGetHandleByIndexFunc: func(i int) (nvml.Device, nvml.Return) {
-			if i < 0 || i >= len(g.devices) {
-				return nil, nvml.ERROR_INVALID_ARGUMENT
-			}
-			return g.devices[i], nvml.SUCCESS
-		},
 	}
 	total := GiBu(80)
 	for i := range g.devices {
@@ -57,37 +45,28 @@ func newDGX(t *testing.T, freeGiB ...int64) *dgx {
 		if i < len(freeGiB) {
 			g.free[i].Store(freeGiB[i] * GiB)
 		}
-		g.devices[i] = &mock.Device{
-			GetUUIDFunc: func() (string, nvml.Return) { return dgxUUID(i), nvml.SUCCESS },
-			GetNameFunc: func() (string, nvml.Return) { return "NVIDIA H100 80GB HBM3", nvml.SUCCESS },
-			GetMemoryInfo_v2Func: func() (nvml.Memory_v2, nvml.Return) {
-				if g.failReads.Load() {
-					return nvml.Memory_v2{}, nvml.ERROR_GPU_IS_LOST
-				}
-				free := uint64(g.free[i].Load())
-				return nvml.Memory_v2{Total: total, Reserved: GiBu(1), Free: free, Used: total - free - GiBu(1)}, nvml.SUCCESS
-			},
-			GetMemoryInfoFunc: func() (nvml.Memory, nvml.Return) {
-				g.v1Calls.Add(1)
-				if g.failReads.Load() {
-					return nvml.Memory{}, nvml.ERROR_GPU_IS_LOST
-				}
-				free := uint64(g.free[i].Load())
-				return nvml.Memory{Total: total, Free: free, Used: total - free}, nvml.SUCCESS
-			},
-			GetUtilizationRatesFunc: func() (nvml.Utilization, nvml.Return) {
-				return nvml.Utilization{Gpu: uint32(10 * i)}, nvml.SUCCESS
-			},
-			GetMigModeFunc: func() (int, int, nvml.Return) {
-				return nvml.DEVICE_MIG_DISABLE, nvml.DEVICE_MIG_DISABLE, nvml.SUCCESS
-			},
+		dev := g.Devices[i].(*server.Device)
+		g.devices[i] = dev
+		dev.GetMemoryInfo_v2Func = func() (nvml.Memory_v2, nvml.Return) {
+			if g.failReads.Load() {
+				return nvml.Memory_v2{}, nvml.ERROR_GPU_IS_LOST
+			}
+			free := uint64(g.free[i].Load())
+			return nvml.Memory_v2{Total: total, Reserved: GiBu(1), Free: free, Used: total - free - GiBu(1)}, nvml.SUCCESS
+		}
+		dev.GetMemoryInfoFunc = func() (nvml.Memory, nvml.Return) {
+			g.v1Calls.Add(1)
+			if g.failReads.Load() {
+				return nvml.Memory{}, nvml.ERROR_GPU_IS_LOST
+			}
+			free := uint64(g.free[i].Load())
+			return nvml.Memory{Total: total, Free: free, Used: total - free}, nvml.SUCCESS
+		}
+		dev.GetUtilizationRatesFunc = func() (nvml.Utilization, nvml.Return) {
+			return nvml.Utilization{Gpu: uint32(10 * i)}, nvml.SUCCESS
 		}
 	}
 	return g
-}
-
-func migEnabled() (int, int, nvml.Return) {
-	return nvml.DEVICE_MIG_ENABLE, nvml.DEVICE_MIG_ENABLE, nvml.SUCCESS
 }
 
 func GiBu(n int64) uint64 { return uint64(n * GiB) }
@@ -105,7 +84,7 @@ func openDGX(t *testing.T, g nvml.Interface, clock *fakeClock) gpu.Inventory {
 
 func TestNVMLReportsEveryDevice(t *testing.T) {
 	g := newDGX(t, 70, 10, 50)
-	g.devices[3].GetMigModeFunc = migEnabled
+	g.devices[3].MigMode = nvml.DEVICE_MIG_ENABLE
 	g.devices[4].GetMigModeFunc = func() (int, int, nvml.Return) { return 0, 0, nvml.ERROR_NOT_SUPPORTED }
 	g.devices[5].GetUtilizationRatesFunc = func() (nvml.Utilization, nvml.Return) {
 		return nvml.Utilization{}, nvml.ERROR_NOT_SUPPORTED
@@ -124,15 +103,15 @@ func TestNVMLReportsEveryDevice(t *testing.T) {
 		idx  int
 		want gpu.Device
 	}{
-		{"memory comes from GetMemoryInfo_v2", 0, gpu.Device{Index: 0, UUID: dgxUUID(0), Name: "NVIDIA H100 80GB HBM3",
+		{"memory comes from GetMemoryInfo_v2", 0, gpu.Device{Index: 0, UUID: g.devices[0].UUID, Name: "NVIDIA H100 80GB HBM3",
 			TotalBytes: 80 * GiB, FreeBytes: 70 * GiB, UsedBytes: 10 * GiB, UtilizationPercent: 0}},
-		{"used is total minus free", 1, gpu.Device{Index: 1, UUID: dgxUUID(1), Name: "NVIDIA H100 80GB HBM3",
+		{"used is total minus free", 1, gpu.Device{Index: 1, UUID: g.devices[1].UUID, Name: "NVIDIA H100 80GB HBM3",
 			TotalBytes: 80 * GiB, FreeBytes: 10 * GiB, UsedBytes: 70 * GiB, UtilizationPercent: 10}},
-		{"MIG mode enabled is reported", 3, gpu.Device{Index: 3, UUID: dgxUUID(3), Name: "NVIDIA H100 80GB HBM3",
+		{"MIG mode enabled is reported", 3, gpu.Device{Index: 3, UUID: g.devices[3].UUID, Name: "NVIDIA H100 80GB HBM3",
 			TotalBytes: 80 * GiB, FreeBytes: 80 * GiB, UtilizationPercent: 30, MIGEnabled: true}},
-		{"MIG not supported reads as disabled", 4, gpu.Device{Index: 4, UUID: dgxUUID(4), Name: "NVIDIA H100 80GB HBM3",
+		{"MIG not supported reads as disabled", 4, gpu.Device{Index: 4, UUID: g.devices[4].UUID, Name: "NVIDIA H100 80GB HBM3",
 			TotalBytes: 80 * GiB, FreeBytes: 80 * GiB, UtilizationPercent: 40}},
-		{"unknown utilisation is -1", 5, gpu.Device{Index: 5, UUID: dgxUUID(5), Name: "NVIDIA H100 80GB HBM3",
+		{"unknown utilisation is -1", 5, gpu.Device{Index: 5, UUID: g.devices[5].UUID, Name: "NVIDIA H100 80GB HBM3",
 			TotalBytes: 80 * GiB, FreeBytes: 80 * GiB, UtilizationPercent: -1}},
 	}
 	for _, tt := range tests {
@@ -184,7 +163,7 @@ func TestNVMLPlacementFollowsTheMemoryItReads(t *testing.T) {
 
 func TestNVMLMIGEnabledGPUIsNeverChosen(t *testing.T) {
 	g := newDGX(t, 10, 79)
-	g.devices[1].GetMigModeFunc = migEnabled
+	g.devices[1].MigMode = nvml.DEVICE_MIG_ENABLE
 	clock := newFakeClock()
 	a := gpu.NewAllocator(openDGX(t, g, clock), gpu.AllocatorConfig{Clock: clock.Now})
 	p, err := a.Choose(gpu.Request{RequiredBytes: 20 * GiB})
@@ -275,7 +254,7 @@ func TestNVMLMakesNoCallAfterClose(t *testing.T) {
 
 // failingInit is an NVML whose Init fails; any other call fails the test, because after a failed
 // Init a call into the real library can kill the process.
-func failingInit(t *testing.T) *mock.Interface {
+func failingInit() *mock.Interface {
 	return &mock.Interface{InitFunc: func() nvml.Return { return nvml.ERROR_LIBRARY_NOT_FOUND }}
 }
 
@@ -292,8 +271,9 @@ func TestNVMLInitFailure(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			lib := failingInit(t)
-			inv, err := gpu.OpenWithNVML(gpu.Config{Backend: tt.backend}, lib, nil)
+			lib := failingInit()
+			var log bytes.Buffer
+			inv, err := gpu.OpenWithNVML(gpu.Config{Backend: tt.backend}, lib, slog.New(slog.NewTextHandler(&log, nil)))
 			if tt.wantErr {
 				if !errors.Is(err, gpu.ErrNVMLUnavailable) || !strings.Contains(err.Error(), "ERROR_LIBRARY_NOT_FOUND") {
 					t.Fatalf("Open error = %v, want ErrNVMLUnavailable with the NVML code", err)
@@ -304,6 +284,10 @@ func TestNVMLInitFailure(t *testing.T) {
 				}
 				if inv.Backend() != tt.wantBackend || len(inv.Snapshot().Devices) != 0 {
 					t.Fatalf("backend %s with %d devices, want %s with none", inv.Backend(), len(inv.Snapshot().Devices), tt.wantBackend)
+				}
+				lines := strings.Split(strings.TrimSpace(log.String()), "\n")
+				if len(lines) != 1 || !strings.Contains(lines[0], "backend=none") || !strings.Contains(lines[0], "ERROR_LIBRARY_NOT_FOUND") {
+					t.Errorf("log = %q, want one line saying none and why", log.String())
 				}
 			}
 			if calls := len(lib.InitCalls()); calls != 1 {
