@@ -258,7 +258,6 @@ func kindName(k yaml.Kind) string {
 var (
 	gpuBackends   = []string{"auto", "nvml", "static", "none"}
 	gpuStrategies = []string{"most_free", "best_fit"}
-	runtimeNames  = []string{"vllm", "ray", "triton"}
 )
 
 // LoadConfig reads the embedded defaults and lays the file at path over them; an empty path runs
@@ -405,10 +404,8 @@ func (c *Config) Validate() error {
 	if c.Server.MaxModels <= 0 {
 		bad("server.max_models", "%d: want a positive number", c.Server.MaxModels)
 	}
-	for i, r := range c.RuntimeRules {
-		if !oneOf(r.Runtime, runtimeNames) {
-			bad(fmt.Sprintf("runtime_rules[%d].runtime", i), "%q (rule %q) is not one of %s", r.Runtime, r.Name, strings.Join(runtimeNames, ", "))
-		}
+	if _, err := c.runtimeTable(); err != nil {
+		errs = append(errs, err)
 	}
 	if c.Brain.ModelName != "" && !c.Brain.FallbackToRules {
 		bad("modelium_brain.model_name", "%q names an LLM advisor, which this version does not have, and fallback_to_rules is false: set fallback_to_rules: true to decide by rules, or remove model_name", c.Brain.ModelName)

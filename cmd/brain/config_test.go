@@ -102,7 +102,10 @@ func TestBadConfigFiles(t *testing.T) {
 		{"static backend without devices", "gpu:\n  backend: static\n", []string{"gpu.devices"}},
 		{"used more than total", "gpu:\n  backend: static\n  devices: [{name: a, total_bytes: 10, used_bytes: 20}]\n", []string{"gpu.devices[0].used_bytes"}},
 		{"bad keep_alive", "orchestration:\n  policies:\n    keep_alive: {m: -5}\n", []string{"keep_alive", "negative"}},
-		{"unknown runtime in a rule", "runtime_rules:\n  - name: x\n    runtime: tgi\n    match: {names: [x]}\n", []string{"runtime_rules[0].runtime", "vllm, ray, triton"}},
+		{"unknown runtime in a rule", "runtime_rules:\n  - name: x\n    runtime: tgi\n    match: {names: [x]}\n", []string{"runtime_rules", "tgi"}},
+		{"rule with an empty match", "runtime_rules:\n  - name: x\n    runtime: ray\n    match: {}\n", []string{"runtime_rules", "x"}},
+		{"unreachable rule after a catch-all", "runtime_rules:\n  - name: all\n    runtime: ray\n    match: {any: true}\n  - name: late\n    runtime: ray\n    match: {names: [gpt2]}\n", []string{"runtime_rules", "late"}},
+		{"unknown key in a rule", "runtime_rules:\n  - name: x\n    runtime: ray\n    match: {model: [x]}\n", []string{"line 4", "model"}},
 		{"bad duration", "gpu:\n  refresh_interval: soon\n", []string{"line 2", "soon"}},
 		{"not yaml", "vllm: [\n", []string{"bad.yaml"}},
 	}

@@ -98,7 +98,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	table, err := cfg.runtimeTable()
+	if err != nil {
+		return err
+	}
 	if f.printConfig {
+		cfg.RuntimeRules = rulesConfig(table)
 		out, err := cfg.Marshal()
 		if err != nil {
 			return err
@@ -130,8 +135,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	grpcMetrics := grpcprom.NewServerMetrics(grpcprom.WithServerHandlingTimeHistogram())
 	reg.MustRegister(grpcMetrics)
 
+	enabled := cfg.enabled()
 	srv := server.New(server.Options{
 		Logger:             log,
+		Rules:              table,
+		Enabled:            &enabled,
 		HeartbeatInterval:  time.Duration(cfg.Server.HeartbeatInterval),
 		UnaryInterceptors:  []grpc.UnaryServerInterceptor{grpcMetrics.UnaryServerInterceptor()},
 		StreamInterceptors: []grpc.StreamServerInterceptor{grpcMetrics.StreamServerInterceptor()},
