@@ -8,14 +8,32 @@ import (
 )
 
 // Match says which models a [Rule] applies to. Within a field the values are
-// alternatives, and a rule matches when any of its fields matches (see the
-// package's matching rule in [Table.Choose]). Values are compared per token,
-// ignoring case and punctuation: "gpt-neox" matches "GPTNeoXForCausalLM" and
-// "gpt_neox"; "opt" does not match "optimizer".
+// alternatives, and a rule matches when any of its fields matches; Names are
+// consulted only for a model with neither architecture nor model_type (see
+// [Table.Choose]).
 //
-// A catch-all is written explicitly as Match{Any: true} and may carry no other
-// values; a Match with no values and Any unset is an error, so that a typo in
-// a YAML table cannot silently turn a rule into a catch-all.
+// Values match whole tokens, ignoring ASCII case. A model's identifier is
+// split into tokens
+//   - at every byte that is not an ASCII letter or digit ("gpt_neox" ->
+//     gpt|neox, "bert-base" -> bert|base);
+//   - where a lowercase letter is followed by an uppercase one ("MoeFor" ->
+//     Moe|For);
+//   - before the last capital of a run of capitals followed by a lowercase
+//     letter ("LMHead" -> LM|Head, "GPTNeoX" -> GPT|Neo|X);
+//   - between a letter and a digit, both ways ("resnet50" -> resnet|50,
+//     "GPT2LMHeadModel" -> GPT|2|LM|Head|Model).
+//
+// A rule value, lowercased and stripped of everything but letters and digits
+// ("gpt-neox" -> "gptneox"), matches when it equals the concatenation of one
+// or more consecutive tokens. So "gpt2" and "gpt" both match
+// "GPT2LMHeadModel", "gptneox" matches "gpt_neox" and "GPTNeoXForCausalLM",
+// "resnet" matches "resnet50", "qwen2moe" matches "Qwen2MoeForCausalLM"; but
+// "opt" never matches "optimizer", nor "bert" "albert", because a match starts
+// and ends on token boundaries.
+//
+// A catch-all is written explicitly as Match{Any: true} (any: true in YAML)
+// and may carry no other values; a Match with no values and Any unset is an
+// error, so that a typo in a table cannot silently make a catch-all.
 type Match struct {
 	Architectures []string // config.json architectures[0], e.g. "LlamaForCausalLM"
 	ModelTypes    []string // config.json model_type, e.g. "llama"

@@ -1,25 +1,8 @@
 package rules
 
-// Identifier matching, shared by every field of a rule.
-//
-// An identifier is split into tokens:
-//   - at every character that is not an ASCII letter or digit ("gpt_neox" ->
-//     gpt|neox, "bert-base" -> bert|base);
-//   - where a lowercase letter is followed by an uppercase one ("MoeFor" ->
-//     Moe|For);
-//   - before the last capital of a run of capitals followed by a lowercase
-//     letter ("LMHead" -> LM|Head, "GPTNeoX" -> GPT|Neo|X);
-//   - between a letter and a digit, both ways ("resnet50" -> resnet|50,
-//     "GPT2LMHeadModel" -> GPT|2|LM|Head|Model).
-//
-// A rule value is compared in lowercase with its non-alphanumeric characters
-// removed ("gpt-neox" -> "gptneox"). It matches an identifier when it equals,
-// ignoring ASCII case, the concatenation of one or more consecutive tokens. So
-// "gpt2" matches "GPT2LMHeadModel" (GPT+2), "gpt" matches it too (GPT),
-// "gptneox" matches both "gpt_neox" and "GPTNeoXForCausalLM", "resnet" matches
-// "resnet50", "qwen2moe" matches "Qwen2MoeForCausalLM"; but "opt" never
-// matches "optimizer" and "bert" never matches "albert", because a match must
-// start and end on token boundaries. Bytes outside ASCII are separators.
+// Identifier matching, shared by every field of a rule. The rule is stated
+// on [Match]; tokenStart and tokens.split are its two implementations (byte
+// by byte, and in one pass for Choose), held together by FuzzTokens.
 
 // Byte classes, looked up in a table because Choose classifies every byte.
 const (
