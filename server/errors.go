@@ -87,10 +87,19 @@ func (s *Server) toStatus(err error) error {
 // statusOfDomain maps the remaining domain errors (GPU placement, unknown models); nil when err
 // is none of them.
 func statusOfDomain(err error) error {
+	var slow *slowSubscriberError
+	if errors.As(err, &slow) {
+		return slow.status()
+	}
 	return nil
 }
 
 // notFound answers a request about a model the brain has never heard of.
 func notFound(model string) error {
 	return status.Errorf(codes.NotFound, "model %q is unknown to the brain: no gateway has reported its state or traffic", model)
+}
+
+// notFoundOnGateway answers a request about a model on a gateway that never reported it.
+func notFoundOnGateway(model, gateway string) error {
+	return status.Errorf(codes.NotFound, "model %q is unknown on gateway %q: that gateway has reported neither its state nor its traffic", model, gateway)
 }

@@ -47,6 +47,22 @@ type Options struct {
 	Enabled *rules.Enabled
 	// Recorder counts decisions and recommendations for Prometheus; nil counts nothing.
 	Recorder *metrics.Recorder
+
+	// UnloadPolicy decides unloads, for ShouldUnload and the evaluation loop (default:
+	// rules.DefaultUnloadPolicy()).
+	UnloadPolicy *rules.UnloadPolicy
+	// DecisionInterval is how often the evaluation loop runs (default 10 s); negative runs none,
+	// and the caller drives cycles with Server.Evaluate.
+	DecisionInterval time.Duration
+	// WatchWindow is how many recent recommendation events are kept for exact replay on resume
+	// (default 10,000).
+	WatchWindow int
+	// WatchQueueSize is how many events may wait for one subscriber before they coalesce per
+	// (gateway, model) (default 1,024); a subscriber that still has more than WatchMaxPending
+	// waiting when the next events are published is cut off with RESOURCE_EXHAUSTED (default
+	// 100,000).
+	WatchQueueSize, WatchMaxPending int
+
 }
 
 // Server is the gRPC server of the brain: the BrainService, the health service and reflection,
@@ -63,6 +79,11 @@ type Server struct {
 	grpc     *grpc.Server
 	health   *health.Server
 	epoch    string
+
+	// Unload recommendations: the policy, the evaluation loop's state and the stream hub.
+	unload    *rules.UnloadPolicy
+	evaluator *evaluator
+	hub       *hub
 
 	stopOnce sync.Once
 	stopping chan struct{} // closed when shutdown starts: streams end with UNAVAILABLE
@@ -96,6 +117,7 @@ func New(o Options) *Server {
 		enabled:  *o.Enabled,
 		recorder: o.Recorder,
 	}
+	s.startRecommendations()
 
 	logOpts := []logging.Option{
 		logging.WithLogOnEvents(logging.FinishCall),

@@ -36,11 +36,6 @@ func (s *Server) ListModels(context.Context, *brainv1.ListModelsRequest) (*brain
 	return nil, unimplemented("ListModels", 5)
 }
 
-// ShouldUnload is not implemented yet.
-func (s *Server) ShouldUnload(context.Context, *brainv1.ShouldUnloadRequest) (*brainv1.ShouldUnloadResponse, error) {
-	return nil, unimplemented("ShouldUnload", 6)
-}
-
 // unimplemented answers an RPC whose issue is not done yet.
 func unimplemented(rpc string, issue int) error {
 	return status.Errorf(codes.Unimplemented, "%s is not implemented in this version of the brain yet (tracked in issue #%d)", rpc, issue)

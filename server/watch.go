@@ -8,36 +8,77 @@ import (
 	brainv1 "github.com/modelium/brain/gen/modelium/brain/v1"
 )
 
-// WatchUnloadRecommendations streams unload recommendations. Until the unload policy lands
-// (issue #6) there are never any: a subscriber gets an empty snapshot, its end marker, and
-// heartbeats; the stream ends with UNAVAILABLE when the brain shuts down.
+// WatchUnloadRecommendations streams unload recommendations (see hub.go for the guarantees): a
+// snapshot of the open ones and a SnapshotEnd, or the replay of a resume, then live events and
+// heartbeats. The stream ends with RESOURCE_EXHAUSTED when the subscriber falls too far behind and
+// with UNAVAILABLE when the brain shuts down.
+//
+// The handler only waits; a sender goroutine of its own does every Send, so that a subscriber that
+// stopped reading (its Send blocked on flow control) can still be cut off or shut down.
 func (s *Server) WatchUnloadRecommendations(req *brainv1.WatchUnloadRecommendationsRequest, stream brainv1.BrainService_WatchUnloadRecommendationsServer) error {
-	ctx := stream.Context()
-	var seq uint64
-	send := func(m *brainv1.WatchUnloadRecommendationsResponse) error {
-		m.Epoch, m.Sequence, m.Time = s.epoch, seq, timestamppb.New(s.now())
-		return stream.Send(m)
+	sub, _ := s.hub.subscribe(newFilter(req.GetGatewayId(), req.GetModelNames(), req.GetGpuUuids()),
+		req.GetResumeEpoch(), req.GetResumeAfterSequence())
+	defer s.hub.unsubscribe(sub)
+
+	sent := make(chan error, 1)
+	go func() { sent <- s.sendRecommendations(stream, sub) }()
+	select {
+	case err := <-sent:
+		return s.toStatus(err)
+	case <-stream.Context().Done():
+		return s.toStatus(stream.Context().Err())
+	case <-s.stopping:
+		return errShuttingDown
+	case <-sub.cut:
+		return s.toStatus(sub.err())
 	}
-	if req.GetResumeEpoch() != "" && req.GetResumeEpoch() != s.epoch {
-		if err := send(&brainv1.WatchUnloadRecommendationsResponse{Event: &brainv1.WatchUnloadRecommendationsResponse_StreamReset{
-			StreamReset: &brainv1.StreamReset{Reason: "epoch " + req.GetResumeEpoch() + " is not this brain's (it restarted): a fresh snapshot follows"},
-		}}); err != nil {
+}
+
+// sendRecommendations is a subscriber's sender: the initial messages, then whatever the hub
+// queued, and a heartbeat on every tick once the queue is sent. It returns when a Send fails or
+// the stream is done.
+func (s *Server) sendRecommendations(stream brainv1.BrainService_WatchUnloadRecommendationsServer, sub *subscriber) error {
+	for _, m := range sub.initial {
+		if err := stream.Send(m); err != nil {
 			return err
 		}
+		if sub.replaying {
+			sub.delivered.Store(m.GetSequence())
+		}
 	}
-	if err := send(&brainv1.WatchUnloadRecommendationsResponse{Event: &brainv1.WatchUnloadRecommendationsResponse_SnapshotEnd{SnapshotEnd: &brainv1.SnapshotEnd{}}}); err != nil {
-		return err
-	}
+	sub.delivered.Store(sub.initialThrough)
+	sub.initial = nil
+
 	tick := time.NewTicker(s.opts.HeartbeatInterval)
 	defer tick.Stop()
+	var batch []*event
 	for {
+		heartbeat := false
 		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-s.stopping:
-			return errShuttingDown
+		case <-sub.done:
+			return nil
+		case <-sub.wake:
 		case <-tick.C:
-			if err := send(&brainv1.WatchUnloadRecommendationsResponse{Event: &brainv1.WatchUnloadRecommendationsResponse_Heartbeat{Heartbeat: &brainv1.Heartbeat{}}}); err != nil {
+			heartbeat = true
+		}
+		var through uint64
+		batch, through = sub.take(batch)
+		for _, ev := range batch {
+			if ev == nil {
+				continue
+			}
+			if err := stream.Send(ev.msg); err != nil {
+				return err
+			}
+			sub.delivered.Store(ev.seq)
+		}
+		sub.delivered.Store(through)
+		if heartbeat {
+			hb := &brainv1.WatchUnloadRecommendationsResponse{
+				Epoch: s.epoch, Sequence: through, Time: timestamppb.New(s.now()),
+				Event: &brainv1.WatchUnloadRecommendationsResponse_Heartbeat{Heartbeat: &brainv1.Heartbeat{}},
+			}
+			if err := stream.Send(hb); err != nil {
 				return err
 			}
 		}
