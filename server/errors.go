@@ -8,6 +8,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/modelium/brain/gpu"
 	"github.com/modelium/brain/metrics"
 	"github.com/modelium/brain/rules"
 )
@@ -87,6 +88,15 @@ func (s *Server) toStatus(err error) error {
 // statusOfDomain maps the remaining domain errors (GPU placement, unknown models); nil when err
 // is none of them.
 func statusOfDomain(err error) error {
+	var nofit *gpu.NoFitError
+	switch {
+	case errors.As(err, &nofit):
+		return placementStatus(nofit)
+	case errors.Is(err, gpu.ErrInvalidRequest):
+		return status.Errorf(codes.InvalidArgument, "invalid placement request: %v", err)
+	case errors.Is(err, gpu.ErrUnavailable):
+		return status.Errorf(codes.Unavailable, "GPU inventory unavailable, retry later: %v", err)
+	}
 	var slow *slowSubscriberError
 	if errors.As(err, &slow) {
 		return slow.status()

@@ -94,29 +94,3 @@ func paramSourceProto(p rules.ParamSource) brainv1.ParameterCountSource {
 		return brainv1.ParameterCountSource_PARAMETER_COUNT_SOURCE_UNSPECIFIED
 	}
 }
-
-// GetPolicy shows the effective configuration of every decision.
-func (s *Server) GetPolicy(context.Context, *brainv1.GetPolicyRequest) (*brainv1.GetPolicyResponse, error) {
-	resp := &brainv1.GetPolicyResponse{}
-	for _, r := range s.rules.Rules() {
-		resp.RuntimeRules = append(resp.RuntimeRules, &brainv1.RuntimeRule{
-			Name:        r.Name,
-			Runtime:     r.Runtime,
-			Description: r.Description,
-			Match: &brainv1.RuleMatch{
-				Architectures: r.Match.Architectures,
-				ModelTypes:    r.Match.ModelTypes,
-				Names:         r.Match.Names,
-				Formats:       r.Match.Formats,
-				Tasks:         r.Match.Tasks,
-				Any:           r.Match.Any,
-			},
-		})
-	}
-	for _, rt := range []string{rules.RuntimeVLLM, rules.RuntimeRay, rules.RuntimeTriton} {
-		if s.enabled.Has(rt) {
-			resp.EnabledRuntimes = append(resp.EnabledRuntimes, rt)
-		}
-	}
-	return resp, nil
-}

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -208,5 +209,28 @@ func TestPanicBecomesInternalWithoutInternals(t *testing.T) {
 	// The server survived.
 	if _, err := client.ChooseRuntime(ctxT(t), &brainv1.ChooseRuntimeRequest{Model: &brainv1.ModelSpec{Name: "gpt2"}}); err != nil {
 		t.Errorf("server dead after a panic: %v", err)
+	}
+}
+
+func TestGetPolicyShowsTheUnloadPolicy(t *testing.T) {
+	policy, err := rules.NewUnloadPolicy(rules.UnloadPolicy{
+		EvictAfterIdle: 10 * time.Minute, MinQPS: 0.5, AlwaysLoaded: []string{"pinned"},
+		KeepAlive: map[string]rules.KeepAlive{"forever": {Forever: true}, "short": {After: 30 * time.Second}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	client, _, _ := startServer(t, server.Options{UnloadPolicy: policy, DecisionInterval: -1})
+	resp, err := client.GetPolicy(ctxT(t), &brainv1.GetPolicyRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := resp.GetUnload()
+	if u.GetEvictAfterIdle().AsDuration() != 10*time.Minute || u.GetMinQps() != 0.5 || u.GetAlwaysLoaded()[0] != "pinned" {
+		t.Errorf("unload policy = %v", u)
+	}
+	ka := u.GetKeepAlive()
+	if len(ka) != 2 || ka[0].GetModelName() != "forever" || !ka[0].GetForever() || ka[1].GetIdleTimeout().AsDuration() != 30*time.Second {
+		t.Errorf("keep-alive = %v", ka)
 	}
 }

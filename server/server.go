@@ -21,6 +21,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	brainv1 "github.com/modelium/brain/gen/modelium/brain/v1"
+	"github.com/modelium/brain/gpu"
 	"github.com/modelium/brain/metrics"
 	"github.com/modelium/brain/rules"
 )
@@ -63,6 +64,12 @@ type Options struct {
 	// 100,000).
 	WatchQueueSize, WatchMaxPending int
 
+	// Tracker holds what gateways report (default: a new tracker on Clock).
+	Tracker *metrics.Tracker
+	// GPUs is the GPU inventory placement reads (default: none, no GPUs).
+	GPUs gpu.Inventory
+	// Placement tunes GPU placement: default strategy, headroom, reservation TTL.
+	Placement gpu.AllocatorConfig
 }
 
 // Server is the gRPC server of the brain: the BrainService, the health service and reflection,
@@ -76,6 +83,8 @@ type Server struct {
 	rules    *rules.Table
 	enabled  rules.Enabled
 	recorder *metrics.Recorder
+	tracker  *metrics.Tracker
+	gpus     *gpu.Allocator
 	grpc     *grpc.Server
 	health   *health.Server
 	epoch    string
@@ -103,6 +112,15 @@ func New(o Options) *Server {
 	if o.Rules == nil {
 		o.Rules = rules.DefaultTable()
 	}
+	if o.Tracker == nil {
+		o.Tracker = metrics.NewTracker(metrics.Config{Now: o.Clock})
+	}
+	if o.GPUs == nil {
+		o.GPUs, _ = gpu.Open(gpu.Config{Backend: gpu.BackendNone, Clock: o.Clock}, o.Logger)
+	}
+	if o.Placement.Clock == nil {
+		o.Placement.Clock = o.Clock
+	}
 	if o.Enabled == nil {
 		o.Enabled = &rules.AllEnabled
 	}
@@ -116,6 +134,8 @@ func New(o Options) *Server {
 		rules:    o.Rules,
 		enabled:  *o.Enabled,
 		recorder: o.Recorder,
+		tracker:  o.Tracker,
+		gpus:     gpu.NewAllocator(o.GPUs, o.Placement),
 	}
 	s.startRecommendations()
 

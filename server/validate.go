@@ -8,6 +8,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	brainv1 "github.com/modelium/brain/gen/modelium/brain/v1"
 )
@@ -122,11 +123,10 @@ func validate(req any) error {
 			v.add("state", "must be one of MODEL_STATE_LOADING, _LOADED, _UNLOADING, _UNLOADED, _FAILED")
 		}
 		v.nonNegative("memory_bytes", r.GetMemoryBytes())
-		if t := r.GetObservedTime(); t != nil && t.CheckValid() != nil {
-			v.add("observed_time", "is not a valid timestamp")
+		if r.GetObservedTime() != nil {
+			v.timestamp("observed_time", r.GetObservedTime())
 		}
 	case *brainv1.ReportTrafficRequest:
-		v.name("gateway_id", r.GetGatewayId(), true)
 		if n := len(r.GetSamples()); n > MaxSamplesPerBatch {
 			v.add("samples", "has %d samples; at most %d are allowed in one batch", n, MaxSamplesPerBatch)
 			break
@@ -158,28 +158,19 @@ func (v *violations) modelSpec(field string, m *brainv1.ModelSpec) {
 	v.maxBytes(field+".safetensors_index_json", m.GetSafetensorsIndexJson(), MaxConfigJSONBytes)
 }
 
+// trafficSample checks what only the wire form can get wrong (a missing or malformed
+// timestamp); the tracker checks the meaning of a sample (names, counts, intervals, the future).
 func (v *violations) trafficSample(field string, s *brainv1.TrafficSample) {
-	v.name(field+".model_name", s.GetModelName(), true)
-	start, end := s.GetStartTime(), s.GetEndTime()
+	v.timestamp(field+".start_time", s.GetStartTime())
+	v.timestamp(field+".end_time", s.GetEndTime())
+}
+
+func (v *violations) timestamp(field string, ts *timestamppb.Timestamp) {
 	switch {
-	case start == nil:
-		v.add(field+".start_time", "required")
-	case start.CheckValid() != nil:
-		v.add(field+".start_time", "is not a valid timestamp")
-	}
-	switch {
-	case end == nil:
-		v.add(field+".end_time", "required")
-	case end.CheckValid() != nil:
-		v.add(field+".end_time", "is not a valid timestamp")
-	case start != nil && start.CheckValid() == nil && end.AsTime().Before(start.AsTime()):
-		v.add(field+".end_time", "is before start_time: an interval cannot go backwards")
-	}
-	v.nonNegative(field+".requests", s.GetRequests())
-	v.nonNegative(field+".errors", s.GetErrors())
-	v.nonNegative(field+".in_flight", s.GetInFlight())
-	if s.GetErrors() > s.GetRequests() && s.GetRequests() >= 0 {
-		v.add(field+".errors", "is %d, more than the %d requests of the interval", s.GetErrors(), s.GetRequests())
+	case ts == nil:
+		v.add(field, "required")
+	case ts.CheckValid() != nil:
+		v.add(field, "is not a valid timestamp")
 	}
 }
 

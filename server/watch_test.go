@@ -274,7 +274,7 @@ func TestWatchWithdrawals(t *testing.T) {
 }
 
 func TestWatchPinnedModelIsNeverRecommended(t *testing.T) {
-	policy, err := rules.NewUnloadPolicy(rules.UnloadPolicy{AlwaysLoaded: []string{"critical-model-v1"}})
+	policy, err := rules.NewUnloadPolicy(rules.UnloadPolicy{EvictAfterIdle: rules.DefaultEvictAfterIdle, MinQPS: rules.DefaultMinQPS, AlwaysLoaded: []string{"critical-model-v1"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -547,7 +547,7 @@ func TestWatchSlowSubscriberIsCutOffOthersKeepReceiving(t *testing.T) {
 }
 
 func TestShouldUnload(t *testing.T) {
-	policy, err := rules.NewUnloadPolicy(rules.UnloadPolicy{AlwaysLoaded: []string{"critical-model-v1"}})
+	policy, err := rules.NewUnloadPolicy(rules.UnloadPolicy{EvictAfterIdle: rules.DefaultEvictAfterIdle, MinQPS: rules.DefaultMinQPS, AlwaysLoaded: []string{"critical-model-v1"}})
 	if err != nil {
 		t.Fatal(err)
 	}

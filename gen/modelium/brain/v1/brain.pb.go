@@ -2619,9 +2619,9 @@ type ModelStatus struct {
 	// State per gateway.
 	Placements []*ModelPlacement `protobuf:"bytes,2,rep,name=placements,proto3" json:"placements,omitempty"`
 	// Requests per second over the last minute.
-	Qps_1M float64 `protobuf:"fixed64,3,opt,name=qps_1m,json=qps1m,proto3" json:"qps_1m,omitempty"`
+	QpsLastMinute float64 `protobuf:"fixed64,3,opt,name=qps_last_minute,json=qpsLastMinute,proto3" json:"qps_last_minute,omitempty"`
 	// Requests per second over the last five minutes.
-	Qps_5M float64 `protobuf:"fixed64,4,opt,name=qps_5m,json=qps5m,proto3" json:"qps_5m,omitempty"`
+	QpsLastFiveMinutes float64 `protobuf:"fixed64,4,opt,name=qps_last_five_minutes,json=qpsLastFiveMinutes,proto3" json:"qps_last_five_minutes,omitempty"`
 	// Seconds since the later of the last request and the load.
 	IdleSeconds float64 `protobuf:"fixed64,5,opt,name=idle_seconds,json=idleSeconds,proto3" json:"idle_seconds,omitempty"`
 	// Requests in flight at the last reports, summed over gateways.
@@ -2680,16 +2680,16 @@ func (x *ModelStatus) GetPlacements() []*ModelPlacement {
 	return nil
 }
 
-func (x *ModelStatus) GetQps_1M() float64 {
+func (x *ModelStatus) GetQpsLastMinute() float64 {
 	if x != nil {
-		return x.Qps_1M
+		return x.QpsLastMinute
 	}
 	return 0
 }
 
-func (x *ModelStatus) GetQps_5M() float64 {
+func (x *ModelStatus) GetQpsLastFiveMinutes() float64 {
 	if x != nil {
-		return x.Qps_5M
+		return x.QpsLastFiveMinutes
 	}
 	return 0
 }
@@ -3597,15 +3597,15 @@ const file_modelium_brain_v1_brain_proto_rawDesc = "" +
 	"\n" +
 	"state_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\tstateTime\x12;\n" +
 	"\vloaded_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"loadedTime\"\xef\x02\n" +
+	"loadedTime\"\x9c\x03\n" +
 	"\vModelStatus\x12\x1d\n" +
 	"\n" +
 	"model_name\x18\x01 \x01(\tR\tmodelName\x12A\n" +
 	"\n" +
 	"placements\x18\x02 \x03(\v2!.modelium.brain.v1.ModelPlacementR\n" +
-	"placements\x12\x15\n" +
-	"\x06qps_1m\x18\x03 \x01(\x01R\x05qps1m\x12\x15\n" +
-	"\x06qps_5m\x18\x04 \x01(\x01R\x05qps5m\x12!\n" +
+	"placements\x12&\n" +
+	"\x0fqps_last_minute\x18\x03 \x01(\x01R\rqpsLastMinute\x121\n" +
+	"\x15qps_last_five_minutes\x18\x04 \x01(\x01R\x12qpsLastFiveMinutes\x12!\n" +
 	"\fidle_seconds\x18\x05 \x01(\x01R\vidleSeconds\x12\x1b\n" +
 	"\tin_flight\x18\x06 \x01(\x03R\binFlight\x12F\n" +
 	"\x11last_request_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\x0flastRequestTime\x12%\n" +

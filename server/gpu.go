@@ -1,0 +1,108 @@
+package server
+
+import (
+	"context"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	brainv1 "github.com/modelium/brain/gen/modelium/brain/v1"
+	"github.com/modelium/brain/gpu"
+	"github.com/modelium/brain/metrics"
+)
+
+// ChooseGPU picks the GPU a model should be loaded on, from the inventory snapshot (never the
+// hardware) minus outstanding reservations, and reserves the memory when asked.
+func (s *Server) ChooseGPU(_ context.Context, req *brainv1.ChooseGPURequest) (*brainv1.ChooseGPUResponse, error) {
+	greq := gpu.Request{
+		Model:         req.GetModelName(),
+		Gateway:       req.GetGatewayId(),
+		RequiredBytes: req.GetRequiredBytes(),
+		Exclude:       req.GetExcludeGpuUuids(),
+		Reserve:       req.GetReserve(),
+		Now:           s.now(),
+	}
+	switch req.GetStrategy() {
+	case brainv1.PlacementStrategy_PLACEMENT_STRATEGY_MOST_FREE:
+		greq.Strategy = gpu.MostFree{}
+	case brainv1.PlacementStrategy_PLACEMENT_STRATEGY_BEST_FIT:
+		greq.Strategy = gpu.BestFit{}
+	}
+	if ttl := req.GetReservationTtl(); ttl != nil {
+		greq.TTL = ttl.AsDuration()
+	}
+	p, err := s.gpus.Choose(greq)
+	if err != nil {
+		return nil, s.toStatus(err)
+	}
+	s.recorder.Decision(metrics.DecisionGPU, p.Strategy)
+	resp := &brainv1.ChooseGPUResponse{
+		Gpu:            gpuProto(gpu.DeviceStatus{Device: p.Device, ReservedBytes: p.Device.FreeBytes - p.AvailableBytes, AvailableBytes: p.AvailableBytes}),
+		FreeBytesAfter: p.FreeAfterBytes,
+		ReservationId:  p.ReservationID,
+		Strategy:       p.Strategy,
+		Reason:         p.Reason(),
+	}
+	if p.ReservationID != "" {
+		resp.ReservationExpiresAt = timestamppb.New(p.ExpiresAt)
+	}
+	return resp, nil
+}
+
+// ListGPUs shows the inventory snapshot that placement reads, with reservations.
+func (s *Server) ListGPUs(context.Context, *brainv1.ListGPUsRequest) (*brainv1.ListGPUsResponse, error) {
+	st := s.gpus.Status(s.now())
+	resp := &brainv1.ListGPUsResponse{
+		Backend:      st.Snapshot.Backend,
+		SnapshotTime: optionalTime(st.Snapshot.Time),
+		Stale:        st.Snapshot.Stale,
+	}
+	if st.Snapshot.Err != nil {
+		resp.Error = st.Snapshot.Err.Error()
+	}
+	for _, d := range st.Devices {
+		resp.Gpus = append(resp.Gpus, gpuProto(d))
+	}
+	return resp, nil
+}
+
+func gpuProto(d gpu.DeviceStatus) *brainv1.GPU {
+	return &brainv1.GPU{
+		Index:              int32(d.Index),
+		Uuid:               d.UUID,
+		Name:               d.Name,
+		TotalBytes:         d.TotalBytes,
+		FreeBytes:          d.FreeBytes,
+		UsedBytes:          d.UsedBytes,
+		ReservedBytes:      d.ReservedBytes,
+		UtilizationPercent: int32(d.UtilizationPercent),
+		MigEnabled:         d.MIGEnabled,
+	}
+}
+
+// releaseReservation ends the reservation a load used once the gateway reports it LOADED or
+// FAILED: from then on NVML's free memory shows the model (or the memory came back).
+func (s *Server) releaseReservation(req *brainv1.ReportModelStateRequest) {
+	switch req.GetState() {
+	case brainv1.ModelState_MODEL_STATE_LOADED, brainv1.ModelState_MODEL_STATE_FAILED:
+		if id := req.GetReservationId(); id != "" {
+			s.gpus.Release(id)
+		}
+		s.gpus.ReleaseModel(req.GetModelName(), req.GetGatewayId())
+	}
+}
+
+// placementStatus maps a placement failure: nothing fits -> RESOURCE_EXHAUSTED with every GPU
+// and why it was refused; an unusable inventory -> UNAVAILABLE.
+func placementStatus(nofit *gpu.NoFitError) error {
+	detail := &brainv1.PlacementFailure{RequiredBytes: nofit.RequiredBytes + nofit.HeadroomBytes}
+	for _, r := range nofit.Refusals {
+		detail.Refusals = append(detail.Refusals, &brainv1.GPURefusal{Index: int32(r.Index), Uuid: r.UUID, Reason: r.Reason, AvailableBytes: r.AvailableBytes})
+	}
+	st, err := status.New(codes.ResourceExhausted, nofit.Error()).WithDetails(detail)
+	if err != nil {
+		return status.Error(codes.ResourceExhausted, nofit.Error())
+	}
+	return st.Err()
+}

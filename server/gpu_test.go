@@ -1,0 +1,167 @@
+package server_test
+
+import (
+	"sync"
+	"testing"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	brainv1 "github.com/modelium/brain/gen/modelium/brain/v1"
+	"github.com/modelium/brain/gpu"
+	"github.com/modelium/brain/server"
+)
+
+const gib = int64(1) << 30
+
+// twoGPUs is a static inventory: GPU 0 has 30 GiB free of 40, GPU 1 60 GiB free of 80.
+func twoGPUs(t *testing.T, clock *fakeClock) gpu.Inventory {
+	t.Helper()
+	inv, err := gpu.Open(gpu.Config{Backend: gpu.BackendStatic, Clock: clock.Now, Devices: []gpu.StaticDevice{
+		{Name: "A100-40GB", TotalBytes: 40 * gib, UsedBytes: 10 * gib},
+		{Name: "H100-80GB", TotalBytes: 80 * gib, UsedBytes: 20 * gib},
+	}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return inv
+}
+
+func TestChooseGPUStrategies(t *testing.T) {
+	clock := newFakeClock()
+	client, _, _ := startServer(t, server.Options{Clock: clock.Now, GPUs: twoGPUs(t, clock)})
+	cases := []struct {
+		strategy brainv1.PlacementStrategy
+		want     int32
+		name     string
+	}{
+		{brainv1.PlacementStrategy_PLACEMENT_STRATEGY_UNSPECIFIED, 1, "most_free"},
+		{brainv1.PlacementStrategy_PLACEMENT_STRATEGY_MOST_FREE, 1, "most_free"},
+		{brainv1.PlacementStrategy_PLACEMENT_STRATEGY_BEST_FIT, 0, "best_fit"},
+	}
+	for _, c := range cases {
+		t.Run(c.strategy.String(), func(t *testing.T) {
+			resp, err := client.ChooseGPU(ctxT(t), &brainv1.ChooseGPURequest{ModelName: "m", RequiredBytes: 20 * gib, Strategy: c.strategy})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if resp.GetGpu().GetIndex() != c.want || resp.GetStrategy() != c.name || resp.GetReason() == "" {
+				t.Errorf("got GPU %d by %s (%s), want GPU %d by %s", resp.GetGpu().GetIndex(), resp.GetStrategy(), resp.GetReason(), c.want, c.name)
+			}
+			wantFree := []int64{30 * gib, 60 * gib}[c.want] - 20*gib
+			if resp.GetFreeBytesAfter() != wantFree {
+				t.Errorf("free after %d, want %d", resp.GetFreeBytesAfter(), wantFree)
+			}
+		})
+	}
+}
+
+func TestChooseGPUNothingFitsListsEveryGPU(t *testing.T) {
+	clock := newFakeClock()
+	client, _, _ := startServer(t, server.Options{Clock: clock.Now, GPUs: twoGPUs(t, clock)})
+	_, err := client.ChooseGPU(ctxT(t), &brainv1.ChooseGPURequest{ModelName: "huge", RequiredBytes: 70 * gib, ExcludeGpuUuids: []string{gpu.StaticUUID(0)}})
+	st := status.Convert(err)
+	if st.Code() != codes.ResourceExhausted {
+		t.Fatalf("got %v, want RESOURCE_EXHAUSTED", err)
+	}
+	var failure *brainv1.PlacementFailure
+	for _, d := range st.Details() {
+		if f, ok := d.(*brainv1.PlacementFailure); ok {
+			failure = f
+		}
+	}
+	if failure == nil || len(failure.GetRefusals()) != 2 {
+		t.Fatalf("details %v, want a PlacementFailure refusing both GPUs", st.Details())
+	}
+	for _, r := range failure.GetRefusals() {
+		if r.GetReason() == "" || r.GetUuid() == "" {
+			t.Errorf("refusal without a reason: %v", r)
+		}
+	}
+}
+
+func TestConcurrentReservationsNeverShareMemory(t *testing.T) {
+	clock := newFakeClock()
+	client, _, _ := startServer(t, server.Options{Clock: clock.Now, GPUs: twoGPUs(t, clock)})
+	// 90 GiB free in all: at most nine 10-GiB reservations (three on GPU 0, six on GPU 1) fit.
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		granted  = map[int32]int{}
+		refused  int
+		firstErr error
+	)
+	for i := 0; i < 20; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			resp, err := client.ChooseGPU(ctxT(t), &brainv1.ChooseGPURequest{ModelName: "m", GatewayId: "gw", RequiredBytes: 10 * gib, Reserve: true})
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil && resp.GetReservationId() != "":
+				granted[resp.GetGpu().GetIndex()]++
+			case status.Code(err) == codes.ResourceExhausted:
+				refused++
+			default:
+				firstErr = err
+			}
+		}()
+	}
+	wg.Wait()
+	if firstErr != nil {
+		t.Fatal(firstErr)
+	}
+	if granted[0] != 3 || granted[1] != 6 || refused != 11 {
+		t.Errorf("granted %v and refused %d, want {0:3 1:6} and 11", granted, refused)
+	}
+	list, err := client.ListGPUs(ctxT(t), &brainv1.ListGPUsRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := list.GetGpus()[1].GetReservedBytes(); r != 60*gib {
+		t.Errorf("GPU 1 shows %d reserved, want 60 GiB", r)
+	}
+
+	// A LOADED report releases the model's reservations.
+	if _, err := client.ReportModelState(ctxT(t), &brainv1.ReportModelStateRequest{GatewayId: "gw", ModelName: "m", State: brainv1.ModelState_MODEL_STATE_LOADED}); err != nil {
+		t.Fatal(err)
+	}
+	list, err = client.ListGPUs(ctxT(t), &brainv1.ListGPUsRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, g := range list.GetGpus() {
+		if g.GetReservedBytes() != 0 {
+			t.Errorf("GPU %d still reserves %d after LOADED", g.GetIndex(), g.GetReservedBytes())
+		}
+	}
+}
+
+func TestListGPUsAndPolicy(t *testing.T) {
+	clock := newFakeClock()
+	client, _, _ := startServer(t, server.Options{Clock: clock.Now, GPUs: twoGPUs(t, clock),
+		Placement: gpu.AllocatorConfig{Strategy: gpu.BestFit{}, HeadroomBytes: gib}})
+	list, err := client.ListGPUs(ctxT(t), &brainv1.ListGPUsRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if list.GetBackend() != "static" || len(list.GetGpus()) != 2 || list.GetGpus()[1].GetFreeBytes() != 60*gib || list.GetStale() {
+		t.Errorf("ListGPUs = %v", list)
+	}
+	pol, err := client.GetPolicy(ctxT(t), &brainv1.GetPolicyRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g := pol.GetGpu(); g.GetStrategy() != "best_fit" || g.GetHeadroomBytes() != gib || g.GetBackend() != "static" {
+		t.Errorf("GPU policy = %v", g)
+	}
+}
+
+func TestNoGPUsIsResourceExhausted(t *testing.T) {
+	client, _, _ := startServer(t, server.Options{})
+	_, err := client.ChooseGPU(ctxT(t), &brainv1.ChooseGPURequest{ModelName: "m", RequiredBytes: gib})
+	if status.Code(err) != codes.ResourceExhausted {
+		t.Errorf("with no GPUs got %v, want RESOURCE_EXHAUSTED", err)
+	}
+}
