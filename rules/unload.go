@@ -40,12 +40,14 @@ type KeepAlive struct {
 }
 
 // UnloadPolicy decides whether a loaded model should be unloaded. Fill in the exported fields and
-// compile them with [NewUnloadPolicy]; the zero value of a field means its default.
+// compile them with [NewUnloadPolicy]; every value is taken as written (an EvictAfterIdle of 0
+// unloads a model as soon as it is idle; a MinQPS of 0 never unloads, since no QPS is below 0).
+// [DefaultUnloadPolicy] has the original brain's values.
 type UnloadPolicy struct {
-	// EvictAfterIdle is how long a model may stay idle before it is unloaded (0: DefaultEvictAfterIdle).
+	// EvictAfterIdle is how long a model may stay idle before it is unloaded.
 	EvictAfterIdle time.Duration
 	// MinQPS: a model with at least this many requests per second is kept however long it was
-	// idle (0: DefaultMinQPS).
+	// idle.
 	MinQPS float64
 	// AlwaysLoaded names models that are never unloaded.
 	AlwaysLoaded []string
@@ -77,14 +79,10 @@ func NewUnloadPolicy(p UnloadPolicy) (*UnloadPolicy, error) {
 	switch {
 	case p.EvictAfterIdle < 0:
 		errs = append(errs, fmt.Errorf("evict_after_idle %s is negative", p.EvictAfterIdle))
-	case p.EvictAfterIdle == 0:
-		p.EvictAfterIdle = DefaultEvictAfterIdle
 	}
 	switch {
 	case p.MinQPS < 0 || math.IsNaN(p.MinQPS) || math.IsInf(p.MinQPS, 0):
 		errs = append(errs, fmt.Errorf("min_qps %v must be a finite number that is not negative", p.MinQPS))
-	case p.MinQPS == 0:
-		p.MinQPS = DefaultMinQPS
 	}
 	c := &UnloadPolicy{
 		EvictAfterIdle: p.EvictAfterIdle,
@@ -125,7 +123,7 @@ func NewUnloadPolicy(p UnloadPolicy) (*UnloadPolicy, error) {
 
 // DefaultUnloadPolicy is the original brain's: 300 s idle, 0.1 QPS, nothing pinned.
 func DefaultUnloadPolicy() *UnloadPolicy {
-	p, err := NewUnloadPolicy(UnloadPolicy{})
+	p, err := NewUnloadPolicy(UnloadPolicy{EvictAfterIdle: DefaultEvictAfterIdle, MinQPS: DefaultMinQPS})
 	if err != nil {
 		panic(err) // the defaults are valid
 	}

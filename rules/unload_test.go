@@ -10,7 +10,9 @@ import (
 
 func TestShouldUnload(t *testing.T) {
 	policy, err := rules.NewUnloadPolicy(rules.UnloadPolicy{
-		AlwaysLoaded: []string{"critical-model-v1"},
+		EvictAfterIdle: rules.DefaultEvictAfterIdle,
+		MinQPS:         rules.DefaultMinQPS,
+		AlwaysLoaded:   []string{"critical-model-v1"},
 		KeepAlive: map[string]rules.KeepAlive{
 			"embedder":  {Forever: true},
 			"scratch":   {After: 0},
@@ -86,12 +88,16 @@ func TestShouldUnload(t *testing.T) {
 }
 
 func TestNewUnloadPolicy(t *testing.T) {
-	p, err := rules.NewUnloadPolicy(rules.UnloadPolicy{})
+	if p := rules.DefaultUnloadPolicy(); p.EvictAfterIdle != rules.DefaultEvictAfterIdle || p.MinQPS != rules.DefaultMinQPS {
+		t.Errorf("default policy has %s and %v, want the seed's 300 s and 0.1", p.EvictAfterIdle, p.MinQPS)
+	}
+	// Zero is a value, not "the default": evict_after_idle_seconds: 0 unloads as soon as idle.
+	zero, err := rules.NewUnloadPolicy(rules.UnloadPolicy{MinQPS: 0.1})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.EvictAfterIdle != rules.DefaultEvictAfterIdle || p.MinQPS != rules.DefaultMinQPS {
-		t.Errorf("zero policy got %s and %v, want the defaults", p.EvictAfterIdle, p.MinQPS)
+	if d := zero.ShouldUnload(rules.UnloadInput{Model: "m", IdleSeconds: 1}); !d.Unload {
+		t.Errorf("evict_after_idle 0: a model idle for 1 s must be unloaded, got %s", d.Reason())
 	}
 	for _, tt := range []struct {
 		name string
