@@ -49,7 +49,8 @@ bench:
 
 ## gpu-check: the brain with the real NVML backend on this machine's GPU (needs an NVIDIA GPU)
 gpu-check:
-	MODELIUM_GPU_CHECK=1 $(GO) test -count=1 -v -run GPUCheck ./gpu/ ./cmd/brain/
+	$(GO) build -o bin/holdmem ./testdata/gpu/holdmem
+	MODELIUM_GPU_CHECK=1 MODELIUM_GPU_CHECK_HOLDER=$(CURDIR)/bin/holdmem $(GO) test -count=1 -v -run GPUCheck ./gpu/ ./cmd/brain/
 
 ## run: the brain with embedded defaults
 run:

@@ -407,6 +407,9 @@ func (c *Config) Validate() error {
 	if _, err := c.runtimeTable(); err != nil {
 		errs = append(errs, err)
 	}
+	if _, err := c.unloadPolicy(); err != nil {
+		errs = append(errs, err)
+	}
 	if c.Brain.ModelName != "" && !c.Brain.FallbackToRules {
 		bad("modelium_brain.model_name", "%q names an LLM advisor, which this version does not have, and fallback_to_rules is false: set fallback_to_rules: true to decide by rules, or remove model_name", c.Brain.ModelName)
 	}

@@ -24,6 +24,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"google.golang.org/grpc"
 
+	"github.com/modelium/brain/metrics"
+	"github.com/modelium/brain/rules"
 	"github.com/modelium/brain/server"
 )
 
@@ -135,8 +137,35 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	grpcMetrics := grpcprom.NewServerMetrics(grpcprom.WithServerHandlingTimeHistogram())
 	reg.MustRegister(grpcMetrics)
 
+	tracker := metrics.NewTracker(metrics.Config{MaxGateways: cfg.Server.MaxGateways, MaxModels: cfg.Server.MaxModels})
+	recorder, err := metrics.NewRecorder(reg, tracker, metrics.RecorderConfig{
+		MaxModelSeries: cfg.Metrics.MaxModelSeries,
+		Rules: map[metrics.DecisionKind][]string{
+			metrics.DecisionRuntime: ruleNames(table),
+			metrics.DecisionGPU:     gpuStrategyNames(),
+			metrics.DecisionUnload:  rules.UnloadRules,
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("prometheus metrics: %w", err)
+	}
+	unload, err := cfg.unloadPolicy()
+	if err != nil {
+		return err
+	}
+	inventory, placement, err := cfg.gpuInventory(log)
+	if err != nil {
+		return err
+	}
+	defer inventory.Close()
 	enabled := cfg.enabled()
 	srv := server.New(server.Options{
+		UnloadPolicy:       unload,
+		DecisionInterval:   time.Duration(cfg.Orchestration.DecisionIntervalSeconds * float64(time.Second)),
+		GPUs:               inventory,
+		Placement:          placement,
+		Tracker:            tracker,
+		Recorder:           recorder,
 		Logger:             log,
 		Rules:              table,
 		Enabled:            &enabled,
@@ -171,7 +200,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(lis) }()
 	log.Info("brain is serving", "grpc_addr", lis.Addr().String(), "epoch", srv.Epoch(),
-		"runtimes", enabledRuntimes(cfg), "gpu_backend", cfg.GPU.Backend)
+		"runtimes", enabledRuntimes(cfg), "gpu_backend", inventory.Backend())
 
 	select {
 	case err := <-serveErr:

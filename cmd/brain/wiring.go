@@ -2,7 +2,10 @@ package main
 
 import (
 	"fmt"
+	"log/slog"
+	"time"
 
+	"github.com/modelium/brain/gpu"
 	"github.com/modelium/brain/rules"
 )
 
@@ -48,4 +51,68 @@ func rulesConfig(t *rules.Table) []RuleConfig {
 // enabled is the set of runtimes the table may choose.
 func (c *Config) enabled() rules.Enabled {
 	return rules.Enabled{VLLM: c.VLLM.Enabled, Ray: c.RayServe.Enabled, Triton: c.Triton.Enabled}
+}
+
+// ruleNames lists the table's rule names (and the fallback), the label values of decisions.
+func ruleNames(t *rules.Table) []string {
+	names := []string{rules.FallbackRule}
+	for _, r := range t.Rules() {
+		names = append(names, r.Name)
+	}
+	return names
+}
+
+// gpuInventory opens the configured GPU backend and the placement settings.
+func (c *Config) gpuInventory(log *slog.Logger) (gpu.Inventory, gpu.AllocatorConfig, error) {
+	devices := make([]gpu.StaticDevice, len(c.GPU.Devices))
+	for i, d := range c.GPU.Devices {
+		devices[i] = gpu.StaticDevice{Name: d.Name, TotalBytes: d.TotalBytes, UsedBytes: d.UsedBytes}
+	}
+	inv, err := gpu.Open(gpu.Config{
+		Backend:         c.GPU.Backend,
+		Devices:         devices,
+		RefreshInterval: time.Duration(c.GPU.RefreshInterval),
+		MaxSnapshotAge:  time.Duration(c.GPU.MaxSnapshotAge),
+	}, log)
+	if err != nil {
+		return nil, gpu.AllocatorConfig{}, fmt.Errorf("gpu.backend %s: %w", c.GPU.Backend, err)
+	}
+	strategy, err := gpu.StrategyByName(c.GPU.Strategy)
+	if err != nil {
+		inv.Close()
+		return nil, gpu.AllocatorConfig{}, fmt.Errorf("gpu.strategy: %w", err)
+	}
+	return inv, gpu.AllocatorConfig{
+		HeadroomBytes:  c.GPU.HeadroomBytes,
+		Strategy:       strategy,
+		ReservationTTL: time.Duration(c.GPU.ReservationTTL),
+	}, nil
+}
+
+// unloadPolicy compiles orchestration.policies.
+func (c *Config) unloadPolicy() (*rules.UnloadPolicy, error) {
+	p := c.Orchestration.Policies
+	keep := make(map[string]rules.KeepAlive, len(p.KeepAlive))
+	for model, k := range p.KeepAlive {
+		keep[model] = rules.KeepAlive{Forever: k.Forever, After: k.After}
+	}
+	policy, err := rules.NewUnloadPolicy(rules.UnloadPolicy{
+		EvictAfterIdle: time.Duration(p.EvictAfterIdleSeconds * float64(time.Second)),
+		MinQPS:         p.MinQPS,
+		AlwaysLoaded:   p.AlwaysLoaded,
+		KeepAlive:      keep,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("orchestration.policies: %w", err)
+	}
+	return policy, nil
+}
+
+// gpuStrategyNames are the label values of GPU decisions.
+func gpuStrategyNames() []string {
+	var names []string
+	for _, s := range gpu.Strategies() {
+		names = append(names, s.Name())
+	}
+	return names
 }
