@@ -167,13 +167,15 @@ func New(o Options) *Server {
 		grpc.KeepaliveParams(keepalive.ServerParameters{Time: 30 * time.Second, Timeout: 10 * time.Second}),
 	)
 	brainv1.RegisterBrainServiceServer(s.grpc, s)
-	healthpb.RegisterHealthServer(s.grpc, s.health)
+	healthpb.RegisterHealthServer(s.grpc, healthService{Server: s.health, stopping: s.stopping})
 	if err := registerReflection(s.grpc); err != nil {
 		// The descriptor set is embedded at build time; a broken one is a build defect.
 		panic(err)
 	}
 	s.health.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
 	s.health.SetServingStatus(ServiceName, healthpb.HealthCheckResponse_SERVING)
+	s.updateGPUHealth()
+	go s.watchGPUHealth(time.Second)
 	return s
 }
 

@@ -23,7 +23,9 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/keepalive"
 	reflectionpb "google.golang.org/grpc/reflection/grpc_reflection_v1"
+	"google.golang.org/grpc/stats"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/descriptorpb"
@@ -333,4 +335,50 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// connEvents counts client connection ends, to see a server GOAWAY.
+type connEvents struct {
+	mu    sync.Mutex
+	ended int
+}
+
+func (c *connEvents) TagRPC(ctx context.Context, _ *stats.RPCTagInfo) context.Context   { return ctx }
+func (c *connEvents) HandleRPC(context.Context, stats.RPCStats)                         {}
+func (c *connEvents) TagConn(ctx context.Context, _ *stats.ConnTagInfo) context.Context { return ctx }
+func (c *connEvents) HandleConn(_ context.Context, s stats.ConnStats) {
+	if _, ok := s.(*stats.ConnEnd); ok {
+		c.mu.Lock()
+		c.ended++
+		c.mu.Unlock()
+	}
+}
+
+func TestE2EKeepaliveAdmitsUsualClientSettings(t *testing.T) {
+	t.Parallel()
+	brain := startBrain(t)
+	events := &connEvents{}
+	// Pings every 10 s (the least grpc-go allows), also without an open call: with grpc's default
+	// enforcement (5 min) the third such ping is answered with GOAWAY too_many_pings, about 30 s in.
+	conn, err := grpc.NewClient(brain.GRPCAddr,
+		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithKeepaliveParams(keepalive.ClientParameters{Time: 10 * time.Second, Timeout: 5 * time.Second, PermitWithoutStream: true}),
+		grpc.WithStatsHandler(events))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	health := healthpb.NewHealthClient(conn)
+	if _, err := health.Check(callCtx(t), &healthpb.HealthCheckRequest{}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(35 * time.Second)
+	if _, err := health.Check(callCtx(t), &healthpb.HealthCheckRequest{}); err != nil {
+		t.Fatal(err)
+	}
+	events.mu.Lock()
+	defer events.mu.Unlock()
+	if events.ended != 0 {
+		t.Errorf("the brain closed a connection that pinged every 10 s (%d connection ends)", events.ended)
+	}
 }
