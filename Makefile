@@ -41,7 +41,7 @@ unit:
 	$(GO) test -race -count=1 ./...
 
 ## test: everything CI checks
-test: lint generate-check fmt-check vet build-nocgo unit
+test: lint generate-check client-deps generate-clients-check fmt-check vet build-nocgo unit
 
 ## bench: Go benchmarks of the decisions
 bench:
@@ -55,3 +55,44 @@ gpu-check:
 ## run: the brain with embedded defaults
 run:
 	$(GO) run ./cmd/brain
+
+# --- Python and TypeScript clients ----------------------------------------------------------------
+# gen/python and gen/ts come from the same proto/ through buf with local plugins only: Debian's
+# protoc 3.21 (builtin python and pyi) and grpc_python_plugin, and protoc-gen-es pinned in
+# examples/gateway-ts/package-lock.json. `make generate` (Go) needs none of them.
+CLIENT_DEBS := protobuf-compiler protobuf-compiler-grpc python3-grpcio python3-protobuf
+GATEWAY_TS  := examples/gateway-ts
+
+.PHONY: client-deps client-debs generate-clients generate-clients-check gateways
+
+## client-deps: Debian's protoc, grpc plugin, python3-grpcio/-protobuf (installed only when missing; needs root then) and npm ci in examples/gateway-ts
+client-deps: client-debs $(GATEWAY_TS)/node_modules/.package-lock.json
+
+client-debs:
+	@missing=$$(for p in $(CLIENT_DEBS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done; \
+	  command -v npm >/dev/null || echo nodejs npm); missing=$$(echo $$missing); \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" != 0 ]; then echo "client-deps: missing Debian packages: $$missing; as root: apt-get install -y $$missing"; exit 1; fi; \
+	  echo "client-deps: installing $$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; fi
+
+# npm ci only when the lock file changed since the last install (npm writes node_modules/.package-lock.json).
+$(GATEWAY_TS)/node_modules/.package-lock.json: $(GATEWAY_TS)/package-lock.json $(GATEWAY_TS)/package.json | client-debs
+	cd $(GATEWAY_TS) && npm ci --ignore-scripts --no-audit --no-fund
+	@touch $@
+
+## generate-clients: regenerate gen/python and gen/ts from proto/
+generate-clients: client-deps
+	rm -rf gen/python gen/ts
+	$(BUF) generate --template buf.gen.python.yaml
+	$(BUF) generate --template buf.gen.ts.yaml
+
+## generate-clients-check: the committed gen/python and gen/ts match proto/
+generate-clients-check: generate-clients
+	@if [ -n "$$(git status --porcelain -- gen/python gen/ts)" ]; then \
+	  echo "gen/python or gen/ts is out of date with proto/: run 'make generate-clients' and commit"; \
+	  git status --porcelain -- gen/python gen/ts; git --no-pager diff --stat -- gen/python gen/ts; exit 1; fi
+
+## gateways: the Python and TypeScript reference gateways against the real brain (cmd/brain/gateways_test.go)
+gateways: client-deps
+	$(GO) test -count=1 -v -run TestGateways ./cmd/brain/
