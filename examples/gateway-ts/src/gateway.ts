@@ -1,0 +1,315 @@
+// Reference gateway in TypeScript for the Modelium brain.
+//
+// It does what a model-serving gateway does with the brain, with the stubs generated in gen/ts
+// (protoc-gen-es) and real gRPC over HTTP/2 (Connect's Node gRPC transport): asks ChooseRuntime
+// and ChooseGPU for a model, reports it LOADING then LOADED, reports its traffic, then follows
+// WatchUnloadRecommendations. When the stream drops it reconnects with exponential backoff and
+// resumes from the last (epoch, sequence) it saw, so the brain replays what it missed; a
+// stream_reset (the brain restarted, or the cursor left the retained window) makes it drop its
+// view and take the fresh snapshot that follows.
+//
+// Every action and event is printed as one JSON line on stdout, e.g.
+//   {"event":"recommended","model":"gpt2","epoch":"...","sequence":7,"snapshot":false,...}
+//
+// Build and run (make client-deps installs the pinned packages):
+//   cd examples/gateway-ts && npm run build && node dist/examples/gateway-ts/src/gateway.js --brain localhost:50051
+
+import { parseArgs } from "node:util";
+import { setTimeout as sleep } from "node:timers/promises";
+
+import type { DescEnum } from "@bufbuild/protobuf";
+import { timestampFromMs, timestampNow } from "@bufbuild/protobuf/wkt";
+import { Code, ConnectError, createClient, type Client } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+
+import {
+  BrainService,
+  ModelState,
+  ModelStateSchema,
+  WithdrawalCauseSchema,
+  type UnloadRecommendation,
+  type WatchUnloadRecommendationsResponse,
+} from "../../../gen/ts/modelium/brain/v1/brain_pb.js";
+
+// Errors that no retry can fix: the request itself is wrong.
+const permanent = new Set([Code.InvalidArgument, Code.Unimplemented, Code.PermissionDenied, Code.Unauthenticated]);
+
+const started = performance.now();
+
+/** Prints one JSON line: what the gateway did or saw. */
+function emit(event: string, fields: Record<string, unknown> = {}): void {
+  const t = Math.round(performance.now() - started) / 1000;
+  console.log(JSON.stringify({ event, t, ...fields }));
+}
+
+/** The proto name of an enum value, e.g. MODEL_STATE_LOADED. */
+function enumName(desc: DescEnum, value: number): string {
+  return desc.value[value]?.name ?? String(value);
+}
+
+interface Options {
+  brain: string;
+  gatewayId: string;
+  model: string;
+  requiredBytes: bigint;
+  requests: bigint;
+  durationMs: number; // 0: no limit
+  recommendations: number; // 0: no limit
+  backoffInitialMs: number;
+  backoffMaxMs: number;
+  streamTimeoutMs: number;
+}
+
+function parseOptions(): Options {
+  const env = process.env;
+  const { values } = parseArgs({
+    options: {
+      brain: { type: "string", default: env.BRAIN_ADDR ?? "localhost:50051" },
+      "gateway-id": { type: "string", default: env.GATEWAY_ID ?? "gw-ts" },
+      model: { type: "string", default: env.MODEL_NAME ?? "gpt2" },
+      "required-bytes": { type: "string", default: String(1 << 30) },
+      requests: { type: "string", default: "1" },
+      duration: { type: "string", default: env.GATEWAY_DURATION ?? "0" },
+      recommendations: { type: "string", default: env.GATEWAY_RECOMMENDATIONS ?? "0" },
+      "backoff-initial": { type: "string", default: "0.25" },
+      "backoff-max": { type: "string", default: "8" },
+      "stream-timeout": { type: "string", default: "15" },
+      help: { type: "boolean", default: false },
+    },
+  });
+  if (values.help) {
+    console.log(`usage: gateway [--brain host:port] [--gateway-id ID] [--model NAME] [--required-bytes N]
+  [--requests N] [--duration SECONDS] [--recommendations N] [--backoff-initial SECONDS]
+  [--backoff-max SECONDS] [--stream-timeout SECONDS]
+env: BRAIN_ADDR, GATEWAY_ID, MODEL_NAME, GATEWAY_DURATION, GATEWAY_RECOMMENDATIONS`);
+    process.exit(0);
+  }
+  const seconds = (s: string) => Math.round(Number(s) * 1000);
+  return {
+    brain: values.brain,
+    gatewayId: values["gateway-id"],
+    model: values.model,
+    requiredBytes: BigInt(values["required-bytes"]),
+    requests: BigInt(values.requests),
+    durationMs: seconds(values.duration),
+    recommendations: Number(values.recommendations),
+    backoffInitialMs: seconds(values["backoff-initial"]),
+    backoffMaxMs: seconds(values["backoff-max"]),
+    streamTimeoutMs: seconds(values["stream-timeout"]),
+  };
+}
+
+class Gateway {
+  private readonly brain: Client<typeof BrainService>;
+  // The resume cursor: the last (epoch, sequence) up to which this gateway's view is complete.
+  private epoch = "";
+  private sequence = 0n;
+  // The view: open recommendations by model, and the distinct ones seen ("epoch/sequence").
+  private readonly open = new Map<string, UnloadRecommendation>();
+  private readonly seen = new Set<string>();
+  private readonly deadline: number | undefined;
+
+  constructor(private readonly opts: Options) {
+    this.brain = createClient(BrainService, createGrpcTransport({ baseUrl: `http://${opts.brain}` }));
+    this.deadline = opts.durationMs > 0 ? Date.now() + opts.durationMs : undefined;
+  }
+
+  // --- the unary flow ----------------------------------------------------------------------
+
+  async loadModel(): Promise<void> {
+    const { model, gatewayId, requiredBytes } = this.opts;
+    const call = { timeoutMs: 10_000 };
+    const rt = await this.brain.chooseRuntime({ model: { name: model } }, call);
+    emit("runtime_chosen", { model, runtime: rt.runtime, rule: rt.rule, reason: rt.reason });
+
+    const placed = await this.brain.chooseGPU({ modelName: model, gatewayId, requiredBytes, reserve: true }, call);
+    emit("gpu_chosen", {
+      model,
+      gpu_uuid: placed.gpu?.uuid,
+      gpu_name: placed.gpu?.name,
+      reservation_id: placed.reservationId,
+      reason: placed.reason,
+    });
+
+    for (const state of [ModelState.LOADING, ModelState.LOADED]) {
+      const resp = await this.brain.reportModelState(
+        {
+          gatewayId,
+          modelName: model,
+          runtime: rt.runtime,
+          gpuUuid: placed.gpu?.uuid ?? "",
+          state,
+          memoryBytes: requiredBytes,
+          reservationId: placed.reservationId,
+          observedTime: timestampNow(),
+        },
+        call,
+      );
+      emit("state_reported", {
+        model,
+        state: enumName(ModelStateSchema, state),
+        previous_state: enumName(ModelStateSchema, resp.previousState),
+      });
+    }
+
+    const now = Date.now();
+    const traffic = await this.brain.reportTraffic(
+      {
+        gatewayId,
+        samples: [
+          { modelName: model, startTime: timestampFromMs(now - 60_000), endTime: timestampFromMs(now), requests: this.opts.requests },
+        ],
+      },
+      call,
+    );
+    emit("traffic_reported", { model, requests: Number(this.opts.requests), accepted_samples: Number(traffic.acceptedSamples) });
+  }
+
+  // --- the recommendation stream -------------------------------------------------------------
+
+  /** Follows the stream until done; resolves to the exit code. */
+  async watch(): Promise<number> {
+    for (let attempt = 0; ; ) {
+      emit("subscribed", { resume_epoch: this.epoch, resume_after_sequence: Number(this.sequence) });
+      // The watchdog aborts a stream that has been silent too long (heartbeats stopped) or
+      // outlived the run.
+      const abort = new AbortController();
+      let why: "silent" | "deadline" | undefined;
+      let last = Date.now();
+      const watchdog = setInterval(() => {
+        const now = Date.now();
+        if (this.deadline !== undefined && now >= this.deadline) why = "deadline";
+        else if (now - last > this.opts.streamTimeoutMs) why = "silent";
+        else return;
+        abort.abort();
+      }, 100);
+      let code = "OK";
+      let detail = "the brain ended the stream";
+      try {
+        const stream = this.brain.watchUnloadRecommendations(
+          { gatewayId: this.opts.gatewayId, resumeEpoch: this.epoch, resumeAfterSequence: this.sequence },
+          { signal: abort.signal },
+        );
+        for await (const msg of stream) {
+          last = Date.now();
+          attempt = 0; // the stream works again: the next drop starts the backoff anew
+          if (this.handle(msg)) {
+            emit("done", { reason: "recommendations", seen: this.seen.size });
+            return 0;
+          }
+        }
+      } catch (err) {
+        const ce = ConnectError.from(err);
+        code = Code[ce.code];
+        detail = ce.rawMessage;
+        if (why === "silent") {
+          code = "SILENT";
+          detail = `no message for ${this.opts.streamTimeoutMs / 1000} s`;
+        } else if (why === undefined && permanent.has(ce.code)) {
+          emit("failed", { code, detail });
+          return 1;
+        }
+      } finally {
+        clearInterval(watchdog);
+      }
+      if (why === "deadline") {
+        emit("done", { reason: "duration", seen: this.seen.size });
+        return 0;
+      }
+      const delay = Math.min(this.opts.backoffMaxMs, this.opts.backoffInitialMs * 2 ** attempt) * (0.5 + Math.random() / 2);
+      attempt++;
+      emit("disconnected", {
+        code,
+        detail,
+        retry_in_ms: Math.round(delay),
+        resume_epoch: this.epoch,
+        resume_after_sequence: Number(this.sequence),
+      });
+      if (this.deadline !== undefined && Date.now() + delay >= this.deadline) {
+        emit("done", { reason: "duration", seen: this.seen.size });
+        return 0;
+      }
+      await sleep(delay);
+    }
+  }
+
+  /** Applies one stream message to the view and the cursor; true once enough were seen. */
+  private handle(msg: WatchUnloadRecommendationsResponse): boolean {
+    const where = { epoch: msg.epoch, sequence: Number(msg.sequence) };
+    // Without a cursor (a first subscription, or after a reset) the messages before snapshot_end
+    // are the snapshot: they carry their original sequences and must not move the cursor.
+    const snapshot = this.epoch === "";
+    const ev = msg.event;
+    switch (ev.case) {
+      case "streamReset":
+        // The brain cannot replay what we missed: forget the view, a fresh snapshot follows.
+        this.open.clear();
+        this.epoch = "";
+        this.sequence = 0n;
+        emit("stream_reset", { reason: ev.value.reason, ...where });
+        return false;
+      case "snapshotEnd":
+        this.epoch = msg.epoch;
+        this.sequence = msg.sequence;
+        emit("snapshot_end", { open: Number(ev.value.openRecommendations), ...where });
+        return false;
+      case "heartbeat":
+        // A heartbeat carries the sequence the stream is complete up to: resuming from it is exact.
+        if (!snapshot) this.sequence = msg.sequence;
+        emit("heartbeat", where);
+        return false;
+      case "recommended": {
+        const rec = ev.value;
+        this.open.set(rec.modelName, rec);
+        this.seen.add(`${msg.epoch}/${msg.sequence}`);
+        emit("recommended", {
+          model: rec.modelName,
+          gateway_id: rec.gatewayId,
+          gpu_uuid: rec.gpuUuid,
+          rule: rec.rule,
+          reason: rec.reason,
+          snapshot,
+          ...where,
+        });
+        break;
+      }
+      case "withdrawn": {
+        const model = ev.value.recommendation?.modelName ?? "";
+        this.open.delete(model); // a withdrawal of one we never held is fine to ignore
+        emit("withdrawn", {
+          model,
+          cause: enumName(WithdrawalCauseSchema, ev.value.cause),
+          reason: ev.value.reason,
+          snapshot,
+          ...where,
+        });
+        break;
+      }
+      case undefined:
+        return false; // an event kind newer than these stubs
+    }
+    if (!snapshot) {
+      this.epoch = msg.epoch;
+      this.sequence = msg.sequence;
+    }
+    return this.opts.recommendations > 0 && this.seen.size >= this.opts.recommendations;
+  }
+}
+
+async function main(): Promise<number> {
+  const opts = parseOptions();
+  const gw = new Gateway(opts);
+  emit("started", { brain: opts.brain, gateway_id: opts.gatewayId, model: opts.model });
+  try {
+    await gw.loadModel();
+    return await gw.watch();
+  } catch (err) {
+    const ce = ConnectError.from(err);
+    emit("failed", { code: Code[ce.code], detail: ce.rawMessage });
+    return 1;
+  }
+}
+
+// Exit explicitly: the transport keeps an idle HTTP/2 session open. (Writes to a pipe or file are
+// synchronous on Linux, so every line is out.)
+process.exit(await main());
