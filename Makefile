@@ -1,4 +1,5 @@
-# Modelium Brain. `make test` is what CI runs (.ci/run); it needs only Go, gcc and make.
+# Modelium Brain. `make test` is what CI runs (.ci/run); it needs Go, gcc and make, and installs what the
+# Python and TypeScript clients need when missing (client-deps: Debian packages as root, npm ci).
 SHELL := /bin/bash -o pipefail
 GO    ?= go
 TOOL  := $(GO) tool -modfile=tools.mod
