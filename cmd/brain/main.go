@@ -49,6 +49,7 @@ type flags struct {
 	logFormat   string
 	logLevel    string
 	printConfig bool
+	pprofAddr   string
 }
 
 func parseFlags(args []string, stderr io.Writer) (flags, error) {
@@ -61,6 +62,7 @@ func parseFlags(args []string, stderr io.Writer) (flags, error) {
 	fs.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.BoolVar(&f.printConfig, "print-config", false, "print the effective configuration as YAML and exit")
+	fs.StringVar(&f.pprofAddr, "pprof-addr", "", "serve net/http/pprof on this address (a listener of its own); empty (the default) serves none")
 	if err := fs.Parse(args); err != nil {
 		return f, err
 	}
@@ -197,6 +199,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		log.Info("serving Prometheus metrics", "addr", mlis.Addr().String(), "path", "/metrics")
 	}
 
+	stopPprof, err := servePprof(f.pprofAddr, log)
+	if err != nil {
+		lis.Close()
+		return err
+	}
+	defer stopPprof()
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(lis) }()
 	log.Info("brain is serving", "grpc_addr", lis.Addr().String(), "epoch", srv.Epoch(),
