@@ -96,4 +96,4 @@ generate-clients-check: generate-clients
 
 ## gateways: the Python and TypeScript reference gateways against the real brain (cmd/brain/gateways_test.go)
 gateways: client-deps
-	$(GO) test -count=1 -v -run TestGateways ./cmd/brain/
+	MODELIUM_GATEWAY_LOG=1 $(GO) test -count=1 -v -run TestGateways ./cmd/brain/

@@ -127,6 +127,7 @@ func runGateway(t *testing.T, gatewayID, model, secondModel string, gateway func
 	client := brainv1.NewBrainServiceClient(brain.Dial(t))
 	truth := watchTruth(t, client, gatewayID)
 
+	started := time.Now()
 	cmd := gateway("--brain", proxy.Addr(), "--gateway-id", gatewayID, "--model", model,
 		"--recommendations", "2", "--duration", "40",
 		"--backoff-initial", "0.1", "--backoff-max", "1", "--stream-timeout", "5")
@@ -159,10 +160,14 @@ func runGateway(t *testing.T, gatewayID, model, secondModel string, gateway func
 	recommended := truth.waitFor(t, 15*time.Second, "recommended", secondModel)
 	cutFor := time.Since(first.at)
 	proxy.Cut(false)
+	restored := time.Now()
 
 	if err := gw.wait(30 * time.Second); err != nil {
 		t.Fatalf("gateway: %v", err)
 	}
+	t.Logf("%s: brain up in %v, first recommendation %v after the gateway started, cut off for %v, done %v after the proxy let it back",
+		gatewayID, started.Sub(began).Round(time.Millisecond), first.at.Sub(started).Round(time.Millisecond),
+		cutFor.Round(time.Millisecond), time.Since(restored).Round(time.Millisecond))
 	lines := gw.Lines()
 
 	// The flow: runtime chosen, GPU chosen (the static inventory), LOADING then LOADED, traffic.
@@ -270,7 +275,7 @@ func runGateway(t *testing.T, gatewayID, model, secondModel string, gateway func
 			t.Errorf("%v, published while the gateway was cut off, was not replayed after its resume", ev)
 		}
 	}
-	t.Logf("%s: cut off for %v, whole run %v", gatewayID, cutFor.Round(time.Millisecond), time.Since(began).Round(time.Millisecond))
+	t.Logf("%s: whole run %v", gatewayID, time.Since(began).Round(time.Millisecond))
 }
 
 // gatewayProcess is a running reference gateway whose JSON lines are collected.
@@ -328,7 +333,7 @@ func startGateway(t *testing.T, cmd *exec.Cmd) *gatewayProcess {
 	t.Cleanup(func() {
 		_ = cmd.Process.Kill()
 		<-g.exited
-		if t.Failed() {
+		if t.Failed() || os.Getenv("MODELIUM_GATEWAY_LOG") != "" { // make gateways sets it
 			for _, l := range g.Lines() {
 				b, _ := json.Marshal(l)
 				t.Logf("gateway: %s", b)

@@ -133,7 +133,9 @@ class Gateway:
             req = pb.WatchUnloadRecommendationsRequest(
                 gateway_id=self.args.gateway_id, resume_epoch=self.epoch, resume_after_sequence=self.sequence)
             emit("subscribed", resume_epoch=self.epoch, resume_after_sequence=self.sequence)
-            call = self.brain.WatchUnloadRecommendations(req)
+            # wait_for_ready: while the connection is down the call waits for the channel to
+            # reconnect (its own backoff) instead of failing at once; the watchdog bounds the wait.
+            call = self.brain.WatchUnloadRecommendations(req, wait_for_ready=True)
             watchdog = Watchdog(call, self.args.stream_timeout, self.deadline)
             try:
                 for msg in call:
