@@ -1,9 +1,6 @@
 package rules
 
-import (
-	"fmt"
-	"strings"
-)
+import "strconv"
 
 // Decision is the answer of [Table.Choose]: the runtime, the rule that chose
 // it, and what the sentence of [Decision.Reason] needs. It holds only strings
@@ -99,25 +96,32 @@ func (c *compiledRule) match(toks *[numFields]tokens, masks *[numFields]uint64) 
 //
 //	architecture "GPT2LMHeadModel" matches "gpt2" of rule "llm-families" (LLM family); vLLM is enabled
 //
-// It is formatted when called, not when the decision is made.
+// It is formatted when called, not when the decision is made, by appends rather than fmt: every
+// ChooseRuntime answer carries one.
 func (d Decision) Reason() string {
-	var b strings.Builder
+	b := make([]byte, 0, 160)
 	switch {
 	case d.Fallback:
-		b.WriteString("no rule matches with an enabled runtime, so the fallback ")
-		b.WriteString(runtimeTitle(d.Runtime))
-		b.WriteString(" serves it")
+		b = append(b, "no rule matches with an enabled runtime, so the fallback "...)
+		b = append(b, runtimeTitle(d.Runtime)...)
+		b = append(b, " serves it"...)
 		if !d.Enabled {
-			b.WriteString(" although it is disabled")
+			b = append(b, " although it is disabled"...)
 		}
 	case d.Field == "":
-		fmt.Fprintf(&b, "rule %q matches every model (%s); %s is enabled", d.Rule, d.Description, runtimeTitle(d.Runtime))
+		b = strconv.AppendQuote(append(b, "rule "...), d.Rule)
+		b = append(append(append(b, " matches every model ("...), d.Description...), "); "...)
+		b = append(append(b, runtimeTitle(d.Runtime)...), " is enabled"...)
 	default:
-		fmt.Fprintf(&b, "%s %q matches %q of rule %q (%s); %s is enabled",
-			d.Field, d.Value, d.Token, d.Rule, d.Description, runtimeTitle(d.Runtime))
+		b = strconv.AppendQuote(append(append(b, d.Field...), ' '), d.Value)
+		b = strconv.AppendQuote(append(b, " matches "...), d.Token)
+		b = strconv.AppendQuote(append(b, " of rule "...), d.Rule)
+		b = append(append(append(b, " ("...), d.Description...), "); "...)
+		b = append(append(b, runtimeTitle(d.Runtime)...), " is enabled"...)
 	}
 	if d.Skipped != "" {
-		fmt.Fprintf(&b, " (rule %q matched first but %s is disabled)", d.Skipped, runtimeTitle(d.SkippedRuntime))
+		b = strconv.AppendQuote(append(b, " (rule "...), d.Skipped)
+		b = append(append(append(b, " matched first but "...), runtimeTitle(d.SkippedRuntime)...), " is disabled)"...)
 	}
-	return b.String()
+	return string(b)
 }
