@@ -5,7 +5,7 @@ GO    ?= go
 TOOL  := $(GO) tool -modfile=tools.mod
 BUF   := $(TOOL) buf
 
-.PHONY: all generate lint fmt-check generate-check vet build-nocgo unit test bench gpu-check run
+.PHONY: all generate lint fmt-check generate-check vet build-nocgo unit test bench bench-smoke gpu-check run
 
 all: test
 
@@ -44,9 +44,18 @@ unit:
 ## test: everything CI checks
 test: lint generate-check client-deps generate-clients-check fmt-check vet build-nocgo unit
 
-## bench: Go benchmarks of the decisions
+## bench: the real brain over loopback gRPC beside Health/Check, watch fan-out and memory (cmd/brainbench,
+## writes bench/results.json and bench/results.md, CPU profiles in bench/profiles), then the Go
+## micro-benchmarks of the decisions (bench/micro.txt). BENCHMARKS.md quotes a run; under 10 minutes.
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+	$(GO) build -o bin/brain ./cmd/brain
+	$(GO) build -o bin/brainbench ./cmd/brainbench
+	./bin/brainbench --brain bin/brain --config configs/bench-eight-gpus.yaml --out bench --profile-dir bench/profiles
+	$(GO) test -run '^$$' -bench . -benchmem ./rules/ ./gpu/ ./metrics/ ./server/ | tee bench/micro.txt
+
+## bench-smoke: the harness for a few seconds with tiny settings, no thresholds (also part of unit)
+bench-smoke:
+	$(GO) test -count=1 -run Smoke -v ./cmd/brainbench/
 
 ## gpu-check: the brain with the real NVML backend on this machine's GPU (needs an NVIDIA GPU)
 gpu-check:
@@ -84,7 +93,7 @@ $(GATEWAY_TS)/node_modules/.package-lock.json: $(GATEWAY_TS)/package-lock.json $
 
 ## generate-clients: regenerate gen/python and gen/ts from proto/
 generate-clients: client-deps
-	rm -rf gen/python gen/ts
+	rm -rf gen/python/modelium gen/ts/modelium  # not gen/python/.gitignore
 	$(BUF) generate --template buf.gen.python.yaml
 	$(BUF) generate --template buf.gen.ts.yaml
 
