@@ -128,10 +128,15 @@ func TestUnloadPolicyPinned(t *testing.T) {
 }
 
 func BenchmarkShouldUnload(b *testing.B) {
-	p, _ := rules.NewUnloadPolicy(rules.UnloadPolicy{
-		AlwaysLoaded: []string{"critical-model-v1", "embedder-v2", "reranker"},
-		KeepAlive:    map[string]rules.KeepAlive{"long-tail": {After: 10 * time.Minute}, "scratch": {}},
+	p, err := rules.NewUnloadPolicy(rules.UnloadPolicy{
+		EvictAfterIdle: rules.DefaultEvictAfterIdle,
+		MinQPS:         rules.DefaultMinQPS,
+		AlwaysLoaded:   []string{"critical-model-v1", "embedder-v2", "reranker"},
+		KeepAlive:      map[string]rules.KeepAlive{"long-tail": {After: 10 * time.Minute}, "scratch": {}},
 	})
+	if err != nil {
+		b.Fatal(err)
+	}
 	in := rules.UnloadInput{Model: "meta-llama/Llama-3.1-8B-Instruct", IdleSeconds: 412, QPS: 0.02}
 	b.ReportAllocs()
 	for b.Loop() {
