@@ -4,11 +4,8 @@ package main
 // over real gRPC connections and stopped with real signals.
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -31,6 +28,7 @@ import (
 	"google.golang.org/protobuf/types/descriptorpb"
 
 	brainv1 "github.com/modelium/brain/gen/modelium/brain/v1"
+	"github.com/modelium/brain/internal/brainproc"
 )
 
 var brainBinary string
@@ -58,82 +56,26 @@ func TestMain(m *testing.M) {
 }
 
 // brainProcess is a running brain binary.
-type brainProcess struct {
-	cmd         *exec.Cmd
-	GRPCAddr    string
-	MetricsAddr string
-	exited      chan struct{}
-	exitErr     error
+type brainProcess struct{ *brainproc.Process }
 
-	mu   sync.Mutex
-	logs []map[string]any
-}
-
-// startBrain runs the binary with args (plus free loopback ports and JSON logs) and waits until it
-// serves. The process is killed when the test ends, if it still runs.
+// startBrain runs the binary with args (after free loopback ports, JSON logs at debug level) and
+// waits until it serves. The process is killed when the test ends, if it still runs; its log is
+// printed when the test failed.
 func startBrain(t *testing.T, args ...string) *brainProcess {
 	t.Helper()
-	args = append([]string{"--grpc-addr", "127.0.0.1:0", "--metrics-addr", "127.0.0.1:0", "--log-format", "json", "--log-level", "debug"}, args...)
-	cmd := exec.Command(brainBinary, args...)
-	stderr, err := cmd.StderrPipe()
+	p, err := brainproc.Start(context.Background(), brainBinary, append([]string{"--log-level", "debug"}, args...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	p := &brainProcess{cmd: cmd, exited: make(chan struct{})}
-	ready := make(chan struct{})
-	go p.readLogs(t, stderr, ready)
-	go func() {
-		p.exitErr = cmd.Wait()
-		close(p.exited)
-	}()
 	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-p.exited
+		p.Kill()
 		if t.Failed() {
 			for _, l := range p.Logs() {
-				t.Logf("brain log: %v", l)
+				t.Logf("brain log: %s", l)
 			}
 		}
 	})
-	select {
-	case <-ready:
-	case <-p.exited:
-		t.Fatalf("brain exited before serving: %v", p.exitErr)
-	case <-time.After(30 * time.Second):
-		t.Fatal("brain did not start serving within 30 s")
-	}
-	return p
-}
-
-func (p *brainProcess) readLogs(t *testing.T, r io.Reader, ready chan struct{}) {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		var entry map[string]any
-		if err := json.Unmarshal(sc.Bytes(), &entry); err != nil {
-			entry = map[string]any{"msg": sc.Text(), "unparsed": true}
-		}
-		p.mu.Lock()
-		p.logs = append(p.logs, entry)
-		switch entry["msg"] {
-		case "serving Prometheus metrics":
-			p.MetricsAddr, _ = entry["addr"].(string)
-		case "brain is serving":
-			p.GRPCAddr, _ = entry["grpc_addr"].(string)
-			close(ready)
-		}
-		p.mu.Unlock()
-	}
-}
-
-// Logs returns the log lines so far.
-func (p *brainProcess) Logs() []map[string]any {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return append([]map[string]any(nil), p.logs...)
+	return &brainProcess{p}
 }
 
 // Dial opens a client connection to the brain.
@@ -292,7 +234,7 @@ func TestE2ESIGTERMEndsOpenStreamAndExitsCleanly(t *testing.T) {
 	}
 
 	start := time.Now()
-	if err := brain.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	if err := brain.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
 	for {
@@ -306,12 +248,12 @@ func TestE2ESIGTERMEndsOpenStreamAndExitsCleanly(t *testing.T) {
 		break
 	}
 	select {
-	case <-brain.exited:
+	case <-brain.Exited():
 	case <-time.After(10 * time.Second):
 		t.Fatal("brain did not exit within 10 s of SIGTERM")
 	}
-	if brain.exitErr != nil {
-		t.Errorf("brain exited with %v, want a clean exit", brain.exitErr)
+	if brain.ExitErr() != nil {
+		t.Errorf("brain exited with %v, want a clean exit", brain.ExitErr())
 	}
 	if elapsed := time.Since(start); elapsed > 5*time.Second {
 		t.Errorf("shutdown took %v, longer than its 5 s deadline", elapsed)

@@ -3,119 +3,41 @@ package main
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
+
+	"github.com/modelium/brain/internal/brainproc"
 )
 
 // brainProcess is the brain binary under test, started on free loopback ports with JSON logs at
 // the production level (info: successful calls are not logged).
-type brainProcess struct {
-	cmd         *exec.Cmd
-	GRPCAddr    string
-	MetricsAddr string
-	PprofAddr   string
-	exited      chan struct{}
-	exitErr     error
-
-	mu   sync.Mutex
-	tail []string // the last log lines, for error messages
-}
+type brainProcess struct{ *brainproc.Process }
 
 // startBrain runs binary with --config and waits for its "brain is serving" log line.
 func startBrain(ctx context.Context, binary, config string, pprof bool) (*brainProcess, error) {
-	args := []string{"--grpc-addr", "127.0.0.1:0", "--metrics-addr", "127.0.0.1:0", "--log-format", "json", "--log-level", "info"}
+	args := []string{"--log-level", "info"}
 	if config != "" {
 		args = append(args, "--config", config)
 	}
 	if pprof {
 		args = append(args, "--pprof-addr", "127.0.0.1:0")
 	}
-	cmd := exec.Command(binary, args...)
-	stderr, err := cmd.StderrPipe()
+	p, err := brainproc.Start(ctx, binary, args...)
 	if err != nil {
 		return nil, err
 	}
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start %s: %w", binary, err)
-	}
-	p := &brainProcess{cmd: cmd, exited: make(chan struct{})}
-	ready := make(chan struct{})
-	go p.readLogs(stderr, ready)
-	go func() {
-		p.exitErr = cmd.Wait()
-		close(p.exited)
-	}()
-	select {
-	case <-ready:
-		return p, nil
-	case <-p.exited:
-		return nil, fmt.Errorf("brain exited before serving (%v): %s", p.exitErr, p.logTail())
-	case <-time.After(30 * time.Second):
-		p.kill()
-		return nil, fmt.Errorf("brain did not serve within 30 s: %s", p.logTail())
-	case <-ctx.Done():
-		p.kill()
-		return nil, ctx.Err()
-	}
-}
-
-func (p *brainProcess) readLogs(r io.Reader, ready chan struct{}) {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		var entry map[string]any
-		_ = json.Unmarshal(sc.Bytes(), &entry)
-		addr, _ := entry["addr"].(string)
-		p.mu.Lock()
-		p.tail = append(p.tail, sc.Text())
-		if len(p.tail) > 20 {
-			p.tail = p.tail[1:]
-		}
-		switch entry["msg"] {
-		case "serving Prometheus metrics":
-			p.MetricsAddr = addr
-		case "serving pprof":
-			p.PprofAddr = addr
-		case "brain is serving":
-			p.GRPCAddr, _ = entry["grpc_addr"].(string)
-			close(ready)
-		}
-		p.mu.Unlock()
-	}
-}
-
-func (p *brainProcess) logTail() string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return strings.Join(p.tail, "\n")
+	return &brainProcess{p}, nil
 }
 
 // Stop sends SIGTERM and waits for the brain to stop; past 15 s it is killed.
-func (p *brainProcess) Stop() error {
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-p.exited:
-		return p.exitErr
-	case <-time.After(15 * time.Second):
-		p.kill()
-		return errors.New("brain did not stop within 15 s of SIGTERM; killed")
-	}
-}
-
-func (p *brainProcess) kill() {
-	_ = p.cmd.Process.Kill()
-	<-p.exited
-}
+func (p *brainProcess) Stop() error { return p.Process.Stop(15 * time.Second) }
 
 // Memory is what the kernel and the Go runtime say the brain holds.
 type Memory struct {
@@ -128,7 +50,7 @@ type Memory struct {
 // Memory reads /proc/PID/status and the brain's Prometheus metrics.
 func (p *brainProcess) Memory(ctx context.Context) (Memory, error) {
 	var m Memory
-	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.PID()))
 	if err != nil {
 		return m, fmt.Errorf("read the brain's RSS: %w", err)
 	}
@@ -229,7 +151,7 @@ func (p *brainProcess) cpuProfile(ctx context.Context, seconds int, path string,
 // CPUTime is the user and system CPU time the brain has used, from /proc/PID/stat (in clock
 // ticks of 10 ms: a slice of a second or more keeps the error to a few per cent).
 func (p *brainProcess) CPUTime() time.Duration {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.cmd.Process.Pid))
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.PID()))
 	if err != nil {
 		return 0
 	}
