@@ -198,11 +198,22 @@ func (s *Server) runEvaluations(interval time.Duration) {
 		case <-s.stopping:
 			return
 		case <-tick.C:
-			res := s.Evaluate(s.now())
-			if res.Recommended+res.Withdrawn > 0 {
-				s.log.Debug("unload evaluation", "loaded", res.Loaded, "recommended", res.Recommended, "withdrawn", res.Withdrawn, "open", res.Open)
-			}
+			s.evaluateCycle()
 		}
+	}
+}
+
+// evaluateCycle runs one background evaluation. A panic in it is logged and the next cycle runs:
+// like a panic in a handler, it never kills the brain.
+func (s *Server) evaluateCycle() {
+	defer func() {
+		if p := recover(); p != nil {
+			s.log.Error("panic in the unload evaluation cycle; the next cycle runs as usual", "panic", fmt.Sprint(p))
+		}
+	}()
+	res := s.Evaluate(s.now())
+	if res.Recommended+res.Withdrawn > 0 {
+		s.log.Debug("unload evaluation", "loaded", res.Loaded, "recommended", res.Recommended, "withdrawn", res.Withdrawn, "open", res.Open)
 	}
 }
 
