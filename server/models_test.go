@@ -144,3 +144,45 @@ func manySamples(n int) []*brainv1.TrafficSample {
 	}
 	return out
 }
+
+func TestShouldUnloadJudgesOnlyLoadedPlacements(t *testing.T) {
+	clock := newFakeClock()
+	client, _, _ := startServer(t, server.Options{Clock: clock.Now, DecisionInterval: -1})
+	report := func(gw string, st brainv1.ModelState) {
+		t.Helper()
+		if _, err := client.ReportModelState(ctxT(t), &brainv1.ReportModelStateRequest{GatewayId: gw, ModelName: "big", State: st}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ask := func(gw string) *brainv1.ShouldUnloadResponse {
+		t.Helper()
+		resp, err := client.ShouldUnload(ctxT(t), &brainv1.ShouldUnloadRequest{ModelName: "big", GatewayId: gw})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp
+	}
+	report("gw-1", brainv1.ModelState_MODEL_STATE_LOADING)
+	clock.Advance(301 * time.Second) // a slow load: idle past the threshold, but not loaded yet
+	for _, gw := range []string{"gw-1", ""} {
+		if r := ask(gw); r.GetUnload() || r.GetRule() != server.RuleNotLoaded || !strings.Contains(r.GetReason(), "loading") {
+			t.Errorf("ShouldUnload(gateway %q) of a LOADING model = %v, want keep by %s", gw, r, server.RuleNotLoaded)
+		}
+	}
+	report("gw-1", brainv1.ModelState_MODEL_STATE_LOADED)
+	clock.Advance(301 * time.Second)
+	if r := ask("gw-1"); !r.GetUnload() || r.GetRule() != "idle" {
+		t.Errorf("ShouldUnload of a LOADED model idle 301 s = %v, want unload by idle", r)
+	}
+	report("gw-2", brainv1.ModelState_MODEL_STATE_FAILED)
+	if r := ask("gw-2"); r.GetUnload() || r.GetRule() != server.RuleNotLoaded {
+		t.Errorf("ShouldUnload on the gateway where it FAILED = %v, want keep by %s", r, server.RuleNotLoaded)
+	}
+	if r := ask(""); !r.GetUnload() {
+		t.Errorf("across gateways, one LOADED idle placement decides: %v", r)
+	}
+	report("gw-1", brainv1.ModelState_MODEL_STATE_UNLOADED)
+	if r := ask(""); r.GetUnload() || r.GetRule() != server.RuleNotLoaded {
+		t.Errorf("ShouldUnload after UNLOADED everywhere = %v, want keep by %s", r, server.RuleNotLoaded)
+	}
+}

@@ -16,20 +16,37 @@ import (
 	"github.com/modelium/brain/rules"
 )
 
+// RuleNotLoaded is the rule of a ShouldUnload answer about a model that is not LOADED (on the
+// gateway asked about, or on any gateway): there is nothing to unload, whatever its idle time.
+const RuleNotLoaded = "not_loaded"
+
 // ShouldUnload answers the unload policy for one model now, from what the tracker knows of it:
-// across gateways, or on one gateway when gateway_id is set.
+// across gateways, or on one gateway when gateway_id is set. Like the evaluation loop, it judges
+// only LOADED placements: a model still loading, or already unloaded or failed, is kept.
 func (s *Server) ShouldUnload(_ context.Context, req *brainv1.ShouldUnloadRequest) (*brainv1.ShouldUnloadResponse, error) {
 	v, ok := s.tracker.Model(req.GetModelName())
 	if !ok {
 		return nil, notFound(req.GetModelName())
 	}
 	in := rules.UnloadInput{Model: v.Name, IdleSeconds: v.IdleSeconds, QPS: v.QPS1m, InFlight: v.InFlight}
+	placements := v.Placements
 	if gw := req.GetGatewayId(); gw != "" {
 		i := slices.IndexFunc(v.Placements, func(p metrics.Placement) bool { return p.Gateway == gw })
 		if i < 0 {
 			return nil, notFoundOnGateway(v.Name, gw)
 		}
 		in.IdleSeconds, in.InFlight = v.Placements[i].IdleSeconds, v.Placements[i].InFlight
+		placements = v.Placements[i : i+1]
+	}
+	if !slices.ContainsFunc(placements, func(p metrics.Placement) bool { return p.State == metrics.StateLoaded }) {
+		s.recorder.Decision(metrics.DecisionUnload, RuleNotLoaded)
+		return &brainv1.ShouldUnloadResponse{
+			Rule:        RuleNotLoaded,
+			Reason:      notLoadedReason(v.Name, req.GetGatewayId(), placements),
+			IdleSeconds: in.IdleSeconds,
+			Qps:         in.QPS,
+			InFlight:    in.InFlight,
+		}, nil
 	}
 	d := s.unload.ShouldUnload(in)
 	s.recorder.Decision(metrics.DecisionUnload, d.Rule)
@@ -41,6 +58,18 @@ func (s *Server) ShouldUnload(_ context.Context, req *brainv1.ShouldUnloadReques
 		Qps:         d.QPS,
 		InFlight:    d.InFlight,
 	}, nil
+}
+
+func notLoadedReason(model, gateway string, placements []metrics.Placement) string {
+	states := make([]string, len(placements))
+	for i, p := range placements {
+		states[i] = p.State.String()
+	}
+	where := "on any gateway"
+	if gateway != "" {
+		where = fmt.Sprintf("on gateway %q", gateway)
+	}
+	return fmt.Sprintf("%q is not loaded %s (state %s), so there is nothing to unload", model, where, strings.Join(states, ", "))
 }
 
 // EvaluationResult says what one evaluation cycle did.

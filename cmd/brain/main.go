@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -145,7 +146,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		Rules: map[metrics.DecisionKind][]string{
 			metrics.DecisionRuntime: ruleNames(table),
 			metrics.DecisionGPU:     gpuStrategyNames(),
-			metrics.DecisionUnload:  rules.UnloadRules,
+			metrics.DecisionUnload:  append(slices.Clone(rules.UnloadRules), server.RuleNotLoaded),
 		},
 	})
 	if err != nil {
