@@ -149,17 +149,19 @@ func New(o Options) *Server {
 		recovery.UnaryServerInterceptor(recoveryOpts...),
 	}
 	unary = append(unary, o.UnaryInterceptors...)
-	unary = append(unary, validateUnary)
+	rv := requestValidator{codec: newLenientCodec()}
+	unary = append(unary, rv.unary)
 	stream := []grpc.StreamServerInterceptor{
 		logging.StreamServerInterceptor(slogAdapter(o.Logger), logOpts...),
 		recovery.StreamServerInterceptor(recoveryOpts...),
 	}
 	stream = append(stream, o.StreamInterceptors...)
-	stream = append(stream, validateStream)
+	stream = append(stream, rv.stream)
 
 	s.grpc = grpc.NewServer(
 		grpc.ChainUnaryInterceptor(unary...),
 		grpc.ChainStreamInterceptor(stream...),
+		grpc.ForceServerCodecV2(rv.codec),
 		// Admit the usual client keepalive settings (pings every 10 s and more, also without an
 		// open stream) instead of answering them with GOAWAY too_many_pings, and find dead peers
 		// of long-lived watch streams.

@@ -8,6 +8,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	brainv1 "github.com/modelium/brain/gen/modelium/brain/v1"
@@ -176,25 +177,41 @@ func (v *violations) timestamp(field string, ts *timestamppb.Timestamp) {
 	}
 }
 
-func validateUnary(ctx context.Context, req any, _ *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
-	if err := validate(req); err != nil {
+// requestValidator runs first for every request: a request whose bytes did not decode, or that
+// breaks a field rule, gets INVALID_ARGUMENT before any handler sees it.
+type requestValidator struct{ codec lenientCodec }
+
+func (rv requestValidator) check(req any) error {
+	if err := rv.codec.decodeError(req); err != nil {
+		name := "the request message"
+		if m, ok := req.(proto.Message); ok {
+			name = string(m.ProtoReflect().Descriptor().FullName())
+		}
+		return status.Errorf(codes.InvalidArgument, "invalid request: its bytes do not decode as %s: %v", name, err)
+	}
+	return validate(req)
+}
+
+func (rv requestValidator) unary(ctx context.Context, req any, _ *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+	if err := rv.check(req); err != nil {
 		return nil, err
 	}
 	return handler(ctx, req)
 }
 
-// validateStream validates the first (and for server streams, only) request message.
-func validateStream(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
-	return handler(srv, &validatingStream{ServerStream: ss})
+// stream validates every message the client sends (for server streams, the only one).
+func (rv requestValidator) stream(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+	return handler(srv, &validatingStream{ServerStream: ss, rv: rv})
 }
 
 type validatingStream struct {
 	grpc.ServerStream
+	rv requestValidator
 }
 
 func (s *validatingStream) RecvMsg(m any) error {
 	if err := s.ServerStream.RecvMsg(m); err != nil {
 		return err
 	}
-	return validate(m)
+	return s.rv.check(m)
 }
