@@ -332,6 +332,9 @@ func (s *subscriber) push(evs []*event, through uint64) bool {
 		s.queue = append(s.queue, ev)
 		s.live++
 		queued = true
+		if s.index != nil && len(s.queue) > 2*max(s.live, cfg.queueSize) {
+			s.compact()
+		}
 	}
 	s.through = through
 	if queued {
@@ -351,6 +354,21 @@ func (s *subscriber) buildIndex() {
 			s.index[ev.key] = i
 		}
 	}
+}
+
+// compact drops the slots that coalescing emptied, so that a stalled subscriber's queue stays
+// bounded by its live events (amortised: it runs once the queue is twice their number). The caller
+// holds s.mu.
+func (s *subscriber) compact() {
+	q := s.queue[:0]
+	for _, ev := range s.queue {
+		if ev != nil {
+			q = append(q, ev)
+		}
+	}
+	clear(s.queue[len(q):])
+	s.queue = q
+	s.buildIndex()
 }
 
 // cutOff ends the subscriber for falling behind. The caller holds s.mu.
