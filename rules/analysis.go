@@ -642,24 +642,30 @@ func (e *estimator) convNet(cfg object) float64 {
 		channels = 3
 	}
 	layerType, _ := cfg.str("layer_type")
+	block := func(in, out float64) float64 {
+		if layerType == "basic" {
+			return 9*in*out + 9*out*out
+		}
+		mid := out / 4
+		return in*mid + 9*mid*mid + mid*out
+	}
 	params := float64(channels*stem) * 49 // the 7×7 stem
 	in := float64(stem)
 	var blocks int64
+	// A stage's first block takes the previous stage's width; the other depth-1 blocks repeat
+	// one shape, so a stage costs O(1) however large a depth the config states (up to 2^53).
 	for i, size := range sizes {
 		out := float64(size)
-		for b := range depths[i] {
-			if layerType == "basic" {
-				params += 9*in*out + 9*out*out
-			} else {
-				mid := out / 4
-				params += in*mid + 9*mid*mid + mid*out
-			}
-			if b == 0 && in != out {
-				params += in * out // projection shortcut
-			}
-			in = out
+		params += block(in, out) + float64(depths[i]-1)*block(out, out)
+		if in != out {
+			params += in * out // projection shortcut
 		}
-		blocks += depths[i]
+		in = out
+		if blocks > math.MaxInt64-depths[i] {
+			blocks = math.MaxInt64
+		} else {
+			blocks += depths[i]
+		}
 	}
 	if labels, ok := cfg["id2label"].(map[string]any); ok && strings.HasSuffix(e.a.Architecture, "ForImageClassification") {
 		params += in*float64(len(labels)) + float64(len(labels))

@@ -2,6 +2,7 @@ package rules_test
 
 import (
 	"errors"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -214,8 +215,33 @@ func TestAnalyzeFormats(t *testing.T) {
 	})
 }
 
+// hugeDepthConfig is a 100-byte ResNet config whose one stage has 2^53-1 blocks.
+var hugeDepthConfig = []byte(`{"architectures":["ResNetForImageClassification"],"model_type":"resnet","hidden_sizes":[256],"depths":[9007199254740991]}`)
+
+// TestAnalyzeHugeCountsReturn: the work Analyze does must not grow with the counts a config
+// states. The go test timeout is the time budget: each call must simply return.
+func TestAnalyzeHugeCountsReturn(t *testing.T) {
+	a, err := rules.Analyze(hugeDepthConfig, nil, rules.AnalyzeOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.NumLayers != 1<<53-1 || !(a.ParameterCount > 0) {
+		t.Errorf("layers %d, parameters %d", a.NumLayers, a.ParameterCount)
+	}
+	// 1100 stages of 2^53-1 blocks: the block count saturates instead of wrapping.
+	const stages = 1100
+	cfg := `{"hidden_sizes":[1` + strings.Repeat(",1", stages-1) + `],"depths":[9007199254740991` + strings.Repeat(",9007199254740991", stages-1) + `]}`
+	if a, err = rules.Analyze([]byte(cfg), nil, rules.AnalyzeOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if a.NumLayers != math.MaxInt64 {
+		t.Errorf("layers %d, want saturated at MaxInt64", a.NumLayers)
+	}
+}
+
 func FuzzAnalyze(f *testing.F) {
 	f.Add(llamaConfig, []byte(nil))
+	f.Add(hugeDepthConfig, []byte(nil))
 	f.Add([]byte(`{"n_layer":1e308,"n_embd":1e308,"vocab_size":1e308,"n_head":1}`), []byte(`{"metadata":{"total_size":1e400}}`))
 	f.Add([]byte(`{"hidden_sizes":[1,2],"depths":[3,4],"text_config":{},"vision_config":{"image_size":1,"patch_size":9}}`), []byte(`{}`))
 	if entries, err := os.ReadDir(hfConfigs); err == nil {
