@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net"
+	"sync"
 	"testing"
 	"time"
 
@@ -71,10 +72,23 @@ func fieldViolations(t testing.TB, err error) map[string]string {
 	return got
 }
 
-// fakeClock is a settable clock for tests.
-type fakeClock struct{ t time.Time }
+// fakeClock is a settable clock for tests; the server's background goroutines (the evaluation
+// loop, GPU health) may read it while a test advances it.
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
 
 func newFakeClock() *fakeClock { return &fakeClock{t: time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)} }
 
-func (c *fakeClock) Now() time.Time          { return c.t }
-func (c *fakeClock) Advance(d time.Duration) { c.t = c.t.Add(d) }
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}

@@ -9,7 +9,6 @@ import (
 	"net"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -29,24 +28,6 @@ import (
 	dto "github.com/prometheus/client_model/go"
 )
 
-// lockedClock is a fake clock that handlers may read while the test advances it.
-type lockedClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *lockedClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *lockedClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 // brain is a real server on an in-process listener, with a fake clock, its tracker, and no
 // evaluation loop: tests drive cycles with evaluate.
 type brain struct {
@@ -54,14 +35,14 @@ type brain struct {
 	srv      *server.Server
 	tracker  *metrics.Tracker
 	registry *prometheus.Registry
-	clock    *lockedClock
+	clock    *fakeClock
 	lis      *bufconn.Listener
 	client   brainv1.BrainServiceClient
 }
 
 func newBrain(t testing.TB, o server.Options) *brain {
 	t.Helper()
-	b := &brain{t: t, clock: &lockedClock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}}
+	b := &brain{t: t, clock: newFakeClock()}
 	b.tracker = metrics.NewTracker(metrics.Config{Now: b.clock.Now})
 	b.registry = prometheus.NewRegistry()
 	rec, err := metrics.NewRecorder(b.registry, b.tracker, metrics.RecorderConfig{})
