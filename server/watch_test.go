@@ -575,9 +575,20 @@ func TestWatchCancelledSubscriberLeaves(t *testing.T) {
 	b := newBrain(t, server.Options{})
 	w := b.watch(nil, &brainv1.WatchUnloadRecommendationsRequest{})
 	w.snapshot()
+	if n := b.metric("modelium_brain_watch_subscribers", ""); n != 1 {
+		t.Fatalf("watch subscribers = %v, want 1", n)
+	}
 	w.cancel()
 	if _, err := w.stream.Recv(); status.Code(err) != codes.Canceled && !errors.Is(err, io.EOF) {
 		t.Errorf("Recv after cancel: %v", err)
+	}
+	// The server learns of the cancellation asynchronously; the hub must then drop the subscriber.
+	deadline := time.Now().Add(5 * time.Second)
+	for b.metric("modelium_brain_watch_subscribers", "") != 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the cancelled subscriber is still in the hub after 5 s")
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 	b.load("gw-1", "llama", "GPU-a")
 	b.clock.Advance(301 * time.Second)
