@@ -106,7 +106,9 @@ type Analysis struct {
 
 	// ParameterCount is the number of parameters, from ParameterSource.
 	// ConfigParameterCount is the estimate from config.json alone, kept
-	// even when a shard index gives the count.
+	// even when a shard index gives the count. Both saturate at
+	// math.MaxInt64 (the analysis is then Partial), as do the byte counts
+	// of Memory.
 	ParameterCount       int64
 	ParameterSource      ParamSource
 	ConfigParameterCount int64
@@ -177,6 +179,9 @@ func Analyze(configJSON, indexJSON []byte, opt AnalyzeOptions) (Analysis, error)
 
 	e := estimator{a: &Analysis{}}
 	params := e.analyze(cfg)
+	if !(params > 0) {
+		params = 0 // never a negative or NaN estimate into the counts and the memory
+	}
 	a := e.a
 	a.ConfigParameterCount = toInt64(params)
 	a.ParameterSource = ParamSourceNone
@@ -185,7 +190,7 @@ func Analyze(configJSON, indexJSON []byte, opt AnalyzeOptions) (Analysis, error)
 	}
 	if totalSize > 0 {
 		stored := a.BytesPerParameter
-		if params > 0 {
+		if usableCount(params) {
 			stored = closestSize(totalSize / params)
 			if stored != a.BytesPerParameter {
 				e.assume("stored_bytes_per_parameter=" + formatBytes(stored))
@@ -195,11 +200,19 @@ func Analyze(configJSON, indexJSON []byte, opt AnalyzeOptions) (Analysis, error)
 		a.ParameterSource = ParamSourceShardIndex
 	}
 	a.ParameterCount = toInt64(params)
-	if params == 0 {
+	if !usableCount(params) {
+		// No count, or one beyond int64 (ParameterCount saturates): either way it is not a
+		// count to trust.
 		a.Partial = true
 	}
 	e.memory(opt, params)
 	return *a, nil
+}
+
+// usableCount reports whether a parameter estimate is a positive number that fits in int64:
+// not 0, negative, NaN, infinite or saturated.
+func usableCount(params float64) bool {
+	return params > 0 && params < math.MaxInt64
 }
 
 // closestSize is the storage size per parameter (0.5, 1, 2 or 4 bytes)
@@ -432,9 +445,12 @@ func (e *estimator) transformer(o object, modelType string, record bool) float64
 		}
 		e.kvPerToken = float64(kvLora + rope)
 	case okHeads:
-		q := float64(heads * headDim)
-		attn = 2*h*q + 2*h*float64(kv*headDim)
-		e.kvPerToken = 2 * float64(kv*headDim)
+		// Shape products are taken in float64: each factor may be up to 2^53, and an int64
+		// product would wrap (to a negative or a plausible-looking count).
+		q := float64(heads) * float64(headDim)
+		kvDim := float64(kv) * float64(headDim)
+		attn = 2*h*q + 2*h*kvDim
+		e.kvPerToken = 2 * kvDim
 	default:
 		attn = 4 * h * h
 	}
@@ -527,7 +543,7 @@ func (e *estimator) encoderDecoder(o object) float64 {
 	h := float64(d)
 	inner := h
 	if okHeads {
-		inner = float64(heads * headDim)
+		inner = float64(heads) * float64(headDim)
 	}
 	mats := 2.0
 	if gated(o, a.ModelType) {
@@ -549,7 +565,7 @@ func (e *estimator) encoderDecoder(o object) float64 {
 	} else if slices.Contains(learnedPositions, a.ModelType) {
 		params += 2 * float64(maxPos) * h
 	}
-	e.kvPerToken = 2 * float64(decHeads*headDim)
+	e.kvPerToken = 2 * float64(decHeads) * float64(headDim)
 	e.kvLayers = float64(dec)
 	return params
 }
@@ -583,7 +599,7 @@ func (e *estimator) visionTransformer(o object, record bool) float64 {
 	params := float64(layers) * (4*h*h + 2*h*float64(inter))
 	if okI && okP {
 		side := float64(image / patch)
-		params += float64(channels*patch*patch)*h + (side*side+2)*h // patch projection, positions, class token
+		params += float64(channels)*float64(patch)*float64(patch)*h + (side*side+2)*h // patch projection, positions, class token
 	}
 	return params
 }
@@ -649,7 +665,7 @@ func (e *estimator) convNet(cfg object) float64 {
 		mid := out / 4
 		return in*mid + 9*mid*mid + mid*out
 	}
-	params := float64(channels*stem) * 49 // the 7×7 stem
+	params := float64(channels) * float64(stem) * 49 // the 7×7 stem
 	in := float64(stem)
 	var blocks int64
 	// A stage's first block takes the previous stage's width; the other depth-1 blocks repeat

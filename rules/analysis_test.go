@@ -239,9 +239,43 @@ func TestAnalyzeHugeCountsReturn(t *testing.T) {
 	}
 }
 
+// TestAnalyzeShapeProductsDoNotWrap: every factor a config states may be up to 2^53, so a
+// product of two wraps int64. The estimate must then saturate and be marked partial, never
+// come out as 0 parameters, 0 bytes or a negative number taken as whole.
+func TestAnalyzeShapeProductsDoNotWrap(t *testing.T) {
+	tests := []struct{ name, config string }{
+		{"attention heads × head_dim (a Llama-7B shape)", `{"architectures":["LlamaForCausalLM"],"model_type":"llama","hidden_size":4096,
+			"intermediate_size":11008,"num_hidden_layers":32,"vocab_size":32000,"torch_dtype":"float16",
+			"num_attention_heads":4294967296,"num_key_value_heads":4294967296,"head_dim":6442450944}`},
+		{"encoder-decoder heads × d_kv", `{"architectures":["T5ForConditionalGeneration"],"model_type":"t5","is_encoder_decoder":true,
+			"d_model":512,"num_layers":6,"vocab_size":32128,"num_heads":4294967296,"d_kv":6442450944}`},
+		{"ViT channels × patch²", `{"architectures":["ViTModel"],"model_type":"vit","hidden_size":768,"num_hidden_layers":12,
+			"image_size":3221225472,"patch_size":3221225472}`},
+		{"ResNet channels × stem", `{"architectures":["ResNetModel"],"model_type":"resnet","hidden_sizes":[64],"depths":[1],
+			"num_channels":4503599627370496,"embedding_size":2049}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a, err := rules.Analyze([]byte(tt.config), nil, rules.AnalyzeOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := a.Memory
+			if a.ParameterCount != math.MaxInt64 || a.ConfigParameterCount != math.MaxInt64 || a.ParameterSource != rules.ParamSourceConfig || !a.Partial {
+				t.Errorf("count %d (config %d) from %s, partial %v; want saturated at MaxInt64, from config, partial",
+					a.ParameterCount, a.ConfigParameterCount, a.ParameterSource, a.Partial)
+			}
+			if m.WeightsBytes != math.MaxInt64 || m.KVCacheBytes < 0 || m.OverheadBytes <= 0 || m.TotalBytes != math.MaxInt64 {
+				t.Errorf("memory %+v; want weights and total saturated at MaxInt64, nothing negative", m)
+			}
+		})
+	}
+}
+
 func FuzzAnalyze(f *testing.F) {
 	f.Add(llamaConfig, []byte(nil))
 	f.Add(hugeDepthConfig, []byte(nil))
+	f.Add([]byte(`{"architectures":["LlamaForCausalLM"],"hidden_size":4096,"num_hidden_layers":32,"vocab_size":32000,"num_attention_heads":4294967296,"num_key_value_heads":4294967296,"head_dim":6442450944}`), []byte(nil))
 	f.Add([]byte(`{"n_layer":1e308,"n_embd":1e308,"vocab_size":1e308,"n_head":1}`), []byte(`{"metadata":{"total_size":1e400}}`))
 	f.Add([]byte(`{"hidden_sizes":[1,2],"depths":[3,4],"text_config":{},"vision_config":{"image_size":1,"patch_size":9}}`), []byte(`{}`))
 	if entries, err := os.ReadDir(hfConfigs); err == nil {
@@ -264,8 +298,8 @@ func FuzzAnalyze(f *testing.F) {
 		if a.ParameterCount < 0 || m.WeightsBytes < 0 || m.KVCacheBytes < 0 || m.TotalBytes < m.OverheadBytes {
 			t.Fatalf("negative or inconsistent estimate: %+v", a)
 		}
-		if a.ParameterCount == 0 && !a.Partial {
-			t.Fatal("no parameter count but not partial")
+		if (a.ParameterCount == 0 || a.ParameterCount == math.MaxInt64) && !a.Partial {
+			t.Fatalf("parameter count %d (none or saturated) but not partial", a.ParameterCount)
 		}
 		rules.DefaultTable().Choose(a.Model(""), rules.AllEnabled)
 	})
