@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"os"
 	"regexp"
@@ -198,11 +199,21 @@ func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 // MarshalYAML writes the Go duration syntax.
 func (d Duration) MarshalYAML() (any, error) { return time.Duration(d).String(), nil }
 
+// Bounds of the settings given in seconds: a float64 number of seconds beyond maxSeconds does not
+// fit a time.Duration, and an evaluation loop that runs less than hourly is no loop.
+const (
+	maxSeconds                 = 100 * 365 * 24 * 3600 // a century
+	maxDecisionIntervalSeconds = 3600
+)
+
 func parseDuration(n *yaml.Node) (time.Duration, error) {
 	if n.Kind != yaml.ScalarNode {
 		return 0, fmt.Errorf("line %d: want a duration such as 30s or 5m, got a %s", n.Line, kindName(n.Kind))
 	}
 	if secs, err := strconv.ParseFloat(n.Value, 64); err == nil {
+		if math.IsNaN(secs) || math.Abs(secs) > maxSeconds {
+			return 0, fmt.Errorf("line %d: %s seconds is out of range (at most a century)", n.Line, n.Value)
+		}
 		return time.Duration(secs * float64(time.Second)), nil
 	}
 	d, err := time.ParseDuration(n.Value)
@@ -373,12 +384,12 @@ func (c *Config) Validate() error {
 			bad(key+".used_bytes", "%d: want 0 to total_bytes (%d)", d.UsedBytes, d.TotalBytes)
 		}
 	}
-	if c.Orchestration.DecisionIntervalSeconds <= 0 {
-		bad("orchestration.decision_interval_seconds", "%g: want a positive number of seconds", c.Orchestration.DecisionIntervalSeconds)
+	if d := c.Orchestration.DecisionIntervalSeconds; !(d > 0 && d <= maxDecisionIntervalSeconds) {
+		bad("orchestration.decision_interval_seconds", "%g: want a number of seconds above 0 and at most %d", d, maxDecisionIntervalSeconds)
 	}
 	p := c.Orchestration.Policies
-	if p.EvictAfterIdleSeconds < 0 {
-		bad("orchestration.policies.evict_after_idle_seconds", "%g is negative: want 0 or more seconds", p.EvictAfterIdleSeconds)
+	if e := p.EvictAfterIdleSeconds; !(e >= 0 && e <= maxSeconds) {
+		bad("orchestration.policies.evict_after_idle_seconds", "%g: want 0 to %g seconds", e, float64(maxSeconds))
 	}
 	if p.MinQPS < 0 {
 		bad("orchestration.policies.min_qps", "%g is negative: want 0 or more requests per second", p.MinQPS)
@@ -390,7 +401,7 @@ func (c *Config) Validate() error {
 		bad("metrics.port", "%d: want 0 (off) to 65535", c.Metrics.Port)
 	}
 	if c.Metrics.MaxModelSeries < 0 {
-		bad("metrics.max_model_series", "%d is negative", c.Metrics.MaxModelSeries)
+		bad("metrics.max_model_series", "%d is negative: want 0 (no per-model series) or more", c.Metrics.MaxModelSeries)
 	}
 	if c.Server.ShutdownTimeout <= 0 {
 		bad("server.shutdown_timeout", "%s: want a positive duration", time.Duration(c.Server.ShutdownTimeout))

@@ -107,6 +107,9 @@ func TestBadConfigFiles(t *testing.T) {
 		{"unreachable rule after a catch-all", "runtime_rules:\n  - name: all\n    runtime: ray\n    match: {any: true}\n  - name: late\n    runtime: ray\n    match: {names: [gpt2]}\n", []string{"runtime_rules", "late"}},
 		{"unknown key in a rule", "runtime_rules:\n  - name: x\n    runtime: ray\n    match: {model: [x]}\n", []string{"line 4", "model"}},
 		{"bad duration", "gpu:\n  refresh_interval: soon\n", []string{"line 2", "soon"}},
+		{"duration beyond a century", "gpu:\n  refresh_interval: 1e12\n", []string{"line 2", "out of range"}},
+		{"decision interval that would never run", "orchestration:\n  decision_interval_seconds: 1e12\n", []string{"orchestration.decision_interval_seconds", "at most 3600"}},
+		{"idle threshold beyond a century", "orchestration:\n  policies:\n    evict_after_idle_seconds: 1e12\n", []string{"orchestration.policies.evict_after_idle_seconds"}},
 		{"not yaml", "vllm: [\n", []string{"bad.yaml"}},
 	}
 	for _, c := range cases {
@@ -174,5 +177,28 @@ func TestPrintConfigRoundTrips(t *testing.T) {
 	}
 	if !cfg.Orchestration.Policies.KeepAlive["embedder"].Forever || cfg.GPU.Strategy != "best_fit" {
 		t.Errorf("printed configuration changed meaning: %+v", cfg.Orchestration.Policies)
+	}
+}
+
+func TestMaxModelSeriesZeroMeansNone(t *testing.T) {
+	for _, c := range []struct {
+		yaml string
+		want int
+	}{
+		{"metrics: {max_model_series: 0}\n", -1},
+		{"metrics: {max_model_series: 50}\n", 50},
+		{"", 1000},
+	} {
+		path := filepath.Join(t.TempDir(), "m.yaml")
+		if err := os.WriteFile(path, []byte(c.yaml), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := LoadConfig(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := cfg.maxModelSeries(); got != c.want {
+			t.Errorf("%q: recorder MaxModelSeries %d, want %d", c.yaml, got, c.want)
+		}
 	}
 }

@@ -142,7 +142,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 	tracker := metrics.NewTracker(metrics.Config{MaxGateways: cfg.Server.MaxGateways, MaxModels: cfg.Server.MaxModels})
 	recorder, err := metrics.NewRecorder(reg, tracker, metrics.RecorderConfig{
-		MaxModelSeries: cfg.Metrics.MaxModelSeries,
+		MaxModelSeries: cfg.maxModelSeries(),
 		Rules: map[metrics.DecisionKind][]string{
 			metrics.DecisionRuntime: ruleNames(table),
 			metrics.DecisionGPU:     gpuStrategyNames(),

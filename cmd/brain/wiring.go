@@ -116,3 +116,12 @@ func gpuStrategyNames() []string {
 	}
 	return names
 }
+
+// maxModelSeries maps metrics.max_model_series to the recorder's setting, where 0 means its
+// default: in the configuration 0 means no per-model series, like metrics.port: 0 means off.
+func (c *Config) maxModelSeries() int {
+	if c.Metrics.MaxModelSeries == 0 {
+		return -1
+	}
+	return c.Metrics.MaxModelSeries
+}
