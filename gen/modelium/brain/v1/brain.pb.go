@@ -38,8 +38,6 @@ const (
 	ParameterCountSource_PARAMETER_COUNT_SOURCE_ESTIMATED ParameterCountSource = 1
 	// Derived exactly from metadata.total_size of the safetensors index and the dtype.
 	ParameterCountSource_PARAMETER_COUNT_SOURCE_SAFETENSORS_INDEX ParameterCountSource = 2
-	// Given by the caller in ModelSpec.parameter_count.
-	ParameterCountSource_PARAMETER_COUNT_SOURCE_REQUEST ParameterCountSource = 3
 )
 
 // Enum value maps for ParameterCountSource.
@@ -48,13 +46,11 @@ var (
 		0: "PARAMETER_COUNT_SOURCE_UNSPECIFIED",
 		1: "PARAMETER_COUNT_SOURCE_ESTIMATED",
 		2: "PARAMETER_COUNT_SOURCE_SAFETENSORS_INDEX",
-		3: "PARAMETER_COUNT_SOURCE_REQUEST",
 	}
 	ParameterCountSource_value = map[string]int32{
 		"PARAMETER_COUNT_SOURCE_UNSPECIFIED":       0,
 		"PARAMETER_COUNT_SOURCE_ESTIMATED":         1,
 		"PARAMETER_COUNT_SOURCE_SAFETENSORS_INDEX": 2,
-		"PARAMETER_COUNT_SOURCE_REQUEST":           3,
 	}
 )
 
@@ -265,8 +261,9 @@ func (WithdrawalCause) EnumDescriptor() ([]byte, []int) {
 }
 
 // ModelSpec describes a model. Any subset may be given; the runtime rules match on what is there.
-// When config_json is given, the brain analyses it and fills architecture, model_type, dtype and
-// parameter_count from it where the request left them empty.
+// When config_json is given, the brain analyses it and fills architecture and model_type from it
+// where the request left them empty; the analysis in the answer reports what config_json (and
+// the shard index) say.
 type ModelSpec struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Model name as the gateway knows it, for example "gpt2" or "meta-llama/Llama-3.1-8B". At most 256 bytes.
@@ -280,11 +277,12 @@ type ModelSpec struct {
 	Format string `protobuf:"bytes,4,opt,name=format,proto3" json:"format,omitempty"`
 	// Task, for example "text-generation", "feature-extraction", "image-classification".
 	Task string `protobuf:"bytes,5,opt,name=task,proto3" json:"task,omitempty"`
-	// Number of parameters, if known.
+	// Number of parameters, if known. Informational: no runtime rule reads it.
 	ParameterCount int64 `protobuf:"varint,6,opt,name=parameter_count,json=parameterCount,proto3" json:"parameter_count,omitempty"`
-	// Weight dtype, for example "bfloat16", "float16", "float32".
+	// Weight dtype, for example "bfloat16", "float16", "float32". Informational: no runtime rule
+	// reads it.
 	Dtype string `protobuf:"bytes,7,opt,name=dtype,proto3" json:"dtype,omitempty"`
-	// Size of the weights on disk in bytes, if known.
+	// Size of the weights on disk in bytes, if known. Informational.
 	SizeBytes int64 `protobuf:"varint,8,opt,name=size_bytes,json=sizeBytes,proto3" json:"size_bytes,omitempty"`
 	// Raw bytes of the model's Hugging Face config.json. At most 1 MiB.
 	ConfigJson []byte `protobuf:"bytes,9,opt,name=config_json,json=configJson,proto3" json:"config_json,omitempty"`
@@ -3655,12 +3653,11 @@ const file_modelium_brain_v1_brain_proto_rawDesc = "" +
 	"\rruntime_rules\x18\x01 \x03(\v2\x1e.modelium.brain.v1.RuntimeRuleR\fruntimeRules\x12)\n" +
 	"\x10enabled_runtimes\x18\x02 \x03(\tR\x0fenabledRuntimes\x12.\n" +
 	"\x03gpu\x18\x03 \x01(\v2\x1c.modelium.brain.v1.GPUPolicyR\x03gpu\x127\n" +
-	"\x06unload\x18\x04 \x01(\v2\x1f.modelium.brain.v1.UnloadPolicyR\x06unload*\xb6\x01\n" +
+	"\x06unload\x18\x04 \x01(\v2\x1f.modelium.brain.v1.UnloadPolicyR\x06unload*\xb8\x01\n" +
 	"\x14ParameterCountSource\x12&\n" +
 	"\"PARAMETER_COUNT_SOURCE_UNSPECIFIED\x10\x00\x12$\n" +
 	" PARAMETER_COUNT_SOURCE_ESTIMATED\x10\x01\x12,\n" +
-	"(PARAMETER_COUNT_SOURCE_SAFETENSORS_INDEX\x10\x02\x12\"\n" +
-	"\x1ePARAMETER_COUNT_SOURCE_REQUEST\x10\x03*z\n" +
+	"(PARAMETER_COUNT_SOURCE_SAFETENSORS_INDEX\x10\x02\"\x04\b\x03\x10\x03*\x1ePARAMETER_COUNT_SOURCE_REQUEST*z\n" +
 	"\x11PlacementStrategy\x12\"\n" +
 	"\x1ePLACEMENT_STRATEGY_UNSPECIFIED\x10\x00\x12 \n" +
 	"\x1cPLACEMENT_STRATEGY_MOST_FREE\x10\x01\x12\x1f\n" +
