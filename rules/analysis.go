@@ -64,7 +64,8 @@ type AnalyzeOptions struct {
 // activation dtype when weights are quantized) and layers are the decoder
 // layers. Models that do not generate tokens (encoders, vision models) have
 // no KV cache; for encoder-decoders only the decoder's self-attention is
-// counted.
+// counted; a vision-language model (…ForConditionalGeneration with a
+// decoder-only text part) has its language model's.
 type MemoryEstimate struct {
 	WeightsBytes  int64
 	KVCacheBytes  int64
@@ -78,7 +79,8 @@ type MemoryEstimate struct {
 // fields are 0 when the config does not state them (and nothing implies
 // them); for an encoder-decoder NumLayers counts the encoder and
 // NumDecoderLayers the decoder; for a model with text and vision towers
-// (CLIP, BLIP) the shape is the text tower's and ParameterCount covers both.
+// (CLIP, BLIP) or a vision-language model (Llava, Qwen2-VL) the shape is the
+// text part's and ParameterCount covers both.
 type Analysis struct {
 	Architecture string // architectures[0]
 	ModelType    string
@@ -260,6 +262,9 @@ type estimator struct {
 	// layer (2 × kv_heads × head_dim, or MLA's latent size); 0 = unknown.
 	kvPerToken float64
 	kvLayers   float64
+	// generates is set for a vision-language model whose text part is a decoder: it keeps a
+	// KV cache like an LLM.
+	generates bool
 }
 
 // miss records that a field the estimate needs is absent.
@@ -570,18 +575,32 @@ func (e *estimator) encoderDecoder(o object) float64 {
 	return params
 }
 
-// visionTransformer estimates a ViT encoder.
+// visionTransformer estimates a ViT encoder. Besides ViT's and CLIP's field names it reads
+// Qwen2-VL's (depth, embed_dim, mlp_ratio, in_chans, temporal_patch_size) and its patch
+// merger (spatial_merge_size, into out_hidden_size or the vision hidden_size); a tower with a
+// spatial merge has no position table, so it needs no image_size.
 func (e *estimator) visionTransformer(o object, record bool) float64 {
-	layers, okL := e.need(o, "num_hidden_layers")
-	hidden, okH := e.need(o, "hidden_size")
+	layers, okL := e.need(o, "num_hidden_layers", "depth")
+	// Qwen2-VL's vision hidden_size is the merger's output; embed_dim is the tower's width.
+	hidden, okH := o.count("embed_dim")
+	if !okH {
+		hidden, okH = e.need(o, "hidden_size")
+	}
 	inter, ok := o.count("intermediate_size")
 	if !ok {
 		inter = 4 * hidden
+		if r, ok := o.float("mlp_ratio"); ok && r > 0 {
+			inter = toInt64(r * float64(hidden))
+		}
 	}
-	heads, _ := o.count("num_attention_heads")
-	image, okI := e.need(o, "image_size")
+	heads, _ := o.count("num_attention_heads", "num_heads")
+	merge, hasMerge := o.count("spatial_merge_size")
+	image, okI := o.count("image_size")
+	if !okI && !hasMerge {
+		e.miss("image_size")
+	}
 	patch, okP := e.need(o, "patch_size")
-	channels, ok := o.count("num_channels")
+	channels, ok := o.count("num_channels", "in_chans", "in_channels")
 	if !ok {
 		channels = 3
 	}
@@ -596,17 +615,57 @@ func (e *estimator) visionTransformer(o object, record bool) float64 {
 		return 0
 	}
 	h := float64(hidden)
-	params := float64(layers) * (4*h*h + 2*h*float64(inter))
+	mats := 2.0
+	if gated(o, "") {
+		mats = 3 // Qwen2.5-VL's vision MLP is SwiGLU
+	}
+	params := float64(layers) * (4*h*h + mats*h*float64(inter))
+	if okP {
+		proj := float64(channels) * float64(patch) * float64(patch) * h
+		if t, ok := o.count("temporal_patch_size"); ok {
+			proj *= float64(t) // a 3-D patch over video frames
+		}
+		params += proj
+	}
 	if okI && okP {
 		side := float64(image / patch)
-		params += float64(channels)*float64(patch)*float64(patch)*h + (side*side+2)*h // patch projection, positions, class token
+		params += (side*side + 2) * h // positions, class token
+	}
+	if hasMerge {
+		// The merger's MLP takes merge² neighbouring patches to the language model's width.
+		in := h * float64(merge) * float64(merge)
+		out, ok := o.count("out_hidden_size")
+		if _, isEmbed := o.count("embed_dim"); !ok && isEmbed {
+			out, ok = o.count("hidden_size")
+		}
+		if ok {
+			params += in*in + in*float64(out)
+		}
 	}
 	return params
 }
 
-// towers estimates a model with separate text and vision towers (CLIP, BLIP).
+// decoderTypes are model types of decoder-only language models, for the text part of a
+// vision-language model.
+var decoderTypes = []string{
+	"llama", "mistral", "mixtral", "qwen2", "qwen2_moe", "qwen3", "qwen3_moe", "gemma", "gemma2",
+	"gemma3_text", "phi", "phi3", "granite", "cohere", "olmo", "olmo2", "internlm2", "gpt2", "opt",
+}
+
+// towers estimates a model with separate text and vision towers (CLIP, BLIP), or a
+// vision-language model: a language model and a vision tower, the language model's fields in
+// text_config (Llava) or at the top level beside vision_config (Qwen2-VL, Qwen2.5-VL). When the
+// architecture generates text (…ForConditionalGeneration) with a decoder-only text part, its
+// KV cache is kept.
 func (e *estimator) towers(cfg, text object, hasText bool, vision object, hasVision bool) float64 {
 	var params, textHidden, visionHidden float64
+	// A language model's fields at the top level beside vision_config make it the text part.
+	topText := !hasText && (cfg.has("num_hidden_layers") || cfg.has("hidden_size"))
+	textDecoder := topText
+	if topText {
+		params += e.transformer(cfg, e.a.ModelType, true)
+		textHidden = float64(e.a.HiddenSize)
+	}
 	if hasText {
 		mt, _ := text.str("model_type")
 		params += e.transformer(text, mt, true)
@@ -615,15 +674,21 @@ func (e *estimator) towers(cfg, text object, hasText bool, vision object, hasVis
 			params += float64(e.a.NumLayers) * 2 * float64(e.a.HiddenSize) * float64(e.a.HiddenSize+visionHiddenSize(vision))
 		}
 		textHidden = float64(e.a.HiddenSize)
+		arch := ""
+		if archs, ok := text["architectures"].([]any); ok && len(archs) > 0 {
+			arch, _ = archs[0].(string)
+		}
+		textDecoder = slices.Contains(decoderTypes, mt) || strings.HasSuffix(arch, "ForCausalLM")
 	}
 	if hasVision {
-		params += e.visionTransformer(vision, !hasText)
+		params += e.visionTransformer(vision, !hasText && !topText)
 		visionHidden = float64(visionHiddenSize(vision))
 	}
 	if proj, ok := cfg.count("projection_dim"); ok && strings.Contains(e.a.ModelType, "clip") {
 		params += (textHidden + visionHidden) * float64(proj)
 	}
-	if !e.a.IsLLM {
+	e.generates = textDecoder && strings.HasSuffix(e.a.Architecture, "ForConditionalGeneration")
+	if !e.a.IsLLM && !e.generates {
 		e.kvPerToken = 0 // an image-text encoder keeps no KV cache
 	}
 	return params
@@ -707,7 +772,7 @@ func (e *estimator) memory(opt AnalyzeOptions, params float64) {
 	}
 	weights := params * a.BytesPerParameter
 	var kv float64
-	if a.IsLLM || a.EncoderDecoder {
+	if a.IsLLM || a.EncoderDecoder || e.generates {
 		if e.kvPerToken == 0 || e.kvLayers == 0 {
 			e.miss("num_attention_heads")
 		}

@@ -215,6 +215,99 @@ func TestAnalyzeFormats(t *testing.T) {
 	})
 }
 
+// qwen2VLConfig is a Qwen2-VL-7B-Instruct-shaped config.json: the language model's fields at
+// the top level, the vision tower's in vision_config under Qwen2-VL's own names.
+var qwen2VLConfig = []byte(`{
+  "architectures": ["Qwen2VLForConditionalGeneration"],
+  "model_type": "qwen2_vl",
+  "hidden_act": "silu",
+  "hidden_size": 3584,
+  "intermediate_size": 18944,
+  "max_position_embeddings": 32768,
+  "num_attention_heads": 28,
+  "num_hidden_layers": 28,
+  "num_key_value_heads": 4,
+  "rope_theta": 1000000.0,
+  "tie_word_embeddings": false,
+  "torch_dtype": "bfloat16",
+  "vocab_size": 152064,
+  "vision_config": {
+    "depth": 32,
+    "embed_dim": 1280,
+    "mlp_ratio": 4,
+    "num_heads": 16,
+    "in_chans": 3,
+    "hidden_size": 3584,
+    "patch_size": 14,
+    "spatial_merge_size": 2,
+    "temporal_patch_size": 2
+  }
+}`)
+
+func TestAnalyzeVisionLanguage(t *testing.T) {
+	// Qwen2.5-VL renames the vision fields again and gates the vision MLP.
+	qwen25VL := strings.Replace(string(qwen2VLConfig), `"depth": 32,
+    "embed_dim": 1280,
+    "mlp_ratio": 4,
+    "num_heads": 16,
+    "in_chans": 3,
+    "hidden_size": 3584,`, `"depth": 32,
+    "hidden_size": 1280,
+    "intermediate_size": 3420,
+    "hidden_act": "silu",
+    "out_hidden_size": 3584,
+    "num_heads": 16,
+    "in_chans": 3,`, 1)
+	qwen25VL = strings.Replace(qwen25VL, "Qwen2VL", "Qwen2_5_VL", 1)
+	llava := `{"architectures":["LlavaForConditionalGeneration"],"model_type":"llava","torch_dtype":"float16",
+		"text_config":{"model_type":"llama","hidden_size":4096,"intermediate_size":11008,"num_hidden_layers":32,
+			"num_attention_heads":32,"num_key_value_heads":32,"vocab_size":32064,"hidden_act":"silu","tie_word_embeddings":false},
+		"vision_config":{"model_type":"clip_vision_model","hidden_size":1024,"intermediate_size":4096,"num_hidden_layers":24,
+			"num_attention_heads":16,"image_size":336,"patch_size":14,"projection_dim":768}}`
+	// 2 (K and V) × layers × KV heads × head_dim × 4096 tokens × 2 bytes.
+	tests := []struct {
+		name      string
+		config    []byte
+		published float64
+		layers    int64
+		kv        int64
+	}{
+		{"Qwen2-VL-7B: top-level language model plus vision tower", qwen2VLConfig, 8.29e9, 28, 2 * 28 * 4 * 128 * 4096 * 2},
+		{"Qwen2.5-VL-7B", []byte(qwen25VL), 8.29e9, 28, 2 * 28 * 4 * 128 * 4096 * 2},
+		{"Llava-1.5-7B: a llama text_config keeps its KV cache", []byte(llava), 7.06e9, 32, 2 * 32 * 32 * 128 * 4096 * 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a, err := rules.Analyze(tt.config, nil, rules.AnalyzeOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if a.Partial || len(a.MissingFields) > 0 {
+				t.Errorf("partial %v, missing %v", a.Partial, a.MissingFields)
+			}
+			if dev := (float64(a.ParameterCount) - tt.published) / tt.published; math.Abs(dev) > 0.10 {
+				t.Errorf("%d parameters, %+.1f %% off the published %.3g", a.ParameterCount, 100*dev, tt.published)
+			}
+			if a.NumLayers != tt.layers || a.Memory.KVCacheBytes != tt.kv {
+				t.Errorf("layers %d, KV cache %d; want the language model's %d layers and %d bytes", a.NumLayers, a.Memory.KVCacheBytes, tt.layers, tt.kv)
+			}
+		})
+	}
+	t.Run("an image-text encoder still keeps no KV cache", func(t *testing.T) {
+		b, err := os.ReadFile(filepath.Join(hfConfigs, "openai__clip-vit-large-patch14", "config.json"))
+		if err != nil {
+			t.Fatalf("the shared Hugging Face configs are required: %v", err)
+		}
+		a, err := rules.Analyze(b, nil, rules.AnalyzeOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.Memory.KVCacheBytes != 0 {
+			t.Errorf("CLIP has a KV cache of %d bytes", a.Memory.KVCacheBytes)
+		}
+	})
+}
+
 // hugeDepthConfig is a 100-byte ResNet config whose one stage has 2^53-1 blocks.
 var hugeDepthConfig = []byte(`{"architectures":["ResNetForImageClassification"],"model_type":"resnet","hidden_sizes":[256],"depths":[9007199254740991]}`)
 
