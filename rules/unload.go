@@ -20,6 +20,9 @@ const (
 	UnloadRulePinned = "pinned"
 	// UnloadRuleInFlight keeps a model that has requests in flight.
 	UnloadRuleInFlight = "in_flight"
+	// UnloadRuleUnknown keeps a model whose idle time or QPS is NaN or negative: with no
+	// usable measure of its use, it is not unloaded.
+	UnloadRuleUnknown = "unknown"
 	// UnloadRuleIdle unloads a model idle for longer than its threshold and below min_qps.
 	UnloadRuleIdle = "idle"
 	// UnloadRuleRecentlyUsed keeps a model idle for no longer than its threshold.
@@ -29,7 +32,7 @@ const (
 )
 
 // UnloadRules lists every unload rule name, for metrics that declare their label values up front.
-var UnloadRules = []string{UnloadRulePinned, UnloadRuleInFlight, UnloadRuleIdle, UnloadRuleRecentlyUsed, UnloadRuleBusy}
+var UnloadRules = []string{UnloadRulePinned, UnloadRuleInFlight, UnloadRuleUnknown, UnloadRuleIdle, UnloadRuleRecentlyUsed, UnloadRuleBusy}
 
 // KeepAlive overrides evict_after_idle for one model, like Ollama's keep_alive: Forever never
 // unloads it (config -1); otherwise After is how long it may stay idle, 0 meaning as soon as it is
@@ -156,9 +159,10 @@ type UnloadDecision struct {
 }
 
 // ShouldUnload applies the policy to one model, in this order: pinned (always_loaded, or a
-// keep-alive of forever) keeps it; requests in flight keep it; idle for longer than its threshold
-// (its keep-alive, else evict_after_idle) with QPS below min_qps unloads it; otherwise it stays
-// (recently used, or busy). It reads nothing but its arguments and allocates nothing.
+// keep-alive of forever) keeps it; requests in flight keep it; an idle time or QPS that is NaN
+// or negative keeps it (unknown: a comparison with NaN must not fall through to unload); idle
+// for longer than its threshold (its keep-alive, else evict_after_idle) with QPS below min_qps
+// unloads it; otherwise it stays (recently used, or busy). It reads nothing but its arguments and allocates nothing.
 func (p *UnloadPolicy) ShouldUnload(in UnloadInput) UnloadDecision {
 	d := UnloadDecision{UnloadInput: in, Threshold: p.EvictAfterIdle, MinQPS: p.MinQPS}
 	if o, ok := p.overrides[in.Model]; ok {
@@ -169,6 +173,8 @@ func (p *UnloadPolicy) ShouldUnload(in UnloadInput) UnloadDecision {
 		d.Rule = UnloadRulePinned
 	case in.InFlight > 0:
 		d.Rule = UnloadRuleInFlight
+	case !(in.IdleSeconds >= 0) || !(in.QPS >= 0):
+		d.Rule = UnloadRuleUnknown
 	case in.IdleSeconds <= d.Threshold.Seconds():
 		d.Rule = UnloadRuleRecentlyUsed
 	case in.QPS >= p.MinQPS:
@@ -207,6 +213,12 @@ func (d UnloadDecision) Reason() string {
 		b = strconv.AppendInt(b, d.InFlight, 10)
 		b = append(b, " requests in flight, so it stays loaded although idle for "...)
 		b = appendSecs(b, d.IdleSeconds)
+	case UnloadRuleUnknown:
+		b = append(b, " has an idle time of "...)
+		b = appendSecs(b, d.IdleSeconds)
+		b = append(b, " and "...)
+		b = strconv.AppendFloat(b, d.QPS, 'f', 2, 64)
+		b = append(b, " QPS, not both usable (NaN or negative), so it stays loaded"...)
 	case UnloadRuleRecentlyUsed:
 		b = d.appendIdle(append(b, " has been idle for "...), ", not longer than the ")
 		b = append(b, ", so it stays loaded"...)

@@ -1,6 +1,8 @@
 package rules_test
 
 import (
+	"math"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -67,6 +69,16 @@ func TestShouldUnload(t *testing.T) {
 			rules.UnloadInput{Model: "scratch", IdleSeconds: 0}, false, rules.UnloadRuleRecentlyUsed, nil},
 		{"keep-alive 0 keeps a model with requests in flight",
 			rules.UnloadInput{Model: "scratch", IdleSeconds: 5, InFlight: 1}, false, rules.UnloadRuleInFlight, nil},
+		{"a NaN QPS past the threshold keeps the model, not unloads it",
+			rules.UnloadInput{Model: "llama", IdleSeconds: 400, QPS: math.NaN()}, false, rules.UnloadRuleUnknown,
+			[]string{"idle time of 400 s and NaN QPS", "stays loaded"}},
+		{"a NaN idle time keeps the model",
+			rules.UnloadInput{Model: "llama", IdleSeconds: math.NaN(), QPS: 0}, false, rules.UnloadRuleUnknown,
+			[]string{"idle time of NaN s and 0.00 QPS"}},
+		{"a negative QPS keeps the model",
+			rules.UnloadInput{Model: "llama", IdleSeconds: 400, QPS: -1}, false, rules.UnloadRuleUnknown, nil},
+		{"keep-alive 0 does not unload on a NaN idle time",
+			rules.UnloadInput{Model: "scratch", IdleSeconds: math.NaN()}, false, rules.UnloadRuleUnknown, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -84,6 +96,15 @@ func TestShouldUnload(t *testing.T) {
 				t.Errorf("reason %q is not one sentence", reason)
 			}
 		})
+	}
+}
+
+func TestUnloadRulesListsEveryRule(t *testing.T) {
+	for _, r := range []string{rules.UnloadRulePinned, rules.UnloadRuleInFlight, rules.UnloadRuleUnknown,
+		rules.UnloadRuleIdle, rules.UnloadRuleRecentlyUsed, rules.UnloadRuleBusy} {
+		if !slices.Contains(rules.UnloadRules, r) {
+			t.Errorf("UnloadRules %v lacks %q", rules.UnloadRules, r)
+		}
 	}
 }
 
