@@ -221,7 +221,10 @@ func (a *Allocator) assessLocked(d *Device, req *Request) (verdict, int64) {
 		return excluded, available
 	case d.MIGEnabled:
 		return migEnabled, available
-	case available-a.headroom < req.RequiredBytes:
+	case available < req.RequiredBytes || available-req.RequiredBytes < a.headroom:
+		// Not available-headroom < required: available may be negative (a bogus free-memory
+		// reading), and minus a huge headroom it would wrap around to "fits". Once
+		// available >= required > 0, available-required cannot wrap.
 		return tooSmall, available
 	}
 	return fits, available

@@ -2,6 +2,7 @@ package gpu_test
 
 import (
 	"errors"
+	"math"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -111,6 +112,35 @@ func TestChooseAppliesStrategyFitAndExclusions(t *testing.T) {
 				t.Errorf("FreeAfterBytes = %d, want %d", p.FreeAfterBytes, want)
 			}
 		})
+	}
+}
+
+// oneDevice is an inventory of one device exactly as given, whatever its numbers.
+type oneDevice struct{ d gpu.Device }
+
+func (o oneDevice) Snapshot() gpu.Snapshot {
+	return gpu.Snapshot{Devices: []gpu.Device{o.d}, Backend: "test", Time: time.Now()}
+}
+func (o oneDevice) Refresh() gpu.Snapshot { return o.Snapshot() }
+func (o oneDevice) Backend() string       { return "test" }
+func (o oneDevice) Close() error          { return nil }
+
+// TestFitCheckDoesNotWrap: available minus a huge headroom must not wrap around to "fits" when
+// available is negative (free memory read as a negative number, as an NVML value above 2^63
+// converts to int64).
+func TestFitCheckDoesNotWrap(t *testing.T) {
+	inv := oneDevice{gpu.Device{UUID: "GPU-x", TotalBytes: 80 * GiB, FreeBytes: -GiB}}
+	for _, headroom := range []int64{math.MaxInt64, math.MaxInt64 - GiB, 0} {
+		a := gpu.NewAllocator(inv, gpu.AllocatorConfig{HeadroomBytes: headroom})
+		p, err := a.Choose(gpu.Request{RequiredBytes: GiB})
+		if !errors.Is(err, gpu.ErrNoFit) {
+			t.Errorf("headroom %d: placed on a GPU with -1 GiB free (%+v, %v)", headroom, p, err)
+		}
+	}
+	// A model as large as int64 allows still fits no realistic GPU.
+	a := gpu.NewAllocator(openStatic(t, newFakeClock(), 80), gpu.AllocatorConfig{HeadroomBytes: GiB})
+	if _, err := a.Choose(gpu.Request{RequiredBytes: math.MaxInt64}); !errors.Is(err, gpu.ErrNoFit) {
+		t.Errorf("MaxInt64 bytes: %v, want no fit", err)
 	}
 }
 

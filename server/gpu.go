@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"math"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -96,7 +97,11 @@ func (s *Server) releaseReservation(req *brainv1.ReportModelStateRequest) {
 // placementStatus maps a placement failure: nothing fits -> RESOURCE_EXHAUSTED with every GPU
 // and why it was refused; an unusable inventory -> UNAVAILABLE.
 func placementStatus(nofit *gpu.NoFitError) error {
-	detail := &brainv1.PlacementFailure{RequiredBytes: nofit.RequiredBytes + nofit.HeadroomBytes}
+	need := nofit.RequiredBytes + nofit.HeadroomBytes
+	if need < nofit.RequiredBytes {
+		need = math.MaxInt64 // both are >= 0: saturate rather than wrap to a negative need
+	}
+	detail := &brainv1.PlacementFailure{RequiredBytes: need}
 	for _, r := range nofit.Refusals {
 		detail.Refusals = append(detail.Refusals, &brainv1.GPURefusal{Index: int32(r.Index), Uuid: r.UUID, Reason: r.Reason, AvailableBytes: r.AvailableBytes})
 	}

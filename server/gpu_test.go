@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"math"
 	"sync"
 	"testing"
 
@@ -78,6 +79,25 @@ func TestChooseGPUNothingFitsListsEveryGPU(t *testing.T) {
 			t.Errorf("refusal without a reason: %v", r)
 		}
 	}
+}
+
+func TestPlacementFailureNeedSaturates(t *testing.T) {
+	clock := newFakeClock()
+	client, _, _ := startServer(t, server.Options{Clock: clock.Now, GPUs: twoGPUs(t, clock), Placement: gpu.AllocatorConfig{HeadroomBytes: gib}})
+	_, err := client.ChooseGPU(ctxT(t), &brainv1.ChooseGPURequest{ModelName: "m", RequiredBytes: math.MaxInt64 - 1})
+	st := status.Convert(err)
+	if st.Code() != codes.ResourceExhausted {
+		t.Fatalf("got %v, want RESOURCE_EXHAUSTED", err)
+	}
+	for _, d := range st.Details() {
+		if f, ok := d.(*brainv1.PlacementFailure); ok {
+			if f.GetRequiredBytes() != math.MaxInt64 {
+				t.Errorf("required + headroom = %d, want saturated at MaxInt64", f.GetRequiredBytes())
+			}
+			return
+		}
+	}
+	t.Fatalf("details %v, want a PlacementFailure", st.Details())
 }
 
 func TestConcurrentReservationsNeverShareMemory(t *testing.T) {
