@@ -91,13 +91,16 @@ func (r *ring) advance(b int64) {
 	r.head = b
 }
 
+// inc adds n >= 0 requests to bucket b, saturating at MaxUint32. The comparison comes before the
+// addition: count + n in int64 would wrap for n near MaxInt64 and leave garbage (often 0, making
+// a busy model look idle).
 func (r *ring) inc(b, n int64) {
 	s := slotOf(b)
-	sum := int64(r.counts[s]) + n
-	if sum > math.MaxUint32 {
-		sum = math.MaxUint32
+	if n >= math.MaxUint32-int64(r.counts[s]) {
+		r.counts[s] = math.MaxUint32
+		return
 	}
-	r.counts[s] = uint32(sum)
+	r.counts[s] += uint32(n)
 }
 
 // sum returns the requests in the w buckets that end with the bucket of now.

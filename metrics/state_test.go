@@ -122,6 +122,17 @@ func TestReportStateConverges(t *testing.T) {
 			t.Errorf("placements %+v; want %+v", got, []metrics.Placement{want})
 		}
 	})
+	t.Run("a time ahead of the brain's clock within the skew allowance is taken as now", func(t *testing.T) {
+		tr, c := newTracker(t, metrics.Config{})
+		c.Set(10 * s)
+		r := report
+		r.Time = at(10*s + metrics.DefaultClockSkew - time.Millisecond)
+		reportState(t, tr, r)
+		c.Set(100 * s)
+		if got := mustModel(t, tr, "llama").Placements; !slices.Equal(got, []metrics.Placement{want}) {
+			t.Errorf("placements %+v; want %+v", got, []metrics.Placement{want})
+		}
+	})
 	t.Run("runtime, GPU and memory follow the latest report", func(t *testing.T) {
 		tr, _ := newTracker(t, metrics.Config{})
 		reportState(t, tr, report)

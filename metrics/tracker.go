@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"math"
 	"slices"
 	"strings"
 	"sync"
@@ -93,9 +94,11 @@ type ModelView struct {
 	// IdleSeconds counts from the later of the last request on any gateway, the latest time the
 	// model became LOADED on any gateway, and the brain's start.
 	IdleSeconds float64
-	// InFlight is summed over gateways.
-	InFlight                   int64
-	LastRequest                time.Time
+	// InFlight is summed over gateways, saturating at math.MaxInt64.
+	InFlight    int64
+	LastRequest time.Time
+	// RequestsTotal and ErrorsTotal count every request reported; they saturate at
+	// math.MaxInt64 rather than wrap (a sample may carry any count up to MaxInt64).
 	RequestsTotal, ErrorsTotal int64
 }
 
@@ -267,8 +270,8 @@ func (t *Tracker) ReportTraffic(gateway string, samples []Sample) error {
 		p := t.placement(m, gateway)
 		end := min(s.End.UnixNano(), nowNs)
 		start := min(s.Start.UnixNano(), end)
-		m.requestsTotal += s.Requests
-		m.errorsTotal += s.Errors
+		m.requestsTotal = addSaturated(m.requestsTotal, s.Requests)
+		m.errorsTotal = addSaturated(m.errorsTotal, s.Errors)
 		m.traffic.add(start, end, s.Requests)
 		if s.Requests > 0 && end > p.lastRequest {
 			p.lastRequest = end
@@ -279,6 +282,14 @@ func (t *Tracker) ReportTraffic(gateway string, samples []Sample) error {
 	}
 	t.samples.Add(int64(len(samples)))
 	return nil
+}
+
+// addSaturated adds n >= 0 to a total >= 0, saturating at math.MaxInt64.
+func addSaturated(total, n int64) int64 {
+	if n > math.MaxInt64-total {
+		return math.MaxInt64
+	}
+	return total + n
 }
 
 // checkGateway rejects a gateway the tracker does not know once it knows MaxGateways.
@@ -449,7 +460,7 @@ func (t *Tracker) view(m *model, now int64) ModelView {
 			InFlight:    inFlight,
 			IdleSeconds: t.idleSeconds(now, p.lastRequest, p.loadedTime, m.firstSeen),
 		}
-		v.InFlight += inFlight
+		v.InFlight = addSaturated(v.InFlight, inFlight)
 		lastRequest = max(lastRequest, p.lastRequest)
 		loaded = max(loaded, p.loadedTime)
 	}

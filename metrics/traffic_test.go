@@ -2,6 +2,7 @@ package metrics_test
 
 import (
 	"errors"
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -110,6 +111,51 @@ func TestTrafficTotalsAndLastRequest(t *testing.T) {
 					tt.requests, tt.errs, tt.lastRequest, tt.inFlight, tt.qps1m)
 			}
 		})
+	}
+}
+
+// TestHugeCountsSaturate: a sample may carry up to MaxInt64 requests. A bucket saturates at
+// MaxUint32 and the totals at MaxInt64; neither wraps (a wrapped bucket read as 0 QPS, a
+// busy model looking idle; the wrapped totals went negative).
+func TestHugeCountsSaturate(t *testing.T) {
+	const s = time.Second
+	tr, c := newTracker(t, metrics.Config{})
+	c.Set(10 * s)
+	reportTraffic(t, tr, "gw-a",
+		metrics.Sample{Model: "m", Start: at(0), End: at(1 * s), Requests: 1, Errors: 1, InFlight: math.MaxInt64},
+		metrics.Sample{Model: "m", Start: at(0), End: at(1 * s), Requests: math.MaxInt64, Errors: math.MaxInt64})
+	reportTraffic(t, tr, "gw-b", metrics.Sample{Model: "m", Start: at(0), End: at(1 * s), InFlight: math.MaxInt64})
+	v := mustModel(t, tr, "m")
+	if v.RequestsTotal != math.MaxInt64 || v.ErrorsTotal != math.MaxInt64 || v.InFlight != math.MaxInt64 {
+		t.Errorf("requests %d, errors %d, in flight %d; want each saturated at MaxInt64", v.RequestsTotal, v.ErrorsTotal, v.InFlight)
+	}
+	if want := float64(math.MaxUint32) / 60; v.QPS1m != want {
+		t.Errorf("QPS1m %v, want the saturated bucket's %v", v.QPS1m, want)
+	}
+}
+
+// TestQPSReadBeforeNewestBucket: reading at a time older than the newest bucket written (an
+// evaluation that took its now before a batch landed) counts the buckets up to that time only,
+// and none that the ring has already reused.
+func TestQPSReadBeforeNewestBucket(t *testing.T) {
+	const s = time.Second
+	tr, c := newTracker(t, metrics.Config{})
+	loaded(t, tr, c, "gw", "m", 0)
+	c.Set(101 * s)
+	reportTraffic(t, tr, "gw", sample("m", 40*s, 41*s, 60), sample("m", 100*s, 101*s, 120))
+	if got := tr.AppendLoaded(nil, at(50*s)); len(got) != 1 || got[0].QPS != 1 {
+		t.Errorf("AppendLoaded at 50 s = %+v; want QPS 1 (the 40 s requests only)", got)
+	}
+	c.Set(50 * s)
+	if v := mustModel(t, tr, "m"); v.QPS1m != 1 || v.QPS5m != 0.2 {
+		t.Errorf("at 50 s: QPS1m, QPS5m = %v, %v; want 1, 0.2 (the 40 s requests only)", v.QPS1m, v.QPS5m)
+	}
+	// Once the ring has moved 300 s past 40 s, the bucket of 40 s is gone even when read at 50 s.
+	c.Set(400 * s)
+	reportTraffic(t, tr, "gw", sample("m", 399*s, 400*s, 1))
+	c.Set(50 * s)
+	if v := mustModel(t, tr, "m"); v.QPS1m != 0 || v.QPS5m != 0 {
+		t.Errorf("at 50 s after the ring moved on: QPS1m, QPS5m = %v, %v; want 0, 0", v.QPS1m, v.QPS5m)
 	}
 }
 
