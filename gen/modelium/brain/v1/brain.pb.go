@@ -1450,7 +1450,9 @@ type ShouldUnloadResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Whether the model should be unloaded.
 	Unload bool `protobuf:"varint,1,opt,name=unload,proto3" json:"unload,omitempty"`
-	// Name of the policy rule that decided, for example "pinned", "in_flight", "idle", "busy".
+	// Name of the policy rule that decided: "pinned", "in_flight", "idle" (the one that unloads),
+	// "recently_used", "busy", "not_loaded" (the model is not LOADED where asked), or "unknown"
+	// (its idle time or QPS could not be read).
 	Rule string `protobuf:"bytes,2,opt,name=rule,proto3" json:"rule,omitempty"`
 	// One sentence saying why, with the numbers.
 	Reason string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`

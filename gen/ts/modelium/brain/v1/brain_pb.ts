@@ -765,7 +765,9 @@ export type ShouldUnloadResponse = Message<"modelium.brain.v1.ShouldUnloadRespon
   unload: boolean;
 
   /**
-   * Name of the policy rule that decided, for example "pinned", "in_flight", "idle", "busy".
+   * Name of the policy rule that decided: "pinned", "in_flight", "idle" (the one that unloads),
+   * "recently_used", "busy", "not_loaded" (the model is not LOADED where asked), or "unknown"
+   * (its idle time or QPS could not be read).
    *
    * @generated from field: string rule = 2;
    */
