@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/modelium/brain/rules"
 )
 
 func TestEmbeddedDefaults(t *testing.T) {
@@ -199,6 +201,29 @@ func TestMaxModelSeriesZeroMeansNone(t *testing.T) {
 		}
 		if got := cfg.maxModelSeries(); got != c.want {
 			t.Errorf("%q: recorder MaxModelSeries %d, want %d", c.yaml, got, c.want)
+		}
+	}
+}
+
+func TestExampleRuntimeRulesReplaceTheTable(t *testing.T) {
+	cfg, err := LoadConfig(filepath.Join("..", "..", "configs", "runtime-rules.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	table, err := cfg.runtimeTable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		model rules.Model
+		want  string
+	}{
+		{rules.Model{Name: "resnet50", Format: "ONNX"}, "triton"},
+		{rules.Model{Architecture: "LlamaForCausalLM"}, "vllm"},
+		{rules.Model{Name: "gpt2"}, "ray"}, // not in this table's LLM list
+	} {
+		if d := table.Choose(c.model, cfg.enabled()); d.Runtime != c.want {
+			t.Errorf("%+v: %s by %s, want %s", c.model, d.Runtime, d.Rule, c.want)
 		}
 	}
 }
