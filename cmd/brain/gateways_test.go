@@ -61,12 +61,14 @@ func TestGateways(t *testing.T) {
 			t.Fatalf("%s cannot import grpc and protobuf (%v: %s): run `make client-deps` (Debian's python3-grpcio and python3-protobuf)",
 				debianPython, err, bytes.TrimSpace(out))
 		}
-		runGateway(t, "gw-python", "llama-8b", "mistral-7b", func(args ...string) *exec.Cmd {
+		python := func(args ...string) *exec.Cmd {
 			cmd := exec.Command(debianPython, append([]string{"examples/gateway-python/gateway.py"}, args...)...)
 			cmd.Dir = repo
 			cmd.Env = append(os.Environ(), "PYTHONPATH="+filepath.Join(repo, "gen", "python"))
 			return cmd
-		})
+		}
+		runGateway(t, "gw-python", "llama-8b", "mistral-7b", python)
+		runGatewayAcrossRestart(t, "gw-python-restart", "gemma-2b", python)
 	})
 	t.Run("typescript", func(t *testing.T) {
 		t.Parallel()
@@ -92,11 +94,13 @@ func TestGateways(t *testing.T) {
 			t.Fatalf("tsc: %v\n%s", err, b)
 		}
 		t.Logf("tsc compiled the gateway in %v", time.Since(start).Round(time.Millisecond))
-		runGateway(t, "gw-ts", "qwen-7b", "phi-3", func(args ...string) *exec.Cmd {
+		node := func(args ...string) *exec.Cmd {
 			cmd := exec.Command("node", append([]string{filepath.Join(out, "examples", "gateway-ts", "src", "gateway.js")}, args...)...)
 			cmd.Dir = repo
 			return cmd
-		})
+		}
+		runGateway(t, "gw-ts", "qwen-7b", "phi-3", node)
+		runGatewayAcrossRestart(t, "gw-ts-restart", "falcon-7b", node)
 	})
 }
 
@@ -276,6 +280,70 @@ func runGateway(t *testing.T, gatewayID, model, secondModel string, gateway func
 		}
 	}
 	t.Logf("%s: whole run %v", gatewayID, time.Since(began).Round(time.Millisecond))
+}
+
+// runGatewayAcrossRestart restarts the brain under a connected gateway: the new brain has another
+// epoch, so the gateway's resume gets a stream_reset, and the gateway must drop its view and take
+// the fresh snapshot that follows, then see the new brain's recommendation.
+func runGatewayAcrossRestart(t *testing.T, gatewayID, model string, gateway func(args ...string) *exec.Cmd) {
+	old := startBrain(t, "--config", writeConfig(t, gatewayBrainConfig))
+	proxy := startTCPProxy(t, old.GRPCAddr)
+	gw := startGateway(t, gateway("--brain", proxy.Addr(), "--gateway-id", gatewayID, "--model", model,
+		"--recommendations", "2", "--duration", "40",
+		"--backoff-initial", "0.1", "--backoff-max", "1", "--stream-timeout", "5"))
+	first := gw.waitFor(t, 20*time.Second, "a live recommendation of "+model, func(l gatewayLine) bool {
+		return l.live() && l.str("event") == "recommended" && l.str("model") == model
+	})
+
+	proxy.Cut(true)
+	gw.waitFor(t, 10*time.Second, "a disconnected line", func(l gatewayLine) bool { return l.str("event") == "disconnected" })
+	if err := old.Stop(10 * time.Second); err != nil {
+		t.Fatalf("stop the first brain: %v", err)
+	}
+	restarted := startBrain(t, "--config", writeConfig(t, gatewayBrainConfig))
+	if restarted.Epoch() == "" {
+		t.Fatal("the restarted brain logged no epoch")
+	}
+	// A restarted brain knows nothing: the model is reported to it again (as a gateway re-reports
+	// its state after a brain restart), and idles into a recommendation of the new epoch.
+	client := brainv1.NewBrainServiceClient(restarted.Dial(t))
+	for _, state := range []brainv1.ModelState{brainv1.ModelState_MODEL_STATE_LOADING, brainv1.ModelState_MODEL_STATE_LOADED} {
+		if _, err := client.ReportModelState(callCtx(t), &brainv1.ReportModelStateRequest{GatewayId: gatewayID, ModelName: model,
+			Runtime: "vllm", GpuUuid: "static-GPU-1", State: state, MemoryBytes: 1 << 30}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	proxy.Retarget(restarted.GRPCAddr)
+	proxy.Cut(false)
+	if err := gw.wait(30 * time.Second); err != nil {
+		t.Fatalf("gateway: %v", err)
+	}
+
+	// In order after the cut: a resume from the old cursor, the reset, the new brain's snapshot
+	// end, its recommendation of the model (in the snapshot or live), done.
+	oldEpoch, newEpoch := first.str("epoch"), restarted.Epoch()
+	steps := []struct {
+		what string
+		ok   func(gatewayLine) bool
+	}{
+		{"a resume from the old epoch", func(l gatewayLine) bool { return l.str("event") == "subscribed" && l.str("resume_epoch") == oldEpoch }},
+		{"a stream_reset", func(l gatewayLine) bool { return l.str("event") == "stream_reset" }},
+		{"the new brain's snapshot_end", func(l gatewayLine) bool { return l.str("event") == "snapshot_end" && l.str("epoch") == newEpoch }},
+		{"the new brain's recommendation", func(l gatewayLine) bool {
+			return l.str("event") == "recommended" && l.str("model") == model && l.str("epoch") == newEpoch
+		}},
+		{"done", func(l gatewayLine) bool { return l.str("event") == "done" && l.str("reason") == "recommendations" }},
+	}
+	i, cut := 0, false
+	for _, l := range gw.Lines() {
+		cut = cut || l.str("event") == "disconnected"
+		if cut && i < len(steps) && steps[i].ok(l) {
+			i++
+		}
+	}
+	if i < len(steps) {
+		t.Errorf("after the brain restarted, the gateway's output lacks %s (old epoch %s, new %s)", steps[i].what, oldEpoch, newEpoch)
+	}
 }
 
 // gatewayProcess is a running reference gateway whose JSON lines are collected.
@@ -509,8 +577,18 @@ func startTCPProxy(t *testing.T, target string) *tcpProxy {
 
 func (p *tcpProxy) Addr() string { return p.ln.Addr().String() }
 
+// Retarget sends the connections accepted from now on to target.
+func (p *tcpProxy) Retarget(target string) {
+	p.mu.Lock()
+	p.target = target
+	p.mu.Unlock()
+}
+
 func (p *tcpProxy) forward(down net.Conn) {
-	up, err := net.Dial("tcp", p.target)
+	p.mu.Lock()
+	target := p.target
+	p.mu.Unlock()
+	up, err := net.Dial("tcp", target)
 	if err != nil {
 		down.Close()
 		return

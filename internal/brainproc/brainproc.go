@@ -27,6 +27,8 @@ const StartTimeout = 30 * time.Second
 type Process struct {
 	// Addresses the brain logged it serves on; MetricsAddr and PprofAddr are empty when off.
 	GRPCAddr, MetricsAddr, PprofAddr string
+	// epoch is the recommendation stream's epoch of this process, from the same log line.
+	epoch string
 
 	cmd     *exec.Cmd
 	exited  chan struct{}
@@ -88,6 +90,7 @@ func (p *Process) readLogs(r io.Reader, ready chan struct{}) {
 			p.PprofAddr = addr
 		case "brain is serving":
 			p.GRPCAddr, _ = entry["grpc_addr"].(string)
+			p.epoch, _ = entry["epoch"].(string)
 			close(ready)
 		}
 		p.mu.Unlock()
@@ -104,6 +107,13 @@ func (p *Process) Logs() []string {
 func (p *Process) logTail(n int) string {
 	lines := p.Logs()
 	return strings.Join(lines[max(0, len(lines)-n):], "\n")
+}
+
+// Epoch is the epoch of this process's recommendation stream, as it logged it.
+func (p *Process) Epoch() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.epoch
 }
 
 // PID is the process id.
