@@ -354,6 +354,11 @@ func (c *Config) Validate() error {
 	bad := func(key, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("%s: "+format, append([]any{key}, args...)...))
 	}
+	positiveDuration := func(key string, d Duration) {
+		if d <= 0 {
+			bad(key, "%s: want a positive duration", time.Duration(d))
+		}
+	}
 	if !oneOf(c.GPU.Backend, gpuBackends) {
 		bad("gpu.backend", "%q is not one of %s", c.GPU.Backend, strings.Join(gpuBackends, ", "))
 	}
@@ -363,15 +368,9 @@ func (c *Config) Validate() error {
 	if c.GPU.HeadroomBytes < 0 {
 		bad("gpu.headroom_bytes", "%d is negative: want 0 or more bytes", c.GPU.HeadroomBytes)
 	}
-	if c.GPU.RefreshInterval <= 0 {
-		bad("gpu.refresh_interval", "%s: want a positive duration", time.Duration(c.GPU.RefreshInterval))
-	}
-	if c.GPU.MaxSnapshotAge <= 0 {
-		bad("gpu.max_snapshot_age", "%s: want a positive duration", time.Duration(c.GPU.MaxSnapshotAge))
-	}
-	if c.GPU.ReservationTTL <= 0 {
-		bad("gpu.reservation_ttl", "%s: want a positive duration", time.Duration(c.GPU.ReservationTTL))
-	}
+	positiveDuration("gpu.refresh_interval", c.GPU.RefreshInterval)
+	positiveDuration("gpu.max_snapshot_age", c.GPU.MaxSnapshotAge)
+	positiveDuration("gpu.reservation_ttl", c.GPU.ReservationTTL)
 	if c.GPU.Backend == "static" && len(c.GPU.Devices) == 0 {
 		bad("gpu.devices", "backend static needs at least one device")
 	}
@@ -403,12 +402,8 @@ func (c *Config) Validate() error {
 	if c.Metrics.MaxModelSeries < 0 {
 		bad("metrics.max_model_series", "%d is negative: want 0 (no per-model series) or more", c.Metrics.MaxModelSeries)
 	}
-	if c.Server.ShutdownTimeout <= 0 {
-		bad("server.shutdown_timeout", "%s: want a positive duration", time.Duration(c.Server.ShutdownTimeout))
-	}
-	if c.Server.HeartbeatInterval <= 0 {
-		bad("server.heartbeat_interval", "%s: want a positive duration", time.Duration(c.Server.HeartbeatInterval))
-	}
+	positiveDuration("server.shutdown_timeout", c.Server.ShutdownTimeout)
+	positiveDuration("server.heartbeat_interval", c.Server.HeartbeatInterval)
 	if c.Server.MaxGateways <= 0 {
 		bad("server.max_gateways", "%d: want a positive number", c.Server.MaxGateways)
 	}

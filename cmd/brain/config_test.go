@@ -109,6 +109,7 @@ func TestBadConfigFiles(t *testing.T) {
 		{"unreachable rule after a catch-all", "runtime_rules:\n  - name: all\n    runtime: ray\n    match: {any: true}\n  - name: late\n    runtime: ray\n    match: {names: [gpt2]}\n", []string{"runtime_rules", "late"}},
 		{"unknown key in a rule", "runtime_rules:\n  - name: x\n    runtime: ray\n    match: {model: [x]}\n", []string{"line 4", "model"}},
 		{"bad duration", "gpu:\n  refresh_interval: soon\n", []string{"line 2", "soon"}},
+		{"zero duration", "server:\n  shutdown_timeout: 0s\n", []string{"server.shutdown_timeout", "positive duration"}},
 		{"duration beyond a century", "gpu:\n  refresh_interval: 1e12\n", []string{"line 2", "out of range"}},
 		{"decision interval that would never run", "orchestration:\n  decision_interval_seconds: 1e12\n", []string{"orchestration.decision_interval_seconds", "at most 3600"}},
 		{"idle threshold beyond a century", "orchestration:\n  policies:\n    evict_after_idle_seconds: 1e12\n", []string{"orchestration.policies.evict_after_idle_seconds"}},
