@@ -148,7 +148,7 @@ func TestAnalyzeFormats(t *testing.T) {
 	read := func(dir, file string) []byte {
 		b, err := os.ReadFile(filepath.Join(hfConfigs, dir, file))
 		if err != nil {
-			t.Fatalf("the shared Hugging Face configs are required: %v", err)
+			t.Fatalf("the Hugging Face configs in testdata/hf-configs are required: %v", err)
 		}
 		return b
 	}
@@ -296,7 +296,7 @@ func TestAnalyzeVisionLanguage(t *testing.T) {
 	t.Run("an image-text encoder still keeps no KV cache", func(t *testing.T) {
 		b, err := os.ReadFile(filepath.Join(hfConfigs, "openai__clip-vit-large-patch14", "config.json"))
 		if err != nil {
-			t.Fatalf("the shared Hugging Face configs are required: %v", err)
+			t.Fatalf("the Hugging Face configs in testdata/hf-configs are required: %v", err)
 		}
 		a, err := rules.Analyze(b, nil, rules.AnalyzeOptions{})
 		if err != nil {

@@ -13,8 +13,8 @@ import (
 )
 
 // hfConfigs is the folder of real Hugging Face configs shared by the project.
-// Tests run in rules/, and CI clones shared/ beside the repository.
-const hfConfigs = "../../shared/testdata/hf-configs"
+// Tests run in rules/; the configs are copied into the repository (testdata/hf-configs/SOURCES.md).
+const hfConfigs = "../testdata/hf-configs"
 
 // published is one row of SOURCES.md's "Published parameter counts" table.
 type published struct {
@@ -28,7 +28,7 @@ func readPublished(t *testing.T) map[string]published {
 	t.Helper()
 	f, err := os.Open(filepath.Join(hfConfigs, "SOURCES.md"))
 	if err != nil {
-		t.Fatalf("the shared Hugging Face configs are required (clone shared/ beside the repository): %v", err)
+		t.Fatalf("the Hugging Face configs in testdata/hf-configs are required : %v", err)
 	}
 	defer f.Close()
 	out := map[string]published{}
@@ -115,7 +115,7 @@ func TestRealConfigs(t *testing.T) {
 	pub := readPublished(t)
 	entries, err := os.ReadDir(hfConfigs)
 	if err != nil {
-		t.Fatalf("the shared Hugging Face configs are required: %v", err)
+		t.Fatalf("the Hugging Face configs in testdata/hf-configs are required: %v", err)
 	}
 	folders := 0
 	for _, ent := range entries {

@@ -18,13 +18,13 @@ import (
 	"github.com/modelium/brain/server"
 )
 
-const hfConfigs = "../../shared/testdata/hf-configs"
+const hfConfigs = "../testdata/hf-configs"
 
 func readHF(t *testing.T, model, file string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(hfConfigs, model, file))
 	if err != nil {
-		t.Fatalf("real config %s/%s (../shared/testdata must sit beside the checkout): %v", model, file, err)
+		t.Fatalf("real config %s/%s (testdata/hf-configs): %v", model, file, err)
 	}
 	return b
 }
