@@ -7,13 +7,13 @@ import (
 	"github.com/modelium/brain/rules"
 )
 
-// brainCycle is the brain's evaluation cycle.
+// BrainCycle is the brain's evaluation cycle over a tracker, with an unload policy.
 //
 // STAND-IN: the daemon's cycle still lives in server/ (which the replay must not import) until it
 // moves to package recommend; until then this applies the same policy to the same tracker view
 // (AppendLoaded, then rules.UnloadPolicy.ShouldUnload per LOADED placement) and keeps the same open
 // set (a recommendation is made once and stays open while the policy still says unload).
-func brainCycle(t *metrics.Tracker, p *rules.UnloadPolicy) Cycle {
+func BrainCycle(t *metrics.Tracker, p *rules.UnloadPolicy) Cycle {
 	return &standInCycle{tracker: t, policy: p, open: make(map[[2]string]uint64)}
 }
 

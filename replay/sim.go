@@ -100,7 +100,7 @@ func Run(tr *Trace, cfg Config) (*Result, error) {
 		cfg.Policy = rules.DefaultUnloadPolicy()
 	}
 	if cfg.NewCycle == nil {
-		cfg.NewCycle = brainCycle
+		cfg.NewCycle = BrainCycle
 	}
 	s := newSim(tr, cfg)
 	if err := s.run(); err != nil {
