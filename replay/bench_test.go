@@ -16,7 +16,7 @@ func BenchmarkRunDay(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	policy := fixed(&testing.T{}, 5*time.Minute)
+	policy := fixed(b, 5*time.Minute)
 	for _, n := range []int{100, 1000, 10000} {
 		tr := *src
 		tr.Models = make([]replay.Model, n)

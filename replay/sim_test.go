@@ -13,7 +13,7 @@ import (
 )
 
 // fixed is the brain's unload policy with a keep-alive of t and the default min_qps.
-func fixed(t *testing.T, keepAlive time.Duration) *rules.UnloadPolicy {
+func fixed(t testing.TB, keepAlive time.Duration) *rules.UnloadPolicy {
 	t.Helper()
 	p, err := rules.NewUnloadPolicy(rules.UnloadPolicy{EvictAfterIdle: keepAlive, MinQPS: rules.DefaultMinQPS})
 	if err != nil {
