@@ -32,7 +32,10 @@ func (c *standInCycle) Evaluate(now time.Time, dst []Recommendation) []Recommend
 		lm := &c.loaded[i]
 		d := c.policy.ShouldUnload(rules.UnloadInput{Model: lm.Model, IdleSeconds: lm.IdleSeconds, QPS: lm.QPS, InFlight: lm.InFlight})
 		key := [2]string{lm.Gateway, lm.Model}
-		_, open := c.open[key]
+		open := false
+		if len(c.open) > 0 { // mostly empty: the gateway unloads at once
+			_, open = c.open[key]
+		}
 		switch {
 		case d.Unload && !open:
 			dst = append(dst, Recommendation{Kind: Unload, Model: lm.Model, Gateway: lm.Gateway})
