@@ -189,3 +189,18 @@ func TestABadConfigIsTheDaemonsError(t *testing.T) {
 		t.Fatalf("error %v\nwant        %s", err, want)
 	}
 }
+
+func TestProgressBarOnlyOnATerminal(t *testing.T) {
+	for _, terminal := range []bool{false, true} {
+		var out, errOut bytes.Buffer
+		if err := run([]string{"--trace", invFile, "--rows", "1-2", "--json"}, &out, &errOut, terminal); err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Contains(errOut.String(), "replaying 2 models"); got != terminal {
+			t.Errorf("terminal %v: progress bar shown %v (stderr %q)", terminal, got, errOut.String())
+		}
+		if !json.Valid(out.Bytes()) {
+			t.Errorf("terminal %v: stdout is not one JSON object: %q", terminal, out.String())
+		}
+	}
+}
