@@ -1,8 +1,9 @@
 // Package replay answers "what would the brain have done with this traffic?": it reads a trace of
 // per-minute request counts (the Azure Functions 2019 layouts, or a gateway's own request log) and
 // replays it through the brain's own code on a virtual clock — the [metrics.Tracker] that the
-// ReportModelState and ReportTraffic RPCs feed, the unload policy of package rules, and the
-// evaluation cycle at the configured decision interval — with a simulated gateway that loads a
+// ReportModelState and ReportTraffic RPCs feed, the policy (recommend.FixedPolicy over
+// rules.UnloadPolicy, or any recommend.Policy), and the evaluation cycle of [recommend.Engine] at the
+// configured decision interval — with a simulated gateway that loads a
 // model when a request finds it unloaded (a cold start), unloads it when the brain recommends so,
 // and loads it when the brain recommends a pre-warm. It counts what that cost: cold starts, loads,
 // idle model-minutes and idle memory.

@@ -8,6 +8,7 @@ import (
 
 	"github.com/schollz/progressbar/v3"
 
+	"github.com/modelium/brain/recommend"
 	"github.com/modelium/brain/replay"
 	"github.com/modelium/brain/rules"
 )
@@ -82,7 +83,7 @@ func run(args []string, stdout, stderr io.Writer, terminal bool) error {
 		if err != nil {
 			return err
 		}
-		cfg := replay.Config{Policy: policy, DecisionInterval: settings.interval, Memory: mem}
+		cfg := replay.Config{Policy: recommend.NewFixedPolicy(policy), PolicyName: spec.policy, DecisionInterval: settings.interval, Memory: mem}
 		if bar != nil {
 			done := i * tr.Minutes
 			cfg.Progress = func(m, _ int) {
@@ -96,7 +97,6 @@ func run(args []string, stdout, stderr io.Writer, terminal bool) error {
 		if err != nil {
 			return err
 		}
-		res.Policy = spec.policy
 		r := &report{
 			Trace: filepath.Base(f.trace), Layout: tr.Layout, Rows: rows.String(), RowsRead: tr.RowsRead,
 			Result: res, KeepAliveSeconds: policy.EvictAfterIdle.Seconds(), MinQPS: policy.MinQPS,
