@@ -12,6 +12,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	brainv1 "github.com/modelium/brain/gen/modelium/brain/v1"
+	"github.com/modelium/brain/gpu"
 )
 
 // Limits on request sizes (DESIGN.md, "Errors and bad input").
@@ -20,6 +21,7 @@ const (
 	MaxConfigJSONBytes = 1 << 20
 	MaxSamplesPerBatch = 10_000
 	MaxFilterEntries   = 1_000
+	MaxPlanModels      = 10_000
 )
 
 // violations collects the field violations of one request.
@@ -48,6 +50,13 @@ func (v *violations) maxBytes(field string, b []byte, limit int) {
 func (v *violations) nonNegative(field string, n int64) {
 	if n < 0 {
 		v.add(field, "is %d; must not be negative", n)
+	}
+}
+
+// gpuCount checks a GPU count: 0 (one GPU) up to gpu.MaxGPUCount.
+func (v *violations) gpuCount(field string, n int32) {
+	if n < 0 || n > gpu.MaxGPUCount {
+		v.add(field, "is %d; must be between 0 (one GPU) and %d", n, gpu.MaxGPUCount)
 	}
 }
 
@@ -106,10 +115,25 @@ func validate(req any) error {
 			v.add("strategy", "%d is not a known PlacementStrategy", r.GetStrategy())
 		}
 		v.names("exclude_gpu_uuids", r.GetExcludeGpuUuids())
+		v.gpuCount("gpu_count", r.GetGpuCount())
 		if ttl := r.GetReservationTtl(); ttl != nil {
 			if err := ttl.CheckValid(); err != nil || ttl.AsDuration() <= 0 {
 				v.add("reservation_ttl", "must be a positive duration")
 			}
+		}
+	case *brainv1.PlanPlacementRequest:
+		if n := len(r.GetModels()); n == 0 || n > MaxPlanModels {
+			v.add("models", "has %d entries; between 1 and %d are allowed", n, MaxPlanModels)
+		}
+		for i, m := range r.GetModels() {
+			if i >= MaxPlanModels {
+				break
+			}
+			v.name(fmt.Sprintf("models[%d].model_name", i), m.GetModelName(), true)
+			if m.GetRequiredBytes() <= 0 {
+				v.add(fmt.Sprintf("models[%d].required_bytes", i), "is %d; must be a positive number of bytes", m.GetRequiredBytes())
+			}
+			v.gpuCount(fmt.Sprintf("models[%d].gpu_count", i), m.GetGpuCount())
 		}
 	case *brainv1.ShouldUnloadRequest:
 		v.name("model_name", r.GetModelName(), true)

@@ -1,0 +1,229 @@
+package gpu_test
+
+import (
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/modelium/brain/gpu"
+)
+
+// fixedNextUse is a NextUseEstimator from a table of minutes from now.
+type fixedNextUse struct {
+	now     time.Time
+	minutes map[string]int
+}
+
+func (f fixedNextUse) NextUse(model, _ string) (time.Time, float64) {
+	return f.now.Add(time.Duration(f.minutes[model]) * time.Minute), 0.9
+}
+
+func loaded(model string, gib int64) gpu.Resident {
+	return gpu.Resident{Model: model, Gateway: "gw", MemoryBytes: gib * GiB, State: gpu.ResidentLoaded}
+}
+
+func victimNames(p gpu.Placement) []string {
+	var out []string
+	for _, e := range p.Evictions {
+		out = append(out, e.Model)
+	}
+	return out
+}
+
+func TestEvictionFollowsPredictedNextUse(t *testing.T) {
+	tests := []struct {
+		name      string
+		freeGiB   []int64
+		residents map[int][]gpu.Resident
+		minutes   map[string]int
+		required  int64
+		wantGPU   int
+		want      []string
+	}{
+		{
+			name:      "the model wanted last goes first",
+			freeGiB:   []int64{10},
+			residents: map[int][]gpu.Resident{0: {loaded("soon", 20), loaded("late", 20), loaded("mid", 20)}},
+			minutes:   map[string]int{"soon": 1, "late": 60, "mid": 10},
+			required:  25 * GiB,
+			want:      []string{"late"},
+		},
+		{
+			name:      "when one victim is not enough, the next latest follows",
+			freeGiB:   []int64{10},
+			residents: map[int][]gpu.Resident{0: {loaded("soon", 20), loaded("late", 20), loaded("mid", 20)}},
+			minutes:   map[string]int{"soon": 1, "late": 60, "mid": 10},
+			required:  45 * GiB,
+			want:      []string{"late", "mid"},
+		},
+		{
+			name:    "the cheapest plan across GPUs wins",
+			freeGiB: []int64{10, 10},
+			residents: map[int][]gpu.Resident{
+				0: {loaded("busy-soon", 40)},
+				1: {loaded("idle", 40)},
+			},
+			minutes:  map[string]int{"busy-soon": 2, "idle": 120},
+			required: 30 * GiB,
+			wantGPU:  1,
+			want:     []string{"idle"},
+		},
+		{
+			name:      "a victim that the others make unneeded is dropped (fewer bytes beyond the need)",
+			freeGiB:   []int64{10},
+			residents: map[int][]gpu.Resident{0: {loaded("small", 5), loaded("big", 40)}},
+			minutes:   map[string]int{"small": 300, "big": 200},
+			required:  40 * GiB,
+			want:      []string{"big"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			clock := newFakeClock()
+			a := gpu.NewAllocator(openStatic(t, clock, tt.freeGiB...), gpu.AllocatorConfig{HeadroomBytes: GiB, Clock: clock.Now})
+			res := map[string][]gpu.Resident{}
+			for i, r := range tt.residents {
+				res[gpu.StaticUUID(i)] = r
+			}
+			p, err := a.Choose(gpu.Request{Model: "new", RequiredBytes: tt.required, AllowEviction: true, Residents: res,
+				NextUse: fixedNextUse{clock.Now(), tt.minutes}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := victimNames(p); p.Device.Index != tt.wantGPU || strings.Join(got, ",") != strings.Join(tt.want, ",") {
+				t.Fatalf("GPU %d, victims %v; want GPU %d, victims %v", p.Device.Index, got, tt.wantGPU, tt.want)
+			}
+			for _, e := range p.Evictions {
+				if !strings.Contains(e.Reason, "reported memory_bytes") || !strings.Contains(e.Reason, "make room for new") {
+					t.Errorf("reason %q does not say what the bytes count or whom they serve", e.Reason)
+				}
+			}
+		})
+	}
+}
+
+func TestEvictionNeverTakesProtectedModels(t *testing.T) {
+	tests := []struct {
+		name  string
+		r     gpu.Resident
+		block string
+	}{
+		{"a pinned model is never a victim", gpu.Resident{Model: "m", Gateway: "gw", MemoryBytes: 60 * GiB, State: gpu.ResidentLoaded, Pinned: true}, "1 pinned"},
+		{"a model with requests in flight is never a victim", gpu.Resident{Model: "m", Gateway: "gw", MemoryBytes: 60 * GiB, State: gpu.ResidentLoaded, InFlight: 1}, "1 with requests in flight"},
+		{"a LOADING model is never a victim", gpu.Resident{Model: "m", Gateway: "gw", MemoryBytes: 60 * GiB, State: gpu.ResidentLoading}, "1 not LOADED"},
+		{"a model holding a reservation is never a victim", gpu.Resident{Model: "m", Gateway: "gw", MemoryBytes: 60 * GiB, State: gpu.ResidentLoaded, ReservedBytes: GiB}, "1 holding a reservation"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			clock := newFakeClock()
+			a := gpu.NewAllocator(openStatic(t, clock, 10), gpu.AllocatorConfig{HeadroomBytes: GiB, Clock: clock.Now})
+			_, err := a.Choose(gpu.Request{Model: "new", RequiredBytes: 30 * GiB, AllowEviction: true,
+				Residents: map[string][]gpu.Resident{gpu.StaticUUID(0): {tt.r}}})
+			var nofit *gpu.NoFitError
+			if !errors.As(err, &nofit) || !nofit.Eviction {
+				t.Fatalf("got %v, want an eviction NoFitError", err)
+			}
+			if len(nofit.Refusals) != 1 || !strings.Contains(nofit.Refusals[0].Reason, tt.block) {
+				t.Fatalf("refusals %+v, want GPU 0 blocked by %q", nofit.Refusals, tt.block)
+			}
+		})
+	}
+}
+
+// TestEvictionWithoutEstimatorIsLRU: the default estimate ranks by last request.
+func TestEvictionWithoutEstimatorIsLRU(t *testing.T) {
+	clock := newFakeClock()
+	now := clock.Now()
+	a := gpu.NewAllocator(openStatic(t, clock, 10), gpu.AllocatorConfig{HeadroomBytes: GiB, Clock: clock.Now})
+	recent, old := loaded("recent", 30), loaded("old", 30)
+	recent.LastRequest, old.LastRequest = now.Add(-time.Minute), now.Add(-time.Hour)
+	p, err := a.Choose(gpu.Request{Model: "new", RequiredBytes: 30 * GiB, AllowEviction: true,
+		Residents: map[string][]gpu.Resident{gpu.StaticUUID(0): {recent, old}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := victimNames(p); len(got) != 1 || got[0] != "old" {
+		t.Fatalf("victims %v, want the least recently used", got)
+	}
+}
+
+// TestConcurrentReservationsNeverShareAVictim: many placements race for the room one victim
+// frees; each victim is promised to at most one of them, and what the reservations hold never
+// exceeds what is free plus what their victims free.
+func TestConcurrentReservationsNeverShareAVictim(t *testing.T) {
+	clock := newFakeClock()
+	a := gpu.NewAllocator(openStatic(t, clock, 5, 5), gpu.AllocatorConfig{HeadroomBytes: GiB, Clock: clock.Now})
+	res := map[string][]gpu.Resident{
+		gpu.StaticUUID(0): {loaded("a", 30), loaded("b", 30)},
+		gpu.StaticUUID(1): {loaded("c", 30)},
+	}
+	const racers = 16
+	var wg sync.WaitGroup
+	places := make([]gpu.Placement, racers)
+	errs := make([]error, racers)
+	for i := range racers {
+		wg.Go(func() {
+			places[i], errs[i] = a.Choose(gpu.Request{Model: "new", Gateway: "gw-new", RequiredBytes: 25 * GiB, Reserve: true, AllowEviction: true, Residents: res})
+		})
+	}
+	wg.Wait()
+	promised := map[string]int{}
+	won := 0
+	for i := range racers {
+		if errs[i] != nil {
+			if !errors.Is(errs[i], gpu.ErrNoFit) {
+				t.Fatalf("racer %d: %v", i, errs[i])
+			}
+			continue
+		}
+		won++
+		for _, e := range places[i].Evictions {
+			promised[e.Model]++
+		}
+	}
+	for m, n := range promised {
+		if n > 1 {
+			t.Errorf("victim %s promised to %d placements", m, n)
+		}
+	}
+	if won != 3 {
+		t.Errorf("%d placements won, want 3 (one a victim: a, b, c)", won)
+	}
+	// Every GPU: reserved <= free + claimed victims' bytes.
+	for _, d := range a.Status(clock.Now()).Devices {
+		if d.AvailableBytes < 0 || d.ReservedBytes > d.FreeBytes+60*GiB {
+			t.Errorf("GPU %d: reserved %d, available %d", d.Index, d.ReservedBytes, d.AvailableBytes)
+		}
+	}
+}
+
+// TestClaimsEndWithTheirReservation: a released reservation gives its victims back; a victim
+// that is unloaded stops being counted on top of the free memory that now shows it.
+func TestClaimsEndWithTheirReservation(t *testing.T) {
+	clock := newFakeClock()
+	a := gpu.NewAllocator(openStatic(t, clock, 5), gpu.AllocatorConfig{HeadroomBytes: GiB, Clock: clock.Now})
+	res := map[string][]gpu.Resident{gpu.StaticUUID(0): {loaded("a", 30)}}
+	req := gpu.Request{Model: "new", RequiredBytes: 25 * GiB, Reserve: true, AllowEviction: true, Residents: res}
+	p, err := a.Choose(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Choose(req); !errors.Is(err, gpu.ErrNoFit) {
+		t.Fatalf("a claimed victim was promised twice: %v", err)
+	}
+	if got := a.Status(clock.Now()).Devices[0].AvailableBytes; got != 10*GiB {
+		t.Fatalf("available %d GiB while the victim is claimed, want 5 + 30 - 25 = 10", got/GiB)
+	}
+	if !a.VictimGone("a", "gw", gpu.StaticUUID(0)) {
+		t.Fatal("VictimGone did not find the claim")
+	}
+	if got := a.Status(clock.Now()).Devices[0].AvailableBytes; got != 0 {
+		t.Fatalf("available %d GiB after the victim left (NVML not yet refreshed), want 0", got/GiB)
+	}
+	a.Release(p.ReservationID)
+	if _, err := a.Choose(req); err != nil {
+		t.Fatalf("after the release the victim should be free to claim again: %v", err)
+	}
+}
