@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"slices"
 	"time"
+
+	"github.com/modelium/brain/internal/validate"
 )
 
 // HeuristicFFD names the packing heuristic of PlanFFD in a plan.
@@ -157,14 +159,36 @@ func unplacedReason(per int64, count, found int, largest int64, bins int) string
 	return fmt.Sprintf("needs %s on each of %d GPU(s); only %d GPU(s) had that much left after the larger models", FormatBytes(per), count, found)
 }
 
+// MaxPlanModels bounds the models of one plan.
+const MaxPlanModels = 10_000
+
+// CheckPlan is the one check of what a plan's models mean: between 1 and MaxPlanModels, each
+// with a name, a positive byte count and a GPU count from 0 (one) to MaxGPUCount. Its field
+// violations use the PlanPlacement request's paths (models[3].required_bytes).
+func CheckPlan(models []PlanModel) error {
+	var v validate.Violations
+	if n := len(models); n == 0 || n > MaxPlanModels {
+		v.Add("models", "has %d entries; between 1 and %d are allowed", n, MaxPlanModels)
+		return v.Err()
+	}
+	for i, m := range models {
+		v.Name(fmt.Sprintf("models[%d].model_name", i), m.Name, true)
+		if m.RequiredBytes <= 0 {
+			v.Add(fmt.Sprintf("models[%d].required_bytes", i), "is %d; must be a positive number of bytes", m.RequiredBytes)
+		}
+		if m.GPUCount < 0 || m.GPUCount > MaxGPUCount {
+			v.Add(fmt.Sprintf("models[%d].gpu_count", i), "is %d; must be between 0 (one GPU) and %d", m.GPUCount, MaxGPUCount)
+		}
+	}
+	return v.Err()
+}
+
 // PlanPlacement packs models onto the inventory's GPUs by PlanFFD. With moving, each GPU offers
 // its total memory minus headroom, as if what is loaded now may go elsewhere; without, what is
 // available now (free minus reservations) minus headroom. GPUs in MIG mode are left out.
 func (a *Allocator) PlanPlacement(models []PlanModel, moving bool, now time.Time) (Plan, error) {
-	for _, m := range models {
-		if m.RequiredBytes <= 0 || m.GPUCount < 0 || m.GPUCount > MaxGPUCount {
-			return Plan{}, fmt.Errorf("%w: model %q: required bytes must be > 0 and GPU count between 0 and %d", ErrInvalidRequest, m.Name, MaxGPUCount)
-		}
+	if err := CheckPlan(models); err != nil {
+		return Plan{}, err
 	}
 	st := a.Status(now)
 	if st.Usable != nil {

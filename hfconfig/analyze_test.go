@@ -194,7 +194,9 @@ func TestAnalyzeTotalIsSumOfParts(t *testing.T) {
 }
 
 func TestAnalyzeFormats(t *testing.T) {
-	read := func(dir, file string) []byte {
+	// read takes the subtest's t: a subtest must not call FailNow on its parent.
+	read := func(t *testing.T, dir, file string) []byte {
+		t.Helper()
 		b, err := os.ReadFile(filepath.Join(hfConfigs, dir, file))
 		if err != nil {
 			t.Fatalf("the Hugging Face configs in testdata/hf-configs are required: %v", err)
@@ -202,7 +204,7 @@ func TestAnalyzeFormats(t *testing.T) {
 		return b
 	}
 	t.Run("transformers-5 dtype is read like torch_dtype", func(t *testing.T) {
-		a, err := hfconfig.Analyze(read("Qwen__Qwen2.5-1.5B-Instruct", "config.json"), nil, hfconfig.AnalyzeOptions{})
+		a, err := hfconfig.Analyze(read(t, "Qwen__Qwen2.5-1.5B-Instruct", "config.json"), nil, hfconfig.AnalyzeOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -212,7 +214,7 @@ func TestAnalyzeFormats(t *testing.T) {
 	})
 	t.Run("total_size written as a float is exact", func(t *testing.T) {
 		dir := "togethercomputer__RedPajama-INCITE-7B-Base"
-		a, err := hfconfig.Analyze(read(dir, "config.json"), read(dir, "pytorch_model.bin.index.json"), hfconfig.AnalyzeOptions{})
+		a, err := hfconfig.Analyze(read(t, dir, "config.json"), read(t, dir, "pytorch_model.bin.index.json"), hfconfig.AnalyzeOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -221,7 +223,7 @@ func TestAnalyzeFormats(t *testing.T) {
 		}
 	})
 	t.Run("DeepSeek-V3 MoE with MLA and fp8 weights", func(t *testing.T) {
-		a, err := hfconfig.Analyze(read("deepseek-ai__DeepSeek-R1", "config.json"), nil, hfconfig.AnalyzeOptions{})
+		a, err := hfconfig.Analyze(read(t, "deepseek-ai__DeepSeek-R1", "config.json"), nil, hfconfig.AnalyzeOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -245,7 +247,7 @@ func TestAnalyzeFormats(t *testing.T) {
 		}
 	})
 	t.Run("encoder-decoder is flagged and has a decoder KV cache", func(t *testing.T) {
-		a, err := hfconfig.Analyze(read("google-t5__t5-base", "config.json"), nil, hfconfig.AnalyzeOptions{})
+		a, err := hfconfig.Analyze(read(t, "google-t5__t5-base", "config.json"), nil, hfconfig.AnalyzeOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -254,7 +256,7 @@ func TestAnalyzeFormats(t *testing.T) {
 		}
 	})
 	t.Run("an encoder keeps no KV cache", func(t *testing.T) {
-		a, err := hfconfig.Analyze(read("google-bert__bert-base-uncased", "config.json"), nil, hfconfig.AnalyzeOptions{})
+		a, err := hfconfig.Analyze(read(t, "google-bert__bert-base-uncased", "config.json"), nil, hfconfig.AnalyzeOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}

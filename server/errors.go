@@ -10,7 +10,7 @@ import (
 
 	"github.com/modelium/brain/gpu"
 	"github.com/modelium/brain/hfconfig"
-	"github.com/modelium/brain/metrics"
+	"github.com/modelium/brain/internal/validate"
 )
 
 // fieldError places a domain error under a request field (for example the config.json of
@@ -49,7 +49,7 @@ func (s *Server) toStatus(err error) error {
 	}
 	var (
 		cfgErr *hfconfig.ConfigError
-		valErr *metrics.ValidationError
+		valErr *validate.Error
 	)
 	switch {
 	case errors.As(err, &cfgErr):
@@ -92,8 +92,6 @@ func statusOfDomain(err error) error {
 	switch {
 	case errors.As(err, &nofit):
 		return placementStatus(nofit)
-	case errors.Is(err, gpu.ErrInvalidRequest):
-		return status.Errorf(codes.InvalidArgument, "invalid placement request: %v", err)
 	case errors.Is(err, gpu.ErrUnavailable):
 		return status.Errorf(codes.Unavailable, "GPU inventory unavailable, retry later: %v", err)
 	}

@@ -17,27 +17,10 @@ import (
 // ChooseGPU picks the GPU a model should be loaded on, from the inventory snapshot (never the
 // hardware) minus outstanding reservations, and reserves the memory when asked.
 func (s *Server) ChooseGPU(_ context.Context, req *brainv1.ChooseGPURequest) (*brainv1.ChooseGPUResponse, error) {
-	greq := gpu.Request{
-		Model:         req.GetModelName(),
-		Gateway:       req.GetGatewayId(),
-		RequiredBytes: req.GetRequiredBytes(),
-		Exclude:       req.GetExcludeGpuUuids(),
-		Reserve:       req.GetReserve(),
-		Now:           s.now(),
-		GPUCount:      int(req.GetGpuCount()),
-		AllowEviction: req.GetAllowEviction(),
-	}
+	greq := gpuRequest(req)
+	greq.Now = s.now()
 	if greq.AllowEviction {
 		greq.Residents = s.residents(greq.Now)
-	}
-	switch req.GetStrategy() {
-	case brainv1.PlacementStrategy_PLACEMENT_STRATEGY_MOST_FREE:
-		greq.Strategy = gpu.MostFree{}
-	case brainv1.PlacementStrategy_PLACEMENT_STRATEGY_BEST_FIT:
-		greq.Strategy = gpu.BestFit{}
-	}
-	if ttl := req.GetReservationTtl(); ttl != nil {
-		greq.TTL = ttl.AsDuration()
 	}
 	p, err := s.gpus.Choose(greq)
 	if err != nil {
@@ -103,11 +86,7 @@ func (s *Server) residents(now time.Time) map[string][]gpu.Resident {
 
 // PlanPlacement packs the request's models onto the inventory's GPUs (First-Fit Decreasing).
 func (s *Server) PlanPlacement(_ context.Context, req *brainv1.PlanPlacementRequest) (*brainv1.PlanPlacementResponse, error) {
-	models := make([]gpu.PlanModel, len(req.GetModels()))
-	for i, m := range req.GetModels() {
-		models[i] = gpu.PlanModel{Name: m.GetModelName(), RequiredBytes: m.GetRequiredBytes(), GPUCount: int(m.GetGpuCount())}
-	}
-	plan, err := s.gpus.PlanPlacement(models, req.GetAllowMoving(), s.now())
+	plan, err := s.gpus.PlanPlacement(planModels(req), req.GetAllowMoving(), s.now())
 	if err != nil {
 		return nil, s.toStatus(err)
 	}
@@ -124,6 +103,38 @@ func (s *Server) PlanPlacement(_ context.Context, req *brainv1.PlanPlacementRequ
 		resp.Unplaced = append(resp.Unplaced, &brainv1.UnplacedModel{ModelName: u.Model, Reason: u.Reason})
 	}
 	return resp, nil
+}
+
+// gpuRequest translates a ChooseGPU request into the allocator's terms.
+func gpuRequest(req *brainv1.ChooseGPURequest) gpu.Request {
+	greq := gpu.Request{
+		Model:         req.GetModelName(),
+		Gateway:       req.GetGatewayId(),
+		RequiredBytes: req.GetRequiredBytes(),
+		Exclude:       req.GetExcludeGpuUuids(),
+		Reserve:       req.GetReserve(),
+		GPUCount:      int(req.GetGpuCount()),
+		AllowEviction: req.GetAllowEviction(),
+	}
+	switch req.GetStrategy() {
+	case brainv1.PlacementStrategy_PLACEMENT_STRATEGY_MOST_FREE:
+		greq.Strategy = gpu.MostFree{}
+	case brainv1.PlacementStrategy_PLACEMENT_STRATEGY_BEST_FIT:
+		greq.Strategy = gpu.BestFit{}
+	}
+	if ttl := req.GetReservationTtl(); ttl != nil {
+		greq.TTL = ttl.AsDuration()
+	}
+	return greq
+}
+
+// planModels translates a PlanPlacement request's models.
+func planModels(req *brainv1.PlanPlacementRequest) []gpu.PlanModel {
+	models := make([]gpu.PlanModel, len(req.GetModels()))
+	for i, m := range req.GetModels() {
+		models[i] = gpu.PlanModel{Name: m.GetModelName(), RequiredBytes: m.GetRequiredBytes(), GPUCount: int(m.GetGpuCount())}
+	}
+	return models
 }
 
 // ListGPUs shows the inventory snapshot that placement reads, with reservations.
