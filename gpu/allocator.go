@@ -76,7 +76,7 @@ type Placement struct {
 	RequiredBytes, HeadroomBytes int64
 	// AvailableBytes is the device's free memory minus earlier reservations on it.
 	AvailableBytes int64
-	// FreeAfterBytes is AvailableBytes - RequiredBytes.
+	// FreeAfterBytes is AvailableBytes - RequiredBytes (plus what Evictions free on this GPU).
 	FreeAfterBytes int64
 	// Fitting counts the GPUs the model fitted on, this one included.
 	Fitting int

@@ -240,7 +240,11 @@ func (a *Allocator) evictLocked(snap Snapshot, req *Request, now time.Time) (Pla
 	placed := make([]PlacedGPU, len(chosen))
 	for k, c := range chosen {
 		d := snap.Devices[c.dev]
-		placed[k] = PlacedGPU{Device: d, AvailableBytes: c.available, FreeAfterBytes: c.available - per}
+		freed := int64(0)
+		for _, v := range c.victims {
+			freed += v.bytes
+		}
+		placed[k] = PlacedGPU{Device: d, AvailableBytes: c.available, FreeAfterBytes: c.available + freed - per}
 		residents := req.Residents[d.UUID]
 		for _, v := range c.victims {
 			r := &residents[v.res]

@@ -95,6 +95,13 @@ func TestEvictionFollowsPredictedNextUse(t *testing.T) {
 			if got := victimNames(p); p.Device.Index != tt.wantGPU || strings.Join(got, ",") != strings.Join(tt.want, ",") {
 				t.Fatalf("GPU %d, victims %v; want GPU %d, victims %v", p.Device.Index, got, tt.wantGPU, tt.want)
 			}
+			var freed int64
+			for _, e := range p.Evictions {
+				freed += e.MemoryBytes
+			}
+			if p.FreeAfterBytes != p.AvailableBytes+freed-tt.required || p.FreeAfterBytes < GiB {
+				t.Errorf("free after %d, want available %d + freed %d - required %d, at least the headroom", p.FreeAfterBytes, p.AvailableBytes, freed, tt.required)
+			}
 			for _, e := range p.Evictions {
 				if !strings.Contains(e.Reason, "reported memory_bytes") || !strings.Contains(e.Reason, "make room for new") {
 					t.Errorf("reason %q does not say what the bytes count or whom they serve", e.Reason)
@@ -225,5 +232,32 @@ func TestClaimsEndWithTheirReservation(t *testing.T) {
 	a.Release(p.ReservationID)
 	if _, err := a.Choose(req); err != nil {
 		t.Fatalf("after the release the victim should be free to claim again: %v", err)
+	}
+}
+
+// TestEvictionOverSeveralGPUs: a model over two GPUs takes a GPU that fits as is (cost 0) and the
+// GPU whose plan is cheapest, and one reservation holds both shares.
+func TestEvictionOverSeveralGPUs(t *testing.T) {
+	clock := newFakeClock()
+	a := gpu.NewAllocator(openStatic(t, clock, 10, 10, 50), gpu.AllocatorConfig{HeadroomBytes: GiB, Clock: clock.Now})
+	res := map[string][]gpu.Resident{
+		gpu.StaticUUID(0): {loaded("wanted-soon", 40)},
+		gpu.StaticUUID(1): {loaded("idle", 40)},
+	}
+	p, err := a.Choose(gpu.Request{Model: "tp2", RequiredBytes: 80 * GiB, GPUCount: 2, AllowEviction: true, Reserve: true, Residents: res,
+		NextUse: fixedNextUse{clock.Now(), map[string]int{"wanted-soon": 1, "idle": 240}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []int
+	for _, g := range p.All() {
+		got = append(got, g.Device.Index)
+	}
+	if !equalInts(got, []int{1, 2}) || strings.Join(victimNames(p), ",") != "idle" {
+		t.Fatalf("GPUs %v, victims %v; want GPUs 1 and 2, victim idle", got, victimNames(p))
+	}
+	st := a.Status(clock.Now())
+	if st.Devices[1].ReservedBytes != 40*GiB || st.Devices[2].ReservedBytes != 40*GiB {
+		t.Errorf("reserved %d and %d, want 40 GiB on each", st.Devices[1].ReservedBytes, st.Devices[2].ReservedBytes)
 	}
 }

@@ -17,7 +17,8 @@ type PlacedGPU struct {
 	Device Device
 	// AvailableBytes is the device's free memory minus earlier reservations on it.
 	AvailableBytes int64
-	// FreeAfterBytes is AvailableBytes minus the bytes the model puts on this GPU.
+	// FreeAfterBytes is AvailableBytes minus the bytes the model puts on this GPU (plus what the
+	// evictions free on it).
 	FreeAfterBytes int64
 }
 
@@ -69,8 +70,8 @@ func (p Placement) extendedReason() string {
 		for _, e := range p.Evictions {
 			freed += e.MemoryBytes
 		}
-		fmt.Fprintf(&b, ", after unloading %d model(s) that free %s (their reported memory_bytes; %s expected cold starts), the cheapest plan among %d GPU(s) with one",
-			len(p.Evictions), FormatBytes(freed), strconv.FormatFloat(p.EvictionCost, 'f', 2, 64), p.Fitting)
+		fmt.Fprintf(&b, "; fits after unloading %d model(s) that free %s (their reported memory_bytes), %s left: %s expected cold starts, the cheapest of the plans on %d GPU(s)",
+			len(p.Evictions), FormatBytes(freed), FormatBytes(p.FreeAfterBytes), strconv.FormatFloat(p.EvictionCost, 'f', 2, 64), p.Fitting)
 	}
 	return b.String()
 }
