@@ -510,20 +510,25 @@ func (a *Allocator) unclaimLocked(v Eviction, id string) {
 
 // VictimGone says that a model a reservation counted on as a victim is no longer loaded on gateway
 // (it reported UNLOADED or FAILED): the bytes it freed now show in the GPU's free memory, so the
-// reservation stops counting them on top. It returns whether the model was a claimed victim.
+// reservation stops counting them on top. An empty uuid (a report that names no GPU) matches the
+// model's claims on every GPU. It returns whether the model was a claimed victim.
 func (a *Allocator) VictimGone(model, gateway, uuid string) bool {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	k := victimKey{model, gateway, uuid}
-	id, ok := a.claimed[k]
-	if !ok {
+	if len(a.claimed) == 0 {
 		return false
 	}
-	r := a.reservations[id]
-	for _, v := range r.Victims {
-		if v.Model == model && v.Gateway == gateway && v.UUID == uuid {
-			a.unclaimLocked(v, id)
+	found := false
+	for k, id := range a.claimed {
+		if k.model != model || k.gateway != gateway || (uuid != "" && k.uuid != uuid) {
+			continue
+		}
+		for _, v := range a.reservations[id].Victims {
+			if v.Model == model && v.Gateway == gateway && v.UUID == k.uuid {
+				a.unclaimLocked(v, id)
+				found = true
+			}
 		}
 	}
-	return true
+	return found
 }

@@ -223,7 +223,10 @@ func TestClaimsEndWithTheirReservation(t *testing.T) {
 	if got := a.Status(clock.Now()).Devices[0].AvailableBytes; got != 10*GiB {
 		t.Fatalf("available %d GiB while the victim is claimed, want 5 + 30 - 25 = 10", got/GiB)
 	}
-	if !a.VictimGone("a", "gw", gpu.StaticUUID(0)) {
+	if a.VictimGone("a", "other-gw", "") {
+		t.Fatal("VictimGone matched a claim of another gateway")
+	}
+	if !a.VictimGone("a", "gw", "") {
 		t.Fatal("VictimGone did not find the claim")
 	}
 	if got := a.Status(clock.Now()).Devices[0].AvailableBytes; got != 0 {

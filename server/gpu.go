@@ -181,9 +181,7 @@ func (s *Server) releaseReservation(req *brainv1.ReportModelStateRequest) {
 	switch req.GetState() {
 	case brainv1.ModelState_MODEL_STATE_UNLOADED, brainv1.ModelState_MODEL_STATE_FAILED:
 		// A victim an eviction plan counted on is gone: its bytes show in free memory from now.
-		if uuid := req.GetGpuUuid(); uuid != "" {
-			s.gpus.VictimGone(req.GetModelName(), req.GetGatewayId(), uuid)
-		}
+		s.gpus.VictimGone(req.GetModelName(), req.GetGatewayId(), req.GetGpuUuid())
 	}
 }
 
