@@ -165,53 +165,14 @@ func (b blocked) String() string {
 func (a *Allocator) evictLocked(snap Snapshot, req *Request, now time.Time) (Placement, error) {
 	count := max(req.GPUCount, 1)
 	per := PerGPUBytes(req.RequiredBytes, count)
-	one := *req
-	one.RequiredBytes = per
-	est := req.NextUse
 	sc := &a.scratch
 	sc.plans = sc.plans[:0]
 	sc.pool = sc.pool[:0]
 	whyNot := make([]string, len(snap.Devices))
 	for i := range snap.Devices {
-		d := &snap.Devices[i]
-		v, available := a.assessLocked(d, &one)
-		switch v {
-		case fits:
-			sc.plans = append(sc.plans, gpuPlan{dev: i, available: available})
-			continue
-		case excluded:
-			whyNot[i] = "is excluded by the request"
-			continue
-		case migEnabled:
-			whyNot[i] = "has MIG enabled; placement on MIG instances is not supported"
-			continue
+		if p, ok := a.planGPULocked(snap, i, req, per, now, &whyNot[i]); ok {
+			sc.plans = append(sc.plans, p)
 		}
-		need := per + a.headroom - available
-		residents := req.Residents[d.UUID]
-		// Most plans take a few victims: the cheapest topN, found in one pass, then hold the
-		// greedy choice exactly, and only a plan that needs more gathers every candidate.
-		top := &sc.top
-		eligible := a.topLocked(top, residents, d.UUID, now, est)
-		cands := top.c[:top.n]
-		if sum := top.bytes(); sum < need && eligible >= need {
-			cands, _ = a.gatherLocked(residents, d.UUID, now, est, sc.cands[:0])
-			sc.cands = cands
-		}
-		if eligible < need {
-			whyNot[i] = fmt.Sprintf("has %s available, needs %s + %s headroom; unloading every model that may go frees %s of the %s missing (%d loaded here; %s)",
-				FormatBytes(available), FormatBytes(per), FormatBytes(a.headroom), FormatBytes(eligible), FormatBytes(need), len(residents), a.blockedLocked(residents, d.UUID))
-			continue
-		}
-		p := pickVictims(cands, residents, need, now, est == nil)
-		p.dev, p.available = i, available
-		start := len(sc.pool)
-		for _, c := range cands {
-			if c.chosen {
-				sc.pool = append(sc.pool, c)
-			}
-		}
-		p.victims = sc.pool[start:len(sc.pool):len(sc.pool)]
-		sc.plans = append(sc.plans, p)
 	}
 	if len(sc.plans) < count {
 		return Placement{}, a.noEvictionLocked(snap, req, whyNot, len(sc.plans))
@@ -230,10 +191,66 @@ func (a *Allocator) evictLocked(snap Snapshot, req *Request, now time.Time) (Pla
 		chosen = sc.plans[:count]
 		slices.SortFunc(chosen, func(x, y gpuPlan) int { return cmp.Compare(x.dev, y.dev) })
 	}
+	p := a.evictionPlacement(snap, req, chosen, per, len(sc.plans), now)
+	if req.Reserve {
+		placed := p.All()
+		r := a.reserveManyLocked(placed, per, req, now, p.Evictions)
+		p.ReservationID, p.ExpiresAt = r.ID, r.ExpiresAt
+	}
+	return p, nil
+}
+
+// planGPULocked makes the cheapest plan on snapshot device i for per bytes (a GPU that fits as is
+// has a plan of no victims), or says in *whyNot why there is none.
+func (a *Allocator) planGPULocked(snap Snapshot, i int, req *Request, per int64, now time.Time, whyNot *string) (gpuPlan, bool) {
+	d := &snap.Devices[i]
+	one := Request{RequiredBytes: per, Exclude: req.Exclude}
+	v, available := a.assessLocked(d, &one)
+	switch v {
+	case fits:
+		return gpuPlan{dev: i, available: available}, true
+	case excluded:
+		*whyNot = "is excluded by the request"
+		return gpuPlan{}, false
+	case migEnabled:
+		*whyNot = "has MIG enabled; placement on MIG instances is not supported"
+		return gpuPlan{}, false
+	}
+	sc := &a.scratch
+	need := per + a.headroom - available
+	residents := req.Residents[d.UUID]
+	// Most plans take a few victims: the cheapest topN, found in one pass, then hold the greedy
+	// choice exactly, and only a plan that needs more gathers every candidate.
+	top := &sc.top
+	eligible := a.topLocked(top, residents, d.UUID, now, req.NextUse)
+	cands := top.c[:top.n]
+	if eligible < need {
+		*whyNot = fmt.Sprintf("has %s available, needs %s + %s headroom; unloading every model that may go frees %s of the %s missing (%d loaded here; %s)",
+			FormatBytes(available), FormatBytes(per), FormatBytes(a.headroom), FormatBytes(eligible), FormatBytes(need), len(residents), a.blockedLocked(residents, d.UUID))
+		return gpuPlan{}, false
+	}
+	if top.bytes() < need {
+		cands, _ = a.gatherLocked(residents, d.UUID, now, req.NextUse, sc.cands[:0])
+		sc.cands = cands
+	}
+	p := pickVictims(cands, residents, need, now, req.NextUse == nil)
+	p.dev, p.available = i, available
+	start := len(sc.pool)
+	for _, c := range cands {
+		if c.chosen {
+			sc.pool = append(sc.pool, c)
+		}
+	}
+	p.victims = sc.pool[start:len(sc.pool):len(sc.pool)]
+	return p, true
+}
+
+// evictionPlacement is the Placement of the chosen GPU plans, with an Eviction per victim.
+func (a *Allocator) evictionPlacement(snap Snapshot, req *Request, chosen []gpuPlan, per int64, plans int, now time.Time) Placement {
 	p := Placement{
 		RequiredBytes: req.RequiredBytes,
 		HeadroomBytes: a.headroom,
-		Fitting:       len(sc.plans),
+		Fitting:       plans,
 		Strategy:      "eviction",
 		PerGPUBytes:   per,
 	}
@@ -249,8 +266,8 @@ func (a *Allocator) evictLocked(snap Snapshot, req *Request, now time.Time) (Pla
 		for _, v := range c.victims {
 			r := &residents[v.res]
 			next, conf := recencyNextUse(now, r.LastRequest), RecencyConfidence
-			if est != nil {
-				next, conf = est.NextUse(r.Model, r.Gateway)
+			if req.NextUse != nil {
+				next, conf = req.NextUse.NextUse(r.Model, r.Gateway)
 			}
 			p.EvictionCost += v.cost
 			p.Evictions = append(p.Evictions, Eviction{
@@ -261,14 +278,10 @@ func (a *Allocator) evictLocked(snap Snapshot, req *Request, now time.Time) (Pla
 		}
 	}
 	p.Device, p.AvailableBytes, p.FreeAfterBytes = placed[0].Device, placed[0].AvailableBytes, placed[0].FreeAfterBytes
-	if count > 1 {
+	if len(placed) > 1 {
 		p.GPUs = placed
 	}
-	if req.Reserve {
-		r := a.reserveManyLocked(placed, per, req, now, p.Evictions)
-		p.ReservationID, p.ExpiresAt = r.ID, r.ExpiresAt
-	}
-	return p, nil
+	return p
 }
 
 // gatherLocked appends the residents that may be victims to cands, each with its rank, and

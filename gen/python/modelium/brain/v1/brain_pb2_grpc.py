@@ -35,6 +35,11 @@ class BrainServiceStub(object):
                 request_serializer=modelium_dot_brain_dot_v1_dot_brain__pb2.ChooseGPURequest.SerializeToString,
                 response_deserializer=modelium_dot_brain_dot_v1_dot_brain__pb2.ChooseGPUResponse.FromString,
                 )
+        self.PlanPlacement = channel.unary_unary(
+                '/modelium.brain.v1.BrainService/PlanPlacement',
+                request_serializer=modelium_dot_brain_dot_v1_dot_brain__pb2.PlanPlacementRequest.SerializeToString,
+                response_deserializer=modelium_dot_brain_dot_v1_dot_brain__pb2.PlanPlacementResponse.FromString,
+                )
         self.ShouldUnload = channel.unary_unary(
                 '/modelium.brain.v1.BrainService/ShouldUnload',
                 request_serializer=modelium_dot_brain_dot_v1_dot_brain__pb2.ShouldUnloadRequest.SerializeToString,
@@ -101,6 +106,15 @@ class BrainServiceServicer(object):
     def ChooseGPU(self, request, context):
         """ChooseGPU picks the GPU a model should be loaded on, from device-wide free memory minus
         outstanding reservations, and optionally reserves the memory until the load is reported.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PlanPlacement(self, request, context):
+        """PlanPlacement packs a list of models onto the GPUs of the inventory (First-Fit Decreasing) and
+        says how many GPUs the plan uses against a lower bound. It changes nothing: no reservation is
+        made and nothing is loaded or unloaded.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -176,6 +190,11 @@ def add_BrainServiceServicer_to_server(servicer, server):
                     servicer.ChooseGPU,
                     request_deserializer=modelium_dot_brain_dot_v1_dot_brain__pb2.ChooseGPURequest.FromString,
                     response_serializer=modelium_dot_brain_dot_v1_dot_brain__pb2.ChooseGPUResponse.SerializeToString,
+            ),
+            'PlanPlacement': grpc.unary_unary_rpc_method_handler(
+                    servicer.PlanPlacement,
+                    request_deserializer=modelium_dot_brain_dot_v1_dot_brain__pb2.PlanPlacementRequest.FromString,
+                    response_serializer=modelium_dot_brain_dot_v1_dot_brain__pb2.PlanPlacementResponse.SerializeToString,
             ),
             'ShouldUnload': grpc.unary_unary_rpc_method_handler(
                     servicer.ShouldUnload,
@@ -276,6 +295,23 @@ class BrainService(object):
         return grpc.experimental.unary_unary(request, target, '/modelium.brain.v1.BrainService/ChooseGPU',
             modelium_dot_brain_dot_v1_dot_brain__pb2.ChooseGPURequest.SerializeToString,
             modelium_dot_brain_dot_v1_dot_brain__pb2.ChooseGPUResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def PlanPlacement(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/modelium.brain.v1.BrainService/PlanPlacement',
+            modelium_dot_brain_dot_v1_dot_brain__pb2.PlanPlacementRequest.SerializeToString,
+            modelium_dot_brain_dot_v1_dot_brain__pb2.PlanPlacementResponse.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
 
