@@ -20,7 +20,7 @@ func (s *Server) ChooseGPU(_ context.Context, req *brainv1.ChooseGPURequest) (*b
 	greq := gpuRequest(req)
 	greq.Now = s.now()
 	if greq.AllowEviction {
-		greq.Residents = s.residents(greq.Now)
+		greq.Residents, greq.NextUse = s.residents(greq.Now), s.opts.NextUse
 	}
 	p, err := s.gpus.Choose(greq)
 	if err != nil {

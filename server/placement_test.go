@@ -3,6 +3,7 @@ package server_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -155,6 +156,54 @@ func TestAnalyzeModelSaysHowManyGPUs(t *testing.T) {
 			n := resp.GetGpuNeed()
 			if n.GetGpuCount() != tt.want || !strings.Contains(n.GetReason(), tt.reason) {
 				t.Fatalf("gpu need %v, want %d GPUs and a reason with %q", n, tt.want, tt.reason)
+			}
+		})
+	}
+}
+
+// nextUseTable is a gpu.NextUseEstimator from a table of minutes after clock's now.
+type nextUseTable struct {
+	clock   *fakeClock
+	minutes map[string]int
+}
+
+func (n nextUseTable) NextUse(model, _ string) (time.Time, float64) {
+	return n.clock.Now().Add(time.Duration(n.minutes[model]) * time.Minute), 0.9
+}
+
+// TestChooseGPUEvictionUsesTheNextUseEstimate: with an estimator, the model predicted back latest
+// goes even if it was used just now; without one, the least recently used goes.
+func TestChooseGPUEvictionUsesTheNextUseEstimate(t *testing.T) {
+	tests := []struct {
+		name string
+		est  bool
+		want string
+	}{
+		{"the estimate decides: recently used but wanted in 10 hours goes", true, "recent-but-rare"},
+		{"without an estimator, the least recently used goes", false, "idle-but-due"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			clock := newFakeClock()
+			opts := server.Options{Clock: clock.Now, GPUs: twoGPUs(t, clock), DecisionInterval: -1}
+			if tt.est {
+				opts.NextUse = nextUseTable{clock, map[string]int{"recent-but-rare": 600, "idle-but-due": 1}}
+			}
+			client, _, _ := startServer(t, opts)
+			reportLoaded(t, client, "idle-but-due", 1, 30*gib)
+			reportLoaded(t, client, "recent-but-rare", 1, 30*gib)
+			clock.Advance(10 * time.Minute)
+			if _, err := client.ReportTraffic(ctxT(t), &brainv1.ReportTrafficRequest{GatewayId: "gw-1", Samples: []*brainv1.TrafficSample{
+				sample("recent-but-rare", clock.Now(), 10, 1),
+			}}); err != nil {
+				t.Fatal(err)
+			}
+			resp, err := client.ChooseGPU(ctxT(t), &brainv1.ChooseGPURequest{ModelName: "big", RequiredBytes: 70 * gib, AllowEviction: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ev := resp.GetEvictions(); len(ev) != 1 || ev[0].GetModelName() != tt.want {
+				t.Fatalf("evictions %v, want %s", ev, tt.want)
 			}
 		})
 	}
