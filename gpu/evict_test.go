@@ -2,6 +2,8 @@ package gpu_test
 
 import (
 	"errors"
+	"fmt"
+	"math/rand/v2"
 	"strings"
 	"sync"
 	"testing"
@@ -262,5 +264,71 @@ func TestEvictionOverSeveralGPUs(t *testing.T) {
 	st := a.Status(clock.Now())
 	if st.Devices[1].ReservedBytes != 40*GiB || st.Devices[2].ReservedBytes != 40*GiB {
 		t.Errorf("reserved %d and %d, want 40 GiB on each", st.Devices[1].ReservedBytes, st.Devices[2].ReservedBytes)
+	}
+}
+
+// TestEvictionPlanProperties: on random GPUs and residents, every plan frees enough, takes only
+// models that may go, and takes none it does not need; every refusal is one where even all the
+// models that may go would not free enough.
+func TestEvictionPlanProperties(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for round := range 300 {
+		clock := newFakeClock()
+		now := clock.Now()
+		free := make([]int64, 1+r.IntN(4))
+		for i := range free {
+			free[i] = r.Int64N(20)
+		}
+		a := gpu.NewAllocator(openStatic(t, clock, free...), gpu.AllocatorConfig{HeadroomBytes: GiB, Clock: clock.Now})
+		res := map[string][]gpu.Resident{}
+		eligible := map[string]int64{}
+		for i := range free {
+			for k := range r.IntN(12) {
+				rs := gpu.Resident{Model: fmt.Sprintf("m%d-%d", i, k), Gateway: "gw", MemoryBytes: (1 + r.Int64N(16)) * GiB / 2,
+					State: gpu.ResidentState(r.IntN(3) / 2), Pinned: r.IntN(8) == 0, InFlight: int64(r.IntN(6) / 5),
+					LastRequest: now.Add(-time.Duration(r.IntN(3600)) * time.Second)}
+				if r.IntN(10) == 0 {
+					rs.ReservedBytes = GiB
+				}
+				res[gpu.StaticUUID(i)] = append(res[gpu.StaticUUID(i)], rs)
+				if rs.State == gpu.ResidentLoaded && !rs.Pinned && rs.InFlight == 0 && rs.ReservedBytes == 0 {
+					eligible[gpu.StaticUUID(i)] += rs.MemoryBytes
+				}
+			}
+		}
+		required := (1 + r.Int64N(60)) * GiB / 2
+		p, err := a.Choose(gpu.Request{Model: "new", RequiredBytes: required, AllowEviction: true, Residents: res, Now: now})
+		if err != nil {
+			for i, f := range free {
+				if f*GiB+eligible[gpu.StaticUUID(i)] >= required+GiB {
+					t.Fatalf("round %d: refused (%v) although GPU %d could free enough", round, err, i)
+				}
+			}
+			continue
+		}
+		byName := map[string]gpu.Resident{}
+		for _, rs := range res[p.Device.UUID] {
+			byName[rs.Model] = rs
+		}
+		need := required + GiB - p.AvailableBytes
+		var freed int64
+		for _, e := range p.Evictions {
+			rs, ok := byName[e.Model]
+			if !ok || e.UUID != p.Device.UUID {
+				t.Fatalf("round %d: victim %s is not on the chosen GPU", round, e.Model)
+			}
+			if rs.State != gpu.ResidentLoaded || rs.Pinned || rs.InFlight > 0 || rs.ReservedBytes > 0 {
+				t.Fatalf("round %d: victim %+v may not go", round, rs)
+			}
+			freed += e.MemoryBytes
+		}
+		if freed < need {
+			t.Fatalf("round %d: victims free %d of the %d needed", round, freed, need)
+		}
+		for _, e := range p.Evictions {
+			if freed-e.MemoryBytes >= need {
+				t.Fatalf("round %d: victim %s is not needed (%d freed, %d needed)", round, e.Model, freed, need)
+			}
+		}
 	}
 }
