@@ -19,6 +19,10 @@ PARAMETER_COUNT_SOURCE_UNSPECIFIED: ParameterCountSource
 PLACEMENT_STRATEGY_BEST_FIT: PlacementStrategy
 PLACEMENT_STRATEGY_MOST_FREE: PlacementStrategy
 PLACEMENT_STRATEGY_UNSPECIFIED: PlacementStrategy
+RECOMMENDATION_KIND_LOAD: RecommendationKind
+RECOMMENDATION_KIND_UNLOAD: RecommendationKind
+RECOMMENDATION_KIND_UNSPECIFIED: RecommendationKind
+WITHDRAWAL_CAUSE_MODEL_LOADED: WithdrawalCause
 WITHDRAWAL_CAUSE_MODEL_UNLOADED: WithdrawalCause
 WITHDRAWAL_CAUSE_PINNED: WithdrawalCause
 WITHDRAWAL_CAUSE_POLICY_CHANGED: WithdrawalCause
@@ -239,6 +243,32 @@ class ListModelsResponse(_message.Message):
     models: _containers.RepeatedCompositeFieldContainer[ModelStatus]
     def __init__(self, models: _Optional[_Iterable[_Union[ModelStatus, _Mapping]]] = ...) -> None: ...
 
+class LoadRecommendation(_message.Message):
+    __slots__ = ["confidence", "expected_next_request_time", "gateway_id", "gpu_uuid", "idle_seconds", "memory_bytes", "model_name", "reason", "recommended_time", "rule", "runtime"]
+    CONFIDENCE_FIELD_NUMBER: _ClassVar[int]
+    EXPECTED_NEXT_REQUEST_TIME_FIELD_NUMBER: _ClassVar[int]
+    GATEWAY_ID_FIELD_NUMBER: _ClassVar[int]
+    GPU_UUID_FIELD_NUMBER: _ClassVar[int]
+    IDLE_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    MEMORY_BYTES_FIELD_NUMBER: _ClassVar[int]
+    MODEL_NAME_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    RECOMMENDED_TIME_FIELD_NUMBER: _ClassVar[int]
+    RULE_FIELD_NUMBER: _ClassVar[int]
+    RUNTIME_FIELD_NUMBER: _ClassVar[int]
+    confidence: float
+    expected_next_request_time: _timestamp_pb2.Timestamp
+    gateway_id: str
+    gpu_uuid: str
+    idle_seconds: float
+    memory_bytes: int
+    model_name: str
+    reason: str
+    recommended_time: _timestamp_pb2.Timestamp
+    rule: str
+    runtime: str
+    def __init__(self, model_name: _Optional[str] = ..., gateway_id: _Optional[str] = ..., gpu_uuid: _Optional[str] = ..., runtime: _Optional[str] = ..., rule: _Optional[str] = ..., reason: _Optional[str] = ..., expected_next_request_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., confidence: _Optional[float] = ..., memory_bytes: _Optional[int] = ..., idle_seconds: _Optional[float] = ..., recommended_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
 class MemoryEstimate(_message.Message):
     __slots__ = ["context_length", "kv_cache_bytes", "overhead_bytes", "sequences", "total_bytes", "weights_bytes"]
     CONTEXT_LENGTH_FIELD_NUMBER: _ClassVar[int]
@@ -417,6 +447,14 @@ class PlannedModel(_message.Message):
     required_bytes: int
     def __init__(self, model_name: _Optional[str] = ..., required_bytes: _Optional[int] = ..., gpu_count: _Optional[int] = ...) -> None: ...
 
+class Recommendation(_message.Message):
+    __slots__ = ["load", "unload"]
+    LOAD_FIELD_NUMBER: _ClassVar[int]
+    UNLOAD_FIELD_NUMBER: _ClassVar[int]
+    load: LoadRecommendation
+    unload: UnloadRecommendation
+    def __init__(self, unload: _Optional[_Union[UnloadRecommendation, _Mapping]] = ..., load: _Optional[_Union[LoadRecommendation, _Mapping]] = ...) -> None: ...
+
 class ReportModelStateRequest(_message.Message):
     __slots__ = ["gateway_id", "gpu_uuid", "memory_bytes", "model_name", "observed_time", "reservation_id", "runtime", "state"]
     GATEWAY_ID_FIELD_NUMBER: _ClassVar[int]
@@ -554,7 +592,9 @@ class UnloadPolicy(_message.Message):
     def __init__(self, evict_after_idle: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., min_qps: _Optional[float] = ..., always_loaded: _Optional[_Iterable[str]] = ..., keep_alive: _Optional[_Iterable[_Union[KeepAlive, _Mapping]]] = ..., decision_interval: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ...) -> None: ...
 
 class UnloadRecommendation(_message.Message):
-    __slots__ = ["gateway_id", "gpu_uuid", "idle_seconds", "memory_bytes", "model_name", "qps", "reason", "recommended_time", "rule", "runtime"]
+    __slots__ = ["confidence", "expected_next_request_time", "gateway_id", "gpu_uuid", "idle_seconds", "memory_bytes", "model_name", "qps", "reason", "recommended_time", "rule", "runtime"]
+    CONFIDENCE_FIELD_NUMBER: _ClassVar[int]
+    EXPECTED_NEXT_REQUEST_TIME_FIELD_NUMBER: _ClassVar[int]
     GATEWAY_ID_FIELD_NUMBER: _ClassVar[int]
     GPU_UUID_FIELD_NUMBER: _ClassVar[int]
     IDLE_SECONDS_FIELD_NUMBER: _ClassVar[int]
@@ -565,6 +605,8 @@ class UnloadRecommendation(_message.Message):
     RECOMMENDED_TIME_FIELD_NUMBER: _ClassVar[int]
     RULE_FIELD_NUMBER: _ClassVar[int]
     RUNTIME_FIELD_NUMBER: _ClassVar[int]
+    confidence: float
+    expected_next_request_time: _timestamp_pb2.Timestamp
     gateway_id: str
     gpu_uuid: str
     idle_seconds: float
@@ -575,7 +617,7 @@ class UnloadRecommendation(_message.Message):
     recommended_time: _timestamp_pb2.Timestamp
     rule: str
     runtime: str
-    def __init__(self, model_name: _Optional[str] = ..., gateway_id: _Optional[str] = ..., gpu_uuid: _Optional[str] = ..., runtime: _Optional[str] = ..., rule: _Optional[str] = ..., reason: _Optional[str] = ..., idle_seconds: _Optional[float] = ..., qps: _Optional[float] = ..., memory_bytes: _Optional[int] = ..., recommended_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    def __init__(self, model_name: _Optional[str] = ..., gateway_id: _Optional[str] = ..., gpu_uuid: _Optional[str] = ..., runtime: _Optional[str] = ..., rule: _Optional[str] = ..., reason: _Optional[str] = ..., idle_seconds: _Optional[float] = ..., qps: _Optional[float] = ..., memory_bytes: _Optional[int] = ..., recommended_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., expected_next_request_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., confidence: _Optional[float] = ...) -> None: ...
 
 class UnloadWithdrawal(_message.Message):
     __slots__ = ["cause", "reason", "recommendation"]
@@ -594,6 +636,42 @@ class UnplacedModel(_message.Message):
     model_name: str
     reason: str
     def __init__(self, model_name: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class WatchRecommendationsRequest(_message.Message):
+    __slots__ = ["gateway_id", "gpu_uuids", "kinds", "model_names", "resume_after_sequence", "resume_epoch"]
+    GATEWAY_ID_FIELD_NUMBER: _ClassVar[int]
+    GPU_UUIDS_FIELD_NUMBER: _ClassVar[int]
+    KINDS_FIELD_NUMBER: _ClassVar[int]
+    MODEL_NAMES_FIELD_NUMBER: _ClassVar[int]
+    RESUME_AFTER_SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    RESUME_EPOCH_FIELD_NUMBER: _ClassVar[int]
+    gateway_id: str
+    gpu_uuids: _containers.RepeatedScalarFieldContainer[str]
+    kinds: _containers.RepeatedScalarFieldContainer[RecommendationKind]
+    model_names: _containers.RepeatedScalarFieldContainer[str]
+    resume_after_sequence: int
+    resume_epoch: str
+    def __init__(self, gateway_id: _Optional[str] = ..., model_names: _Optional[_Iterable[str]] = ..., gpu_uuids: _Optional[_Iterable[str]] = ..., resume_epoch: _Optional[str] = ..., resume_after_sequence: _Optional[int] = ..., kinds: _Optional[_Iterable[_Union[RecommendationKind, str]]] = ...) -> None: ...
+
+class WatchRecommendationsResponse(_message.Message):
+    __slots__ = ["epoch", "heartbeat", "recommended", "sequence", "snapshot_end", "stream_reset", "time", "withdrawn"]
+    EPOCH_FIELD_NUMBER: _ClassVar[int]
+    HEARTBEAT_FIELD_NUMBER: _ClassVar[int]
+    RECOMMENDED_FIELD_NUMBER: _ClassVar[int]
+    SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    SNAPSHOT_END_FIELD_NUMBER: _ClassVar[int]
+    STREAM_RESET_FIELD_NUMBER: _ClassVar[int]
+    TIME_FIELD_NUMBER: _ClassVar[int]
+    WITHDRAWN_FIELD_NUMBER: _ClassVar[int]
+    epoch: str
+    heartbeat: Heartbeat
+    recommended: Recommendation
+    sequence: int
+    snapshot_end: SnapshotEnd
+    stream_reset: StreamReset
+    time: _timestamp_pb2.Timestamp
+    withdrawn: Withdrawal
+    def __init__(self, epoch: _Optional[str] = ..., sequence: _Optional[int] = ..., time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., recommended: _Optional[_Union[Recommendation, _Mapping]] = ..., withdrawn: _Optional[_Union[Withdrawal, _Mapping]] = ..., snapshot_end: _Optional[_Union[SnapshotEnd, _Mapping]] = ..., heartbeat: _Optional[_Union[Heartbeat, _Mapping]] = ..., stream_reset: _Optional[_Union[StreamReset, _Mapping]] = ...) -> None: ...
 
 class WatchUnloadRecommendationsRequest(_message.Message):
     __slots__ = ["gateway_id", "gpu_uuids", "model_names", "resume_after_sequence", "resume_epoch"]
@@ -629,6 +707,16 @@ class WatchUnloadRecommendationsResponse(_message.Message):
     withdrawn: UnloadWithdrawal
     def __init__(self, epoch: _Optional[str] = ..., sequence: _Optional[int] = ..., time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., recommended: _Optional[_Union[UnloadRecommendation, _Mapping]] = ..., withdrawn: _Optional[_Union[UnloadWithdrawal, _Mapping]] = ..., snapshot_end: _Optional[_Union[SnapshotEnd, _Mapping]] = ..., heartbeat: _Optional[_Union[Heartbeat, _Mapping]] = ..., stream_reset: _Optional[_Union[StreamReset, _Mapping]] = ...) -> None: ...
 
+class Withdrawal(_message.Message):
+    __slots__ = ["cause", "reason", "recommendation"]
+    CAUSE_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    RECOMMENDATION_FIELD_NUMBER: _ClassVar[int]
+    cause: WithdrawalCause
+    reason: str
+    recommendation: Recommendation
+    def __init__(self, recommendation: _Optional[_Union[Recommendation, _Mapping]] = ..., cause: _Optional[_Union[WithdrawalCause, str]] = ..., reason: _Optional[str] = ...) -> None: ...
+
 class ParameterCountSource(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = []
 
@@ -636,6 +724,9 @@ class PlacementStrategy(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = []
 
 class ModelState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = []
+
+class RecommendationKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = []
 
 class WithdrawalCause(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):

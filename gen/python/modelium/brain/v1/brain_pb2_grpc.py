@@ -60,6 +60,11 @@ class BrainServiceStub(object):
                 request_serializer=modelium_dot_brain_dot_v1_dot_brain__pb2.WatchUnloadRecommendationsRequest.SerializeToString,
                 response_deserializer=modelium_dot_brain_dot_v1_dot_brain__pb2.WatchUnloadRecommendationsResponse.FromString,
                 )
+        self.WatchRecommendations = channel.unary_stream(
+                '/modelium.brain.v1.BrainService/WatchRecommendations',
+                request_serializer=modelium_dot_brain_dot_v1_dot_brain__pb2.WatchRecommendationsRequest.SerializeToString,
+                response_deserializer=modelium_dot_brain_dot_v1_dot_brain__pb2.WatchRecommendationsResponse.FromString,
+                )
         self.ListModels = channel.unary_unary(
                 '/modelium.brain.v1.BrainService/ListModels',
                 request_serializer=modelium_dot_brain_dot_v1_dot_brain__pb2.ListModelsRequest.SerializeToString,
@@ -151,6 +156,17 @@ class BrainServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def WatchRecommendations(self, request, context):
+        """WatchRecommendations streams recommendations of every kind (unload, and load ahead of an
+        expected request) with the guarantees of WatchUnloadRecommendations: a snapshot of the open ones
+        and a snapshot-end marker (or the exact replay of a resume), then live recommended/withdrawn
+        events and heartbeats. Both streams read one sequence space per epoch:
+        WatchUnloadRecommendations is this stream's unload-only view.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ListModels(self, request, context):
         """ListModels shows every model the brain tracks, with its state per gateway and its traffic.
         """
@@ -215,6 +231,11 @@ def add_BrainServiceServicer_to_server(servicer, server):
                     servicer.WatchUnloadRecommendations,
                     request_deserializer=modelium_dot_brain_dot_v1_dot_brain__pb2.WatchUnloadRecommendationsRequest.FromString,
                     response_serializer=modelium_dot_brain_dot_v1_dot_brain__pb2.WatchUnloadRecommendationsResponse.SerializeToString,
+            ),
+            'WatchRecommendations': grpc.unary_stream_rpc_method_handler(
+                    servicer.WatchRecommendations,
+                    request_deserializer=modelium_dot_brain_dot_v1_dot_brain__pb2.WatchRecommendationsRequest.FromString,
+                    response_serializer=modelium_dot_brain_dot_v1_dot_brain__pb2.WatchRecommendationsResponse.SerializeToString,
             ),
             'ListModels': grpc.unary_unary_rpc_method_handler(
                     servicer.ListModels,
@@ -380,6 +401,23 @@ class BrainService(object):
         return grpc.experimental.unary_stream(request, target, '/modelium.brain.v1.BrainService/WatchUnloadRecommendations',
             modelium_dot_brain_dot_v1_dot_brain__pb2.WatchUnloadRecommendationsRequest.SerializeToString,
             modelium_dot_brain_dot_v1_dot_brain__pb2.WatchUnloadRecommendationsResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def WatchRecommendations(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(request, target, '/modelium.brain.v1.BrainService/WatchRecommendations',
+            modelium_dot_brain_dot_v1_dot_brain__pb2.WatchRecommendationsRequest.SerializeToString,
+            modelium_dot_brain_dot_v1_dot_brain__pb2.WatchRecommendationsResponse.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
 

@@ -17,7 +17,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file modelium/brain/v1/brain.proto.
  */
 export const file_modelium_brain_v1_brain: GenFile = /*@__PURE__*/
-  fileDesc("Ch1tb2RlbGl1bS9icmFpbi92MS9icmFpbi5wcm90bxIRbW9kZWxpdW0uYnJhaW4udjEi0gEKCU1vZGVsU3BlYxIMCgRuYW1lGAEgASgJEhQKDGFyY2hpdGVjdHVyZRgCIAEoCRISCgptb2RlbF90eXBlGAMgASgJEg4KBmZvcm1hdBgEIAEoCRIMCgR0YXNrGAUgASgJEhcKD3BhcmFtZXRlcl9jb3VudBgGIAEoAxINCgVkdHlwZRgHIAEoCRISCgpzaXplX2J5dGVzGAggASgDEhMKC2NvbmZpZ19qc29uGAkgASgMEh4KFnNhZmV0ZW5zb3JzX2luZGV4X2pzb24YCiABKAwiQwoUQ2hvb3NlUnVudGltZVJlcXVlc3QSKwoFbW9kZWwYASABKAsyHC5tb2RlbGl1bS5icmFpbi52MS5Nb2RlbFNwZWMiegoVQ2hvb3NlUnVudGltZVJlc3BvbnNlEg8KB3J1bnRpbWUYASABKAkSDAoEcnVsZRgCIAEoCRIOCgZyZWFzb24YAyABKAkSMgoIYW5hbHlzaXMYBCABKAsyIC5tb2RlbGl1bS5icmFpbi52MS5Nb2RlbEFuYWx5c2lzInUKE0FuYWx5emVNb2RlbFJlcXVlc3QSEwoLY29uZmlnX2pzb24YASABKAwSHgoWc2FmZXRlbnNvcnNfaW5kZXhfanNvbhgCIAEoDBIWCg5jb250ZXh0X2xlbmd0aBgDIAEoAxIRCglzZXF1ZW5jZXMYBCABKAMieAoUQW5hbHl6ZU1vZGVsUmVzcG9uc2USMgoIYW5hbHlzaXMYASABKAsyIC5tb2RlbGl1bS5icmFpbi52MS5Nb2RlbEFuYWx5c2lzEiwKCGdwdV9uZWVkGAIgASgLMhoubW9kZWxpdW0uYnJhaW4udjEuR1BVTmVlZCJ0CgdHUFVOZWVkEhEKCWdwdV9jb3VudBgBIAEoBRIXCg9ncHVfdG90YWxfYnl0ZXMYAiABKAMSFQoNYnl0ZXNfcGVyX2dwdRgDIAEoAxIWCg5oZWFkcm9vbV9ieXRlcxgEIAEoAxIOCgZyZWFzb24YBSABKAkiygQKDU1vZGVsQW5hbHlzaXMSFAoMYXJjaGl0ZWN0dXJlGAEgASgJEhIKCm1vZGVsX3R5cGUYAiABKAkSDQoFZHR5cGUYAyABKAkSGwoTYnl0ZXNfcGVyX3BhcmFtZXRlchgEIAEoARISCgpudW1fbGF5ZXJzGAUgASgDEhMKC2hpZGRlbl9zaXplGAYgASgDEhsKE251bV9hdHRlbnRpb25faGVhZHMYByABKAMSGwoTbnVtX2tleV92YWx1ZV9oZWFkcxgIIAEoAxIQCghoZWFkX2RpbRgJIAEoAxISCgp2b2NhYl9zaXplGAogASgDEhsKE3RpZV93b3JkX2VtYmVkZGluZ3MYCyABKAgSEwoLbnVtX2V4cGVydHMYDCABKAMSHQoVbnVtX2V4cGVydHNfcGVyX3Rva2VuGA0gASgDEhcKD3BhcmFtZXRlcl9jb3VudBgOIAEoAxJHChZwYXJhbWV0ZXJfY291bnRfc291cmNlGA8gASgOMicubW9kZWxpdW0uYnJhaW4udjEuUGFyYW1ldGVyQ291bnRTb3VyY2USMQoGbWVtb3J5GBAgASgLMiEubW9kZWxpdW0uYnJhaW4udjEuTWVtb3J5RXN0aW1hdGUSDwoHcGFydGlhbBgRIAEoCBIWCg5taXNzaW5nX2ZpZWxkcxgSIAMoCRIOCgZpc19sbG0YEyABKAgSGgoSbnVtX3NoYXJlZF9leHBlcnRzGBQgASgDEh8KF21heF9wb3NpdGlvbl9lbWJlZGRpbmdzGBUgASgDIpcBCg5NZW1vcnlFc3RpbWF0ZRIVCg13ZWlnaHRzX2J5dGVzGAEgASgDEhYKDmt2X2NhY2hlX2J5dGVzGAIgASgDEhYKDm92ZXJoZWFkX2J5dGVzGAMgASgDEhMKC3RvdGFsX2J5dGVzGAQgASgDEhYKDmNvbnRleHRfbGVuZ3RoGAUgASgDEhEKCXNlcXVlbmNlcxgGIAEoAyKVAgoQQ2hvb3NlR1BVUmVxdWVzdBISCgptb2RlbF9uYW1lGAEgASgJEhYKDnJlcXVpcmVkX2J5dGVzGAIgASgDEjYKCHN0cmF0ZWd5GAMgASgOMiQubW9kZWxpdW0uYnJhaW4udjEuUGxhY2VtZW50U3RyYXRlZ3kSGQoRZXhjbHVkZV9ncHVfdXVpZHMYBCADKAkSDwoHcmVzZXJ2ZRgFIAEoCBIyCg9yZXNlcnZhdGlvbl90dGwYBiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SEgoKZ2F0ZXdheV9pZBgHIAEoCRIRCglncHVfY291bnQYCCABKAUSFgoOYWxsb3dfZXZpY3Rpb24YCSABKAgingIKEUNob29zZUdQVVJlc3BvbnNlEiMKA2dwdRgBIAEoCzIWLm1vZGVsaXVtLmJyYWluLnYxLkdQVRIYChBmcmVlX2J5dGVzX2FmdGVyGAIgASgDEhYKDnJlc2VydmF0aW9uX2lkGAMgASgJEjoKFnJlc2VydmF0aW9uX2V4cGlyZXNfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhAKCHN0cmF0ZWd5GAUgASgJEg4KBnJlYXNvbhgGIAEoCRIkCgRncHVzGAcgAygLMhYubW9kZWxpdW0uYnJhaW4udjEuR1BVEi4KCWV2aWN0aW9ucxgIIAMoCzIbLm1vZGVsaXVtLmJyYWluLnYxLkV2aWN0aW9uImoKCEV2aWN0aW9uEhIKCm1vZGVsX25hbWUYASABKAkSEgoKZ2F0ZXdheV9pZBgCIAEoCRIQCghncHVfdXVpZBgDIAEoCRIUCgxtZW1vcnlfYnl0ZXMYBCABKAMSDgoGcmVhc29uGAUgASgJIl0KFFBsYW5QbGFjZW1lbnRSZXF1ZXN0Ei8KBm1vZGVscxgBIAMoCzIfLm1vZGVsaXVtLmJyYWluLnYxLlBsYW5uZWRNb2RlbBIUCgxhbGxvd19tb3ZpbmcYAiABKAgiTQoMUGxhbm5lZE1vZGVsEhIKCm1vZGVsX25hbWUYASABKAkSFgoOcmVxdWlyZWRfYnl0ZXMYAiABKAMSEQoJZ3B1X2NvdW50GAMgASgFItgBChVQbGFuUGxhY2VtZW50UmVzcG9uc2USOwoLYXNzaWdubWVudHMYASADKAsyJi5tb2RlbGl1bS5icmFpbi52MS5QbGFjZW1lbnRBc3NpZ25tZW50EjIKCHVucGxhY2VkGAIgAygLMiAubW9kZWxpdW0uYnJhaW4udjEuVW5wbGFjZWRNb2RlbBIRCglncHVzX3VzZWQYAyABKAUSGAoQbG93ZXJfYm91bmRfZ3B1cxgEIAEoBRIRCgloZXVyaXN0aWMYBSABKAkSDgoGcmVhc29uGAYgASgJIlMKE1BsYWNlbWVudEFzc2lnbm1lbnQSEgoKbW9kZWxfbmFtZRgBIAEoCRIRCglncHVfdXVpZHMYAiADKAkSFQoNYnl0ZXNfcGVyX2dwdRgDIAEoAyIzCg1VbnBsYWNlZE1vZGVsEhIKCm1vZGVsX25hbWUYASABKAkSDgoGcmVhc29uGAIgASgJIlIKCkdQVVJlZnVzYWwSDQoFaW5kZXgYASABKAUSDAoEdXVpZBgCIAEoCRIOCgZyZWFzb24YAyABKAkSFwoPYXZhaWxhYmxlX2J5dGVzGAQgASgDIlsKEFBsYWNlbWVudEZhaWx1cmUSFgoOcmVxdWlyZWRfYnl0ZXMYASABKAMSLwoIcmVmdXNhbHMYAiADKAsyHS5tb2RlbGl1bS5icmFpbi52MS5HUFVSZWZ1c2FsIrcBCgNHUFUSDQoFaW5kZXgYASABKAUSDAoEdXVpZBgCIAEoCRIMCgRuYW1lGAMgASgJEhMKC3RvdGFsX2J5dGVzGAQgASgDEhIKCmZyZWVfYnl0ZXMYBSABKAMSEgoKdXNlZF9ieXRlcxgGIAEoAxIWCg5yZXNlcnZlZF9ieXRlcxgHIAEoAxIbChN1dGlsaXphdGlvbl9wZXJjZW50GAggASgFEhMKC21pZ19lbmFibGVkGAkgASgIIj0KE1Nob3VsZFVubG9hZFJlcXVlc3QSEgoKbW9kZWxfbmFtZRgBIAEoCRISCgpnYXRld2F5X2lkGAIgASgJInoKFFNob3VsZFVubG9hZFJlc3BvbnNlEg4KBnVubG9hZBgBIAEoCBIMCgRydWxlGAIgASgJEg4KBnJlYXNvbhgDIAEoCRIUCgxpZGxlX3NlY29uZHMYBCABKAESCwoDcXBzGAUgASgBEhEKCWluX2ZsaWdodBgGIAEoAyLzAQoXUmVwb3J0TW9kZWxTdGF0ZVJlcXVlc3QSEgoKZ2F0ZXdheV9pZBgBIAEoCRISCgptb2RlbF9uYW1lGAIgASgJEg8KB3J1bnRpbWUYAyABKAkSEAoIZ3B1X3V1aWQYBCABKAkSLAoFc3RhdGUYBSABKA4yHS5tb2RlbGl1bS5icmFpbi52MS5Nb2RlbFN0YXRlEhQKDG1lbW9yeV9ieXRlcxgGIAEoAxIxCg1vYnNlcnZlZF90aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIWCg5yZXNlcnZhdGlvbl9pZBgIIAEoCSJwChhSZXBvcnRNb2RlbFN0YXRlUmVzcG9uc2USNQoOcHJldmlvdXNfc3RhdGUYASABKA4yHS5tb2RlbGl1bS5icmFpbi52MS5Nb2RlbFN0YXRlEh0KFXVuZXhwZWN0ZWRfdHJhbnNpdGlvbhgCIAEoCCK2AQoNVHJhZmZpY1NhbXBsZRISCgptb2RlbF9uYW1lGAEgASgJEi4KCnN0YXJ0X3RpbWUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiwKCGVuZF90aW1lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCghyZXF1ZXN0cxgEIAEoAxIOCgZlcnJvcnMYBSABKAMSEQoJaW5fZmxpZ2h0GAYgASgDIl0KFFJlcG9ydFRyYWZmaWNSZXF1ZXN0EhIKCmdhdGV3YXlfaWQYASABKAkSMQoHc2FtcGxlcxgCIAMoCzIgLm1vZGVsaXVtLmJyYWluLnYxLlRyYWZmaWNTYW1wbGUiMQoVUmVwb3J0VHJhZmZpY1Jlc3BvbnNlEhgKEGFjY2VwdGVkX3NhbXBsZXMYASABKAMilAEKIVdhdGNoVW5sb2FkUmVjb21tZW5kYXRpb25zUmVxdWVzdBISCgpnYXRld2F5X2lkGAEgASgJEhMKC21vZGVsX25hbWVzGAIgAygJEhEKCWdwdV91dWlkcxgDIAMoCRIUCgxyZXN1bWVfZXBvY2gYBCABKAkSHQoVcmVzdW1lX2FmdGVyX3NlcXVlbmNlGAUgASgEIu4BChRVbmxvYWRSZWNvbW1lbmRhdGlvbhISCgptb2RlbF9uYW1lGAEgASgJEhIKCmdhdGV3YXlfaWQYAiABKAkSEAoIZ3B1X3V1aWQYAyABKAkSDwoHcnVudGltZRgEIAEoCRIMCgRydWxlGAUgASgJEg4KBnJlYXNvbhgGIAEoCRIUCgxpZGxlX3NlY29uZHMYByABKAESCwoDcXBzGAggASgBEhQKDG1lbW9yeV9ieXRlcxgJIAEoAxI0ChByZWNvbW1lbmRlZF90aW1lGAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKWAQoQVW5sb2FkV2l0aGRyYXdhbBI/Cg5yZWNvbW1lbmRhdGlvbhgBIAEoCzInLm1vZGVsaXVtLmJyYWluLnYxLlVubG9hZFJlY29tbWVuZGF0aW9uEjEKBWNhdXNlGAIgASgOMiIubW9kZWxpdW0uYnJhaW4udjEuV2l0aGRyYXdhbENhdXNlEg4KBnJlYXNvbhgDIAEoCSIrCgtTbmFwc2hvdEVuZBIcChRvcGVuX3JlY29tbWVuZGF0aW9ucxgBIAEoAyILCglIZWFydGJlYXQiHQoLU3RyZWFtUmVzZXQSDgoGcmVhc29uGAEgASgJIpUDCiJXYXRjaFVubG9hZFJlY29tbWVuZGF0aW9uc1Jlc3BvbnNlEg0KBWVwb2NoGAEgASgJEhAKCHNlcXVlbmNlGAIgASgEEigKBHRpbWUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEj4KC3JlY29tbWVuZGVkGAogASgLMicubW9kZWxpdW0uYnJhaW4udjEuVW5sb2FkUmVjb21tZW5kYXRpb25IABI4Cgl3aXRoZHJhd24YCyABKAsyIy5tb2RlbGl1bS5icmFpbi52MS5VbmxvYWRXaXRoZHJhd2FsSAASNgoMc25hcHNob3RfZW5kGAwgASgLMh4ubW9kZWxpdW0uYnJhaW4udjEuU25hcHNob3RFbmRIABIxCgloZWFydGJlYXQYDSABKAsyHC5tb2RlbGl1bS5icmFpbi52MS5IZWFydGJlYXRIABI2CgxzdHJlYW1fcmVzZXQYDiABKAsyHi5tb2RlbGl1bS5icmFpbi52MS5TdHJlYW1SZXNldEgAQgcKBWV2ZW50IicKEUxpc3RNb2RlbHNSZXF1ZXN0EhIKCmdhdGV3YXlfaWQYASABKAki7AEKDk1vZGVsUGxhY2VtZW50EhIKCmdhdGV3YXlfaWQYASABKAkSLAoFc3RhdGUYAiABKA4yHS5tb2RlbGl1bS5icmFpbi52MS5Nb2RlbFN0YXRlEg8KB3J1bnRpbWUYAyABKAkSEAoIZ3B1X3V1aWQYBCABKAkSFAoMbWVtb3J5X2J5dGVzGAUgASgDEi4KCnN0YXRlX3RpbWUYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC2xvYWRlZF90aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKeAgoLTW9kZWxTdGF0dXMSEgoKbW9kZWxfbmFtZRgBIAEoCRI1CgpwbGFjZW1lbnRzGAIgAygLMiEubW9kZWxpdW0uYnJhaW4udjEuTW9kZWxQbGFjZW1lbnQSFwoPcXBzX2xhc3RfbWludXRlGAMgASgBEh0KFXFwc19sYXN0X2ZpdmVfbWludXRlcxgEIAEoARIUCgxpZGxlX3NlY29uZHMYBSABKAESEQoJaW5fZmxpZ2h0GAYgASgDEjUKEWxhc3RfcmVxdWVzdF90aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIWCg5yZXF1ZXN0c190b3RhbBgIIAEoAxIUCgxlcnJvcnNfdG90YWwYCSABKAMiRAoSTGlzdE1vZGVsc1Jlc3BvbnNlEi4KBm1vZGVscxgBIAMoCzIeLm1vZGVsaXVtLmJyYWluLnYxLk1vZGVsU3RhdHVzIhEKD0xpc3RHUFVzUmVxdWVzdCKaAQoQTGlzdEdQVXNSZXNwb25zZRIkCgRncHVzGAEgAygLMhYubW9kZWxpdW0uYnJhaW4udjEuR1BVEg8KB2JhY2tlbmQYAiABKAkSMQoNc25hcHNob3RfdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDQoFc3RhbGUYBCABKAgSDQoFZXJyb3IYBSABKAkiEgoQR2V0UG9saWN5UmVxdWVzdCJzCglSdWxlTWF0Y2gSFQoNYXJjaGl0ZWN0dXJlcxgBIAMoCRITCgttb2RlbF90eXBlcxgCIAMoCRINCgVuYW1lcxgDIAMoCRIPCgdmb3JtYXRzGAQgAygJEg0KBXRhc2tzGAUgAygJEgsKA2FueRgGIAEoCCJuCgtSdW50aW1lUnVsZRIMCgRuYW1lGAEgASgJEg8KB3J1bnRpbWUYAiABKAkSKwoFbWF0Y2gYAyABKAsyHC5tb2RlbGl1bS5icmFpbi52MS5SdWxlTWF0Y2gSEwoLZGVzY3JpcHRpb24YBCABKAkiYQoJS2VlcEFsaXZlEhIKCm1vZGVsX25hbWUYASABKAkSDwoHZm9yZXZlchgCIAEoCBIvCgxpZGxlX3RpbWVvdXQYAyABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24i0wEKDFVubG9hZFBvbGljeRIzChBldmljdF9hZnRlcl9pZGxlGAEgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEg8KB21pbl9xcHMYAiABKAESFQoNYWx3YXlzX2xvYWRlZBgDIAMoCRIwCgprZWVwX2FsaXZlGAQgAygLMhwubW9kZWxpdW0uYnJhaW4udjEuS2VlcEFsaXZlEjQKEWRlY2lzaW9uX2ludGVydmFsGAUgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uInoKCUdQVVBvbGljeRIPCgdiYWNrZW5kGAEgASgJEhAKCHN0cmF0ZWd5GAIgASgJEhYKDmhlYWRyb29tX2J5dGVzGAMgASgDEjIKD3Jlc2VydmF0aW9uX3R0bBgEIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbiLAAQoRR2V0UG9saWN5UmVzcG9uc2USNQoNcnVudGltZV9ydWxlcxgBIAMoCzIeLm1vZGVsaXVtLmJyYWluLnYxLlJ1bnRpbWVSdWxlEhgKEGVuYWJsZWRfcnVudGltZXMYAiADKAkSKQoDZ3B1GAMgASgLMhwubW9kZWxpdW0uYnJhaW4udjEuR1BVUG9saWN5Ei8KBnVubG9hZBgEIAEoCzIfLm1vZGVsaXVtLmJyYWluLnYxLlVubG9hZFBvbGljeSq4AQoUUGFyYW1ldGVyQ291bnRTb3VyY2USJgoiUEFSQU1FVEVSX0NPVU5UX1NPVVJDRV9VTlNQRUNJRklFRBAAEiQKIFBBUkFNRVRFUl9DT1VOVF9TT1VSQ0VfRVNUSU1BVEVEEAESLAooUEFSQU1FVEVSX0NPVU5UX1NPVVJDRV9TQUZFVEVOU09SU19JTkRFWBACIgQIAxADKh5QQVJBTUVURVJfQ09VTlRfU09VUkNFX1JFUVVFU1QqegoRUGxhY2VtZW50U3RyYXRlZ3kSIgoeUExBQ0VNRU5UX1NUUkFURUdZX1VOU1BFQ0lGSUVEEAASIAocUExBQ0VNRU5UX1NUUkFURUdZX01PU1RfRlJFRRABEh8KG1BMQUNFTUVOVF9TVFJBVEVHWV9CRVNUX0ZJVBACKqcBCgpNb2RlbFN0YXRlEhsKF01PREVMX1NUQVRFX1VOU1BFQ0lGSUVEEAASFwoTTU9ERUxfU1RBVEVfTE9BRElORxABEhYKEk1PREVMX1NUQVRFX0xPQURFRBACEhkKFU1PREVMX1NUQVRFX1VOTE9BRElORxADEhgKFE1PREVMX1NUQVRFX1VOTE9BREVEEAQSFgoSTU9ERUxfU1RBVEVfRkFJTEVEEAUqwAEKD1dpdGhkcmF3YWxDYXVzZRIgChxXSVRIRFJBV0FMX0NBVVNFX1VOU1BFQ0lGSUVEEAASJAogV0lUSERSQVdBTF9DQVVTRV9UUkFGRklDX1JFU1VNRUQQARIjCh9XSVRIRFJBV0FMX0NBVVNFX01PREVMX1VOTE9BREVEEAISGwoXV0lUSERSQVdBTF9DQVVTRV9QSU5ORUQQAxIjCh9XSVRIRFJBV0FMX0NBVVNFX1BPTElDWV9DSEFOR0VEEAQy1wgKDEJyYWluU2VydmljZRJiCg1DaG9vc2VSdW50aW1lEicubW9kZWxpdW0uYnJhaW4udjEuQ2hvb3NlUnVudGltZVJlcXVlc3QaKC5tb2RlbGl1bS5icmFpbi52MS5DaG9vc2VSdW50aW1lUmVzcG9uc2USXwoMQW5hbHl6ZU1vZGVsEiYubW9kZWxpdW0uYnJhaW4udjEuQW5hbHl6ZU1vZGVsUmVxdWVzdBonLm1vZGVsaXVtLmJyYWluLnYxLkFuYWx5emVNb2RlbFJlc3BvbnNlElYKCUNob29zZUdQVRIjLm1vZGVsaXVtLmJyYWluLnYxLkNob29zZUdQVVJlcXVlc3QaJC5tb2RlbGl1bS5icmFpbi52MS5DaG9vc2VHUFVSZXNwb25zZRJiCg1QbGFuUGxhY2VtZW50EicubW9kZWxpdW0uYnJhaW4udjEuUGxhblBsYWNlbWVudFJlcXVlc3QaKC5tb2RlbGl1bS5icmFpbi52MS5QbGFuUGxhY2VtZW50UmVzcG9uc2USXwoMU2hvdWxkVW5sb2FkEiYubW9kZWxpdW0uYnJhaW4udjEuU2hvdWxkVW5sb2FkUmVxdWVzdBonLm1vZGVsaXVtLmJyYWluLnYxLlNob3VsZFVubG9hZFJlc3BvbnNlEmsKEFJlcG9ydE1vZGVsU3RhdGUSKi5tb2RlbGl1bS5icmFpbi52MS5SZXBvcnRNb2RlbFN0YXRlUmVxdWVzdBorLm1vZGVsaXVtLmJyYWluLnYxLlJlcG9ydE1vZGVsU3RhdGVSZXNwb25zZRJiCg1SZXBvcnRUcmFmZmljEicubW9kZWxpdW0uYnJhaW4udjEuUmVwb3J0VHJhZmZpY1JlcXVlc3QaKC5tb2RlbGl1bS5icmFpbi52MS5SZXBvcnRUcmFmZmljUmVzcG9uc2USiwEKGldhdGNoVW5sb2FkUmVjb21tZW5kYXRpb25zEjQubW9kZWxpdW0uYnJhaW4udjEuV2F0Y2hVbmxvYWRSZWNvbW1lbmRhdGlvbnNSZXF1ZXN0GjUubW9kZWxpdW0uYnJhaW4udjEuV2F0Y2hVbmxvYWRSZWNvbW1lbmRhdGlvbnNSZXNwb25zZTABElkKCkxpc3RNb2RlbHMSJC5tb2RlbGl1bS5icmFpbi52MS5MaXN0TW9kZWxzUmVxdWVzdBolLm1vZGVsaXVtLmJyYWluLnYxLkxpc3RNb2RlbHNSZXNwb25zZRJTCghMaXN0R1BVcxIiLm1vZGVsaXVtLmJyYWluLnYxLkxpc3RHUFVzUmVxdWVzdBojLm1vZGVsaXVtLmJyYWluLnYxLkxpc3RHUFVzUmVzcG9uc2USVgoJR2V0UG9saWN5EiMubW9kZWxpdW0uYnJhaW4udjEuR2V0UG9saWN5UmVxdWVzdBokLm1vZGVsaXVtLmJyYWluLnYxLkdldFBvbGljeVJlc3BvbnNlQjlaN2dpdGh1Yi5jb20vbW9kZWxpdW0vYnJhaW4vZ2VuL21vZGVsaXVtL2JyYWluL3YxO2JyYWludjFiBnByb3RvMw", [file_google_protobuf_duration, file_google_protobuf_timestamp]);
+  fileDesc("Ch1tb2RlbGl1bS9icmFpbi92MS9icmFpbi5wcm90bxIRbW9kZWxpdW0uYnJhaW4udjEi0gEKCU1vZGVsU3BlYxIMCgRuYW1lGAEgASgJEhQKDGFyY2hpdGVjdHVyZRgCIAEoCRISCgptb2RlbF90eXBlGAMgASgJEg4KBmZvcm1hdBgEIAEoCRIMCgR0YXNrGAUgASgJEhcKD3BhcmFtZXRlcl9jb3VudBgGIAEoAxINCgVkdHlwZRgHIAEoCRISCgpzaXplX2J5dGVzGAggASgDEhMKC2NvbmZpZ19qc29uGAkgASgMEh4KFnNhZmV0ZW5zb3JzX2luZGV4X2pzb24YCiABKAwiQwoUQ2hvb3NlUnVudGltZVJlcXVlc3QSKwoFbW9kZWwYASABKAsyHC5tb2RlbGl1bS5icmFpbi52MS5Nb2RlbFNwZWMiegoVQ2hvb3NlUnVudGltZVJlc3BvbnNlEg8KB3J1bnRpbWUYASABKAkSDAoEcnVsZRgCIAEoCRIOCgZyZWFzb24YAyABKAkSMgoIYW5hbHlzaXMYBCABKAsyIC5tb2RlbGl1bS5icmFpbi52MS5Nb2RlbEFuYWx5c2lzInUKE0FuYWx5emVNb2RlbFJlcXVlc3QSEwoLY29uZmlnX2pzb24YASABKAwSHgoWc2FmZXRlbnNvcnNfaW5kZXhfanNvbhgCIAEoDBIWCg5jb250ZXh0X2xlbmd0aBgDIAEoAxIRCglzZXF1ZW5jZXMYBCABKAMieAoUQW5hbHl6ZU1vZGVsUmVzcG9uc2USMgoIYW5hbHlzaXMYASABKAsyIC5tb2RlbGl1bS5icmFpbi52MS5Nb2RlbEFuYWx5c2lzEiwKCGdwdV9uZWVkGAIgASgLMhoubW9kZWxpdW0uYnJhaW4udjEuR1BVTmVlZCJ0CgdHUFVOZWVkEhEKCWdwdV9jb3VudBgBIAEoBRIXCg9ncHVfdG90YWxfYnl0ZXMYAiABKAMSFQoNYnl0ZXNfcGVyX2dwdRgDIAEoAxIWCg5oZWFkcm9vbV9ieXRlcxgEIAEoAxIOCgZyZWFzb24YBSABKAkiygQKDU1vZGVsQW5hbHlzaXMSFAoMYXJjaGl0ZWN0dXJlGAEgASgJEhIKCm1vZGVsX3R5cGUYAiABKAkSDQoFZHR5cGUYAyABKAkSGwoTYnl0ZXNfcGVyX3BhcmFtZXRlchgEIAEoARISCgpudW1fbGF5ZXJzGAUgASgDEhMKC2hpZGRlbl9zaXplGAYgASgDEhsKE251bV9hdHRlbnRpb25faGVhZHMYByABKAMSGwoTbnVtX2tleV92YWx1ZV9oZWFkcxgIIAEoAxIQCghoZWFkX2RpbRgJIAEoAxISCgp2b2NhYl9zaXplGAogASgDEhsKE3RpZV93b3JkX2VtYmVkZGluZ3MYCyABKAgSEwoLbnVtX2V4cGVydHMYDCABKAMSHQoVbnVtX2V4cGVydHNfcGVyX3Rva2VuGA0gASgDEhcKD3BhcmFtZXRlcl9jb3VudBgOIAEoAxJHChZwYXJhbWV0ZXJfY291bnRfc291cmNlGA8gASgOMicubW9kZWxpdW0uYnJhaW4udjEuUGFyYW1ldGVyQ291bnRTb3VyY2USMQoGbWVtb3J5GBAgASgLMiEubW9kZWxpdW0uYnJhaW4udjEuTWVtb3J5RXN0aW1hdGUSDwoHcGFydGlhbBgRIAEoCBIWCg5taXNzaW5nX2ZpZWxkcxgSIAMoCRIOCgZpc19sbG0YEyABKAgSGgoSbnVtX3NoYXJlZF9leHBlcnRzGBQgASgDEh8KF21heF9wb3NpdGlvbl9lbWJlZGRpbmdzGBUgASgDIpcBCg5NZW1vcnlFc3RpbWF0ZRIVCg13ZWlnaHRzX2J5dGVzGAEgASgDEhYKDmt2X2NhY2hlX2J5dGVzGAIgASgDEhYKDm92ZXJoZWFkX2J5dGVzGAMgASgDEhMKC3RvdGFsX2J5dGVzGAQgASgDEhYKDmNvbnRleHRfbGVuZ3RoGAUgASgDEhEKCXNlcXVlbmNlcxgGIAEoAyKVAgoQQ2hvb3NlR1BVUmVxdWVzdBISCgptb2RlbF9uYW1lGAEgASgJEhYKDnJlcXVpcmVkX2J5dGVzGAIgASgDEjYKCHN0cmF0ZWd5GAMgASgOMiQubW9kZWxpdW0uYnJhaW4udjEuUGxhY2VtZW50U3RyYXRlZ3kSGQoRZXhjbHVkZV9ncHVfdXVpZHMYBCADKAkSDwoHcmVzZXJ2ZRgFIAEoCBIyCg9yZXNlcnZhdGlvbl90dGwYBiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SEgoKZ2F0ZXdheV9pZBgHIAEoCRIRCglncHVfY291bnQYCCABKAUSFgoOYWxsb3dfZXZpY3Rpb24YCSABKAgingIKEUNob29zZUdQVVJlc3BvbnNlEiMKA2dwdRgBIAEoCzIWLm1vZGVsaXVtLmJyYWluLnYxLkdQVRIYChBmcmVlX2J5dGVzX2FmdGVyGAIgASgDEhYKDnJlc2VydmF0aW9uX2lkGAMgASgJEjoKFnJlc2VydmF0aW9uX2V4cGlyZXNfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhAKCHN0cmF0ZWd5GAUgASgJEg4KBnJlYXNvbhgGIAEoCRIkCgRncHVzGAcgAygLMhYubW9kZWxpdW0uYnJhaW4udjEuR1BVEi4KCWV2aWN0aW9ucxgIIAMoCzIbLm1vZGVsaXVtLmJyYWluLnYxLkV2aWN0aW9uImoKCEV2aWN0aW9uEhIKCm1vZGVsX25hbWUYASABKAkSEgoKZ2F0ZXdheV9pZBgCIAEoCRIQCghncHVfdXVpZBgDIAEoCRIUCgxtZW1vcnlfYnl0ZXMYBCABKAMSDgoGcmVhc29uGAUgASgJIl0KFFBsYW5QbGFjZW1lbnRSZXF1ZXN0Ei8KBm1vZGVscxgBIAMoCzIfLm1vZGVsaXVtLmJyYWluLnYxLlBsYW5uZWRNb2RlbBIUCgxhbGxvd19tb3ZpbmcYAiABKAgiTQoMUGxhbm5lZE1vZGVsEhIKCm1vZGVsX25hbWUYASABKAkSFgoOcmVxdWlyZWRfYnl0ZXMYAiABKAMSEQoJZ3B1X2NvdW50GAMgASgFItgBChVQbGFuUGxhY2VtZW50UmVzcG9uc2USOwoLYXNzaWdubWVudHMYASADKAsyJi5tb2RlbGl1bS5icmFpbi52MS5QbGFjZW1lbnRBc3NpZ25tZW50EjIKCHVucGxhY2VkGAIgAygLMiAubW9kZWxpdW0uYnJhaW4udjEuVW5wbGFjZWRNb2RlbBIRCglncHVzX3VzZWQYAyABKAUSGAoQbG93ZXJfYm91bmRfZ3B1cxgEIAEoBRIRCgloZXVyaXN0aWMYBSABKAkSDgoGcmVhc29uGAYgASgJIlMKE1BsYWNlbWVudEFzc2lnbm1lbnQSEgoKbW9kZWxfbmFtZRgBIAEoCRIRCglncHVfdXVpZHMYAiADKAkSFQoNYnl0ZXNfcGVyX2dwdRgDIAEoAyIzCg1VbnBsYWNlZE1vZGVsEhIKCm1vZGVsX25hbWUYASABKAkSDgoGcmVhc29uGAIgASgJIlIKCkdQVVJlZnVzYWwSDQoFaW5kZXgYASABKAUSDAoEdXVpZBgCIAEoCRIOCgZyZWFzb24YAyABKAkSFwoPYXZhaWxhYmxlX2J5dGVzGAQgASgDIlsKEFBsYWNlbWVudEZhaWx1cmUSFgoOcmVxdWlyZWRfYnl0ZXMYASABKAMSLwoIcmVmdXNhbHMYAiADKAsyHS5tb2RlbGl1bS5icmFpbi52MS5HUFVSZWZ1c2FsIrcBCgNHUFUSDQoFaW5kZXgYASABKAUSDAoEdXVpZBgCIAEoCRIMCgRuYW1lGAMgASgJEhMKC3RvdGFsX2J5dGVzGAQgASgDEhIKCmZyZWVfYnl0ZXMYBSABKAMSEgoKdXNlZF9ieXRlcxgGIAEoAxIWCg5yZXNlcnZlZF9ieXRlcxgHIAEoAxIbChN1dGlsaXphdGlvbl9wZXJjZW50GAggASgFEhMKC21pZ19lbmFibGVkGAkgASgIIj0KE1Nob3VsZFVubG9hZFJlcXVlc3QSEgoKbW9kZWxfbmFtZRgBIAEoCRISCgpnYXRld2F5X2lkGAIgASgJInoKFFNob3VsZFVubG9hZFJlc3BvbnNlEg4KBnVubG9hZBgBIAEoCBIMCgRydWxlGAIgASgJEg4KBnJlYXNvbhgDIAEoCRIUCgxpZGxlX3NlY29uZHMYBCABKAESCwoDcXBzGAUgASgBEhEKCWluX2ZsaWdodBgGIAEoAyLzAQoXUmVwb3J0TW9kZWxTdGF0ZVJlcXVlc3QSEgoKZ2F0ZXdheV9pZBgBIAEoCRISCgptb2RlbF9uYW1lGAIgASgJEg8KB3J1bnRpbWUYAyABKAkSEAoIZ3B1X3V1aWQYBCABKAkSLAoFc3RhdGUYBSABKA4yHS5tb2RlbGl1bS5icmFpbi52MS5Nb2RlbFN0YXRlEhQKDG1lbW9yeV9ieXRlcxgGIAEoAxIxCg1vYnNlcnZlZF90aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIWCg5yZXNlcnZhdGlvbl9pZBgIIAEoCSJwChhSZXBvcnRNb2RlbFN0YXRlUmVzcG9uc2USNQoOcHJldmlvdXNfc3RhdGUYASABKA4yHS5tb2RlbGl1bS5icmFpbi52MS5Nb2RlbFN0YXRlEh0KFXVuZXhwZWN0ZWRfdHJhbnNpdGlvbhgCIAEoCCK2AQoNVHJhZmZpY1NhbXBsZRISCgptb2RlbF9uYW1lGAEgASgJEi4KCnN0YXJ0X3RpbWUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiwKCGVuZF90aW1lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCghyZXF1ZXN0cxgEIAEoAxIOCgZlcnJvcnMYBSABKAMSEQoJaW5fZmxpZ2h0GAYgASgDIl0KFFJlcG9ydFRyYWZmaWNSZXF1ZXN0EhIKCmdhdGV3YXlfaWQYASABKAkSMQoHc2FtcGxlcxgCIAMoCzIgLm1vZGVsaXVtLmJyYWluLnYxLlRyYWZmaWNTYW1wbGUiMQoVUmVwb3J0VHJhZmZpY1Jlc3BvbnNlEhgKEGFjY2VwdGVkX3NhbXBsZXMYASABKAMilAEKIVdhdGNoVW5sb2FkUmVjb21tZW5kYXRpb25zUmVxdWVzdBISCgpnYXRld2F5X2lkGAEgASgJEhMKC21vZGVsX25hbWVzGAIgAygJEhEKCWdwdV91dWlkcxgDIAMoCRIUCgxyZXN1bWVfZXBvY2gYBCABKAkSHQoVcmVzdW1lX2FmdGVyX3NlcXVlbmNlGAUgASgEIsICChRVbmxvYWRSZWNvbW1lbmRhdGlvbhISCgptb2RlbF9uYW1lGAEgASgJEhIKCmdhdGV3YXlfaWQYAiABKAkSEAoIZ3B1X3V1aWQYAyABKAkSDwoHcnVudGltZRgEIAEoCRIMCgRydWxlGAUgASgJEg4KBnJlYXNvbhgGIAEoCRIUCgxpZGxlX3NlY29uZHMYByABKAESCwoDcXBzGAggASgBEhQKDG1lbW9yeV9ieXRlcxgJIAEoAxI0ChByZWNvbW1lbmRlZF90aW1lGAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBI+ChpleHBlY3RlZF9uZXh0X3JlcXVlc3RfdGltZRgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEgoKY29uZmlkZW5jZRgMIAEoASKzAgoSTG9hZFJlY29tbWVuZGF0aW9uEhIKCm1vZGVsX25hbWUYASABKAkSEgoKZ2F0ZXdheV9pZBgCIAEoCRIQCghncHVfdXVpZBgDIAEoCRIPCgdydW50aW1lGAQgASgJEgwKBHJ1bGUYBSABKAkSDgoGcmVhc29uGAYgASgJEj4KGmV4cGVjdGVkX25leHRfcmVxdWVzdF90aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgpjb25maWRlbmNlGAggASgBEhQKDG1lbW9yeV9ieXRlcxgJIAEoAxIUCgxpZGxlX3NlY29uZHMYCiABKAESNAoQcmVjb21tZW5kZWRfdGltZRgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiigEKDlJlY29tbWVuZGF0aW9uEjkKBnVubG9hZBgBIAEoCzInLm1vZGVsaXVtLmJyYWluLnYxLlVubG9hZFJlY29tbWVuZGF0aW9uSAASNQoEbG9hZBgCIAEoCzIlLm1vZGVsaXVtLmJyYWluLnYxLkxvYWRSZWNvbW1lbmRhdGlvbkgAQgYKBGtpbmQiigEKCldpdGhkcmF3YWwSOQoOcmVjb21tZW5kYXRpb24YASABKAsyIS5tb2RlbGl1bS5icmFpbi52MS5SZWNvbW1lbmRhdGlvbhIxCgVjYXVzZRgCIAEoDjIiLm1vZGVsaXVtLmJyYWluLnYxLldpdGhkcmF3YWxDYXVzZRIOCgZyZWFzb24YAyABKAkixAEKG1dhdGNoUmVjb21tZW5kYXRpb25zUmVxdWVzdBISCgpnYXRld2F5X2lkGAEgASgJEhMKC21vZGVsX25hbWVzGAIgAygJEhEKCWdwdV91dWlkcxgDIAMoCRIUCgxyZXN1bWVfZXBvY2gYBCABKAkSHQoVcmVzdW1lX2FmdGVyX3NlcXVlbmNlGAUgASgEEjQKBWtpbmRzGAYgAygOMiUubW9kZWxpdW0uYnJhaW4udjEuUmVjb21tZW5kYXRpb25LaW5kIoMDChxXYXRjaFJlY29tbWVuZGF0aW9uc1Jlc3BvbnNlEg0KBWVwb2NoGAEgASgJEhAKCHNlcXVlbmNlGAIgASgEEigKBHRpbWUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjgKC3JlY29tbWVuZGVkGAogASgLMiEubW9kZWxpdW0uYnJhaW4udjEuUmVjb21tZW5kYXRpb25IABIyCgl3aXRoZHJhd24YCyABKAsyHS5tb2RlbGl1bS5icmFpbi52MS5XaXRoZHJhd2FsSAASNgoMc25hcHNob3RfZW5kGAwgASgLMh4ubW9kZWxpdW0uYnJhaW4udjEuU25hcHNob3RFbmRIABIxCgloZWFydGJlYXQYDSABKAsyHC5tb2RlbGl1bS5icmFpbi52MS5IZWFydGJlYXRIABI2CgxzdHJlYW1fcmVzZXQYDiABKAsyHi5tb2RlbGl1bS5icmFpbi52MS5TdHJlYW1SZXNldEgAQgcKBWV2ZW50IpYBChBVbmxvYWRXaXRoZHJhd2FsEj8KDnJlY29tbWVuZGF0aW9uGAEgASgLMicubW9kZWxpdW0uYnJhaW4udjEuVW5sb2FkUmVjb21tZW5kYXRpb24SMQoFY2F1c2UYAiABKA4yIi5tb2RlbGl1bS5icmFpbi52MS5XaXRoZHJhd2FsQ2F1c2USDgoGcmVhc29uGAMgASgJIisKC1NuYXBzaG90RW5kEhwKFG9wZW5fcmVjb21tZW5kYXRpb25zGAEgASgDIgsKCUhlYXJ0YmVhdCIdCgtTdHJlYW1SZXNldBIOCgZyZWFzb24YASABKAkilQMKIldhdGNoVW5sb2FkUmVjb21tZW5kYXRpb25zUmVzcG9uc2USDQoFZXBvY2gYASABKAkSEAoIc2VxdWVuY2UYAiABKAQSKAoEdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASPgoLcmVjb21tZW5kZWQYCiABKAsyJy5tb2RlbGl1bS5icmFpbi52MS5VbmxvYWRSZWNvbW1lbmRhdGlvbkgAEjgKCXdpdGhkcmF3bhgLIAEoCzIjLm1vZGVsaXVtLmJyYWluLnYxLlVubG9hZFdpdGhkcmF3YWxIABI2CgxzbmFwc2hvdF9lbmQYDCABKAsyHi5tb2RlbGl1bS5icmFpbi52MS5TbmFwc2hvdEVuZEgAEjEKCWhlYXJ0YmVhdBgNIAEoCzIcLm1vZGVsaXVtLmJyYWluLnYxLkhlYXJ0YmVhdEgAEjYKDHN0cmVhbV9yZXNldBgOIAEoCzIeLm1vZGVsaXVtLmJyYWluLnYxLlN0cmVhbVJlc2V0SABCBwoFZXZlbnQiJwoRTGlzdE1vZGVsc1JlcXVlc3QSEgoKZ2F0ZXdheV9pZBgBIAEoCSLsAQoOTW9kZWxQbGFjZW1lbnQSEgoKZ2F0ZXdheV9pZBgBIAEoCRIsCgVzdGF0ZRgCIAEoDjIdLm1vZGVsaXVtLmJyYWluLnYxLk1vZGVsU3RhdGUSDwoHcnVudGltZRgDIAEoCRIQCghncHVfdXVpZBgEIAEoCRIUCgxtZW1vcnlfYnl0ZXMYBSABKAMSLgoKc3RhdGVfdGltZRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLbG9hZGVkX3RpbWUYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIp4CCgtNb2RlbFN0YXR1cxISCgptb2RlbF9uYW1lGAEgASgJEjUKCnBsYWNlbWVudHMYAiADKAsyIS5tb2RlbGl1bS5icmFpbi52MS5Nb2RlbFBsYWNlbWVudBIXCg9xcHNfbGFzdF9taW51dGUYAyABKAESHQoVcXBzX2xhc3RfZml2ZV9taW51dGVzGAQgASgBEhQKDGlkbGVfc2Vjb25kcxgFIAEoARIRCglpbl9mbGlnaHQYBiABKAMSNQoRbGFzdF9yZXF1ZXN0X3RpbWUYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhYKDnJlcXVlc3RzX3RvdGFsGAggASgDEhQKDGVycm9yc190b3RhbBgJIAEoAyJEChJMaXN0TW9kZWxzUmVzcG9uc2USLgoGbW9kZWxzGAEgAygLMh4ubW9kZWxpdW0uYnJhaW4udjEuTW9kZWxTdGF0dXMiEQoPTGlzdEdQVXNSZXF1ZXN0IpoBChBMaXN0R1BVc1Jlc3BvbnNlEiQKBGdwdXMYASADKAsyFi5tb2RlbGl1bS5icmFpbi52MS5HUFUSDwoHYmFja2VuZBgCIAEoCRIxCg1zbmFwc2hvdF90aW1lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBINCgVzdGFsZRgEIAEoCBINCgVlcnJvchgFIAEoCSISChBHZXRQb2xpY3lSZXF1ZXN0InMKCVJ1bGVNYXRjaBIVCg1hcmNoaXRlY3R1cmVzGAEgAygJEhMKC21vZGVsX3R5cGVzGAIgAygJEg0KBW5hbWVzGAMgAygJEg8KB2Zvcm1hdHMYBCADKAkSDQoFdGFza3MYBSADKAkSCwoDYW55GAYgASgIIm4KC1J1bnRpbWVSdWxlEgwKBG5hbWUYASABKAkSDwoHcnVudGltZRgCIAEoCRIrCgVtYXRjaBgDIAEoCzIcLm1vZGVsaXVtLmJyYWluLnYxLlJ1bGVNYXRjaBITCgtkZXNjcmlwdGlvbhgEIAEoCSJhCglLZWVwQWxpdmUSEgoKbW9kZWxfbmFtZRgBIAEoCRIPCgdmb3JldmVyGAIgASgIEi8KDGlkbGVfdGltZW91dBgDIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbiLTAQoMVW5sb2FkUG9saWN5EjMKEGV2aWN0X2FmdGVyX2lkbGUYASABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SDwoHbWluX3FwcxgCIAEoARIVCg1hbHdheXNfbG9hZGVkGAMgAygJEjAKCmtlZXBfYWxpdmUYBCADKAsyHC5tb2RlbGl1bS5icmFpbi52MS5LZWVwQWxpdmUSNAoRZGVjaXNpb25faW50ZXJ2YWwYBSABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24iegoJR1BVUG9saWN5Eg8KB2JhY2tlbmQYASABKAkSEAoIc3RyYXRlZ3kYAiABKAkSFgoOaGVhZHJvb21fYnl0ZXMYAyABKAMSMgoPcmVzZXJ2YXRpb25fdHRsGAQgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uIsABChFHZXRQb2xpY3lSZXNwb25zZRI1Cg1ydW50aW1lX3J1bGVzGAEgAygLMh4ubW9kZWxpdW0uYnJhaW4udjEuUnVudGltZVJ1bGUSGAoQZW5hYmxlZF9ydW50aW1lcxgCIAMoCRIpCgNncHUYAyABKAsyHC5tb2RlbGl1bS5icmFpbi52MS5HUFVQb2xpY3kSLwoGdW5sb2FkGAQgASgLMh8ubW9kZWxpdW0uYnJhaW4udjEuVW5sb2FkUG9saWN5KrgBChRQYXJhbWV0ZXJDb3VudFNvdXJjZRImCiJQQVJBTUVURVJfQ09VTlRfU09VUkNFX1VOU1BFQ0lGSUVEEAASJAogUEFSQU1FVEVSX0NPVU5UX1NPVVJDRV9FU1RJTUFURUQQARIsCihQQVJBTUVURVJfQ09VTlRfU09VUkNFX1NBRkVURU5TT1JTX0lOREVYEAIiBAgDEAMqHlBBUkFNRVRFUl9DT1VOVF9TT1VSQ0VfUkVRVUVTVCp6ChFQbGFjZW1lbnRTdHJhdGVneRIiCh5QTEFDRU1FTlRfU1RSQVRFR1lfVU5TUEVDSUZJRUQQABIgChxQTEFDRU1FTlRfU1RSQVRFR1lfTU9TVF9GUkVFEAESHwobUExBQ0VNRU5UX1NUUkFURUdZX0JFU1RfRklUEAIqpwEKCk1vZGVsU3RhdGUSGwoXTU9ERUxfU1RBVEVfVU5TUEVDSUZJRUQQABIXChNNT0RFTF9TVEFURV9MT0FESU5HEAESFgoSTU9ERUxfU1RBVEVfTE9BREVEEAISGQoVTU9ERUxfU1RBVEVfVU5MT0FESU5HEAMSGAoUTU9ERUxfU1RBVEVfVU5MT0FERUQQBBIWChJNT0RFTF9TVEFURV9GQUlMRUQQBSp3ChJSZWNvbW1lbmRhdGlvbktpbmQSIwofUkVDT01NRU5EQVRJT05fS0lORF9VTlNQRUNJRklFRBAAEh4KGlJFQ09NTUVOREFUSU9OX0tJTkRfVU5MT0FEEAESHAoYUkVDT01NRU5EQVRJT05fS0lORF9MT0FEEAIq4wEKD1dpdGhkcmF3YWxDYXVzZRIgChxXSVRIRFJBV0FMX0NBVVNFX1VOU1BFQ0lGSUVEEAASJAogV0lUSERSQVdBTF9DQVVTRV9UUkFGRklDX1JFU1VNRUQQARIjCh9XSVRIRFJBV0FMX0NBVVNFX01PREVMX1VOTE9BREVEEAISGwoXV0lUSERSQVdBTF9DQVVTRV9QSU5ORUQQAxIjCh9XSVRIRFJBV0FMX0NBVVNFX1BPTElDWV9DSEFOR0VEEAQSIQodV0lUSERSQVdBTF9DQVVTRV9NT0RFTF9MT0FERUQQBTLSCQoMQnJhaW5TZXJ2aWNlEmIKDUNob29zZVJ1bnRpbWUSJy5tb2RlbGl1bS5icmFpbi52MS5DaG9vc2VSdW50aW1lUmVxdWVzdBooLm1vZGVsaXVtLmJyYWluLnYxLkNob29zZVJ1bnRpbWVSZXNwb25zZRJfCgxBbmFseXplTW9kZWwSJi5tb2RlbGl1bS5icmFpbi52MS5BbmFseXplTW9kZWxSZXF1ZXN0GicubW9kZWxpdW0uYnJhaW4udjEuQW5hbHl6ZU1vZGVsUmVzcG9uc2USVgoJQ2hvb3NlR1BVEiMubW9kZWxpdW0uYnJhaW4udjEuQ2hvb3NlR1BVUmVxdWVzdBokLm1vZGVsaXVtLmJyYWluLnYxLkNob29zZUdQVVJlc3BvbnNlEmIKDVBsYW5QbGFjZW1lbnQSJy5tb2RlbGl1bS5icmFpbi52MS5QbGFuUGxhY2VtZW50UmVxdWVzdBooLm1vZGVsaXVtLmJyYWluLnYxLlBsYW5QbGFjZW1lbnRSZXNwb25zZRJfCgxTaG91bGRVbmxvYWQSJi5tb2RlbGl1bS5icmFpbi52MS5TaG91bGRVbmxvYWRSZXF1ZXN0GicubW9kZWxpdW0uYnJhaW4udjEuU2hvdWxkVW5sb2FkUmVzcG9uc2USawoQUmVwb3J0TW9kZWxTdGF0ZRIqLm1vZGVsaXVtLmJyYWluLnYxLlJlcG9ydE1vZGVsU3RhdGVSZXF1ZXN0GisubW9kZWxpdW0uYnJhaW4udjEuUmVwb3J0TW9kZWxTdGF0ZVJlc3BvbnNlEmIKDVJlcG9ydFRyYWZmaWMSJy5tb2RlbGl1bS5icmFpbi52MS5SZXBvcnRUcmFmZmljUmVxdWVzdBooLm1vZGVsaXVtLmJyYWluLnYxLlJlcG9ydFRyYWZmaWNSZXNwb25zZRKLAQoaV2F0Y2hVbmxvYWRSZWNvbW1lbmRhdGlvbnMSNC5tb2RlbGl1bS5icmFpbi52MS5XYXRjaFVubG9hZFJlY29tbWVuZGF0aW9uc1JlcXVlc3QaNS5tb2RlbGl1bS5icmFpbi52MS5XYXRjaFVubG9hZFJlY29tbWVuZGF0aW9uc1Jlc3BvbnNlMAESeQoUV2F0Y2hSZWNvbW1lbmRhdGlvbnMSLi5tb2RlbGl1bS5icmFpbi52MS5XYXRjaFJlY29tbWVuZGF0aW9uc1JlcXVlc3QaLy5tb2RlbGl1bS5icmFpbi52MS5XYXRjaFJlY29tbWVuZGF0aW9uc1Jlc3BvbnNlMAESWQoKTGlzdE1vZGVscxIkLm1vZGVsaXVtLmJyYWluLnYxLkxpc3RNb2RlbHNSZXF1ZXN0GiUubW9kZWxpdW0uYnJhaW4udjEuTGlzdE1vZGVsc1Jlc3BvbnNlElMKCExpc3RHUFVzEiIubW9kZWxpdW0uYnJhaW4udjEuTGlzdEdQVXNSZXF1ZXN0GiMubW9kZWxpdW0uYnJhaW4udjEuTGlzdEdQVXNSZXNwb25zZRJWCglHZXRQb2xpY3kSIy5tb2RlbGl1bS5icmFpbi52MS5HZXRQb2xpY3lSZXF1ZXN0GiQubW9kZWxpdW0uYnJhaW4udjEuR2V0UG9saWN5UmVzcG9uc2VCOVo3Z2l0aHViLmNvbS9tb2RlbGl1bS9icmFpbi9nZW4vbW9kZWxpdW0vYnJhaW4vdjE7YnJhaW52MWIGcHJvdG8z", [file_google_protobuf_duration, file_google_protobuf_timestamp]);
 
 /**
  * ModelSpec describes a model. Any subset may be given; the runtime rules match on what is there.
@@ -1463,6 +1463,21 @@ export type UnloadRecommendation = Message<"modelium.brain.v1.UnloadRecommendati
    * @generated from field: google.protobuf.Timestamp recommended_time = 10;
    */
   recommendedTime?: Timestamp | undefined;
+
+  /**
+   * When the policy expects the model's next request on this gateway; unset when it made no
+   * prediction (the fixed policy never does).
+   *
+   * @generated from field: google.protobuf.Timestamp expected_next_request_time = 11;
+   */
+  expectedNextRequestTime?: Timestamp | undefined;
+
+  /**
+   * How sure the policy is of expected_next_request_time, from 0 to 1; 0 when not said.
+   *
+   * @generated from field: double confidence = 12;
+   */
+  confidence: number;
 };
 
 /**
@@ -1471,6 +1486,313 @@ export type UnloadRecommendation = Message<"modelium.brain.v1.UnloadRecommendati
  */
 export const UnloadRecommendationSchema: GenMessage<UnloadRecommendation> = /*@__PURE__*/
   messageDesc(file_modelium_brain_v1_brain, 27);
+
+/**
+ * LoadRecommendation advises a gateway to load a model that is not loaded there now (pre-warm),
+ * because its next request is expected soon: loading it ahead spares that request a cold start.
+ *
+ * @generated from message modelium.brain.v1.LoadRecommendation
+ */
+export type LoadRecommendation = Message<"modelium.brain.v1.LoadRecommendation"> & {
+  /**
+   * Model name.
+   *
+   * @generated from field: string model_name = 1;
+   */
+  modelName: string;
+
+  /**
+   * Gateway that should load it (the model is UNLOADED there).
+   *
+   * @generated from field: string gateway_id = 2;
+   */
+  gatewayId: string;
+
+  /**
+   * GPU the model was last loaded on there: where to load it again. Empty if never reported.
+   *
+   * @generated from field: string gpu_uuid = 3;
+   */
+  gpuUuid: string;
+
+  /**
+   * Runtime that last served the model there.
+   *
+   * @generated from field: string runtime = 4;
+   */
+  runtime: string;
+
+  /**
+   * Policy rule that decided.
+   *
+   * @generated from field: string rule = 5;
+   */
+  rule: string;
+
+  /**
+   * One sentence saying why, with the numbers (for example the expected next request and how
+   * sure the policy is of it).
+   *
+   * @generated from field: string reason = 6;
+   */
+  reason: string;
+
+  /**
+   * When the policy expects the model's next request on this gateway; unset if it made no
+   * prediction.
+   *
+   * @generated from field: google.protobuf.Timestamp expected_next_request_time = 7;
+   */
+  expectedNextRequestTime?: Timestamp | undefined;
+
+  /**
+   * How sure the policy is of expected_next_request_time, from 0 to 1; 0 when not said.
+   *
+   * @generated from field: double confidence = 8;
+   */
+  confidence: number;
+
+  /**
+   * GPU memory the model held when it was last loaded there, in bytes.
+   *
+   * @generated from field: int64 memory_bytes = 9;
+   */
+  memoryBytes: bigint;
+
+  /**
+   * Seconds since the model's last request (or last load) when recommended.
+   *
+   * @generated from field: double idle_seconds = 10;
+   */
+  idleSeconds: number;
+
+  /**
+   * When the recommendation was made.
+   *
+   * @generated from field: google.protobuf.Timestamp recommended_time = 11;
+   */
+  recommendedTime?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message modelium.brain.v1.LoadRecommendation.
+ * Use `create(LoadRecommendationSchema)` to create a new message.
+ */
+export const LoadRecommendationSchema: GenMessage<LoadRecommendation> = /*@__PURE__*/
+  messageDesc(file_modelium_brain_v1_brain, 28);
+
+/**
+ * Recommendation is a recommendation of one kind.
+ *
+ * @generated from message modelium.brain.v1.Recommendation
+ */
+export type Recommendation = Message<"modelium.brain.v1.Recommendation"> & {
+  /**
+   * The recommendation; its field says its kind.
+   *
+   * @generated from oneof modelium.brain.v1.Recommendation.kind
+   */
+  kind: {
+    /**
+     * Unload a loaded model.
+     *
+     * @generated from field: modelium.brain.v1.UnloadRecommendation unload = 1;
+     */
+    value: UnloadRecommendation;
+    case: "unload";
+  } | {
+    /**
+     * Load a model ahead of its expected next request.
+     *
+     * @generated from field: modelium.brain.v1.LoadRecommendation load = 2;
+     */
+    value: LoadRecommendation;
+    case: "load";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message modelium.brain.v1.Recommendation.
+ * Use `create(RecommendationSchema)` to create a new message.
+ */
+export const RecommendationSchema: GenMessage<Recommendation> = /*@__PURE__*/
+  messageDesc(file_modelium_brain_v1_brain, 29);
+
+/**
+ * Withdrawal withdraws an earlier recommendation of any kind.
+ *
+ * @generated from message modelium.brain.v1.Withdrawal
+ */
+export type Withdrawal = Message<"modelium.brain.v1.Withdrawal"> & {
+  /**
+   * The recommendation being withdrawn, as it was made.
+   *
+   * @generated from field: modelium.brain.v1.Recommendation recommendation = 1;
+   */
+  recommendation?: Recommendation | undefined;
+
+  /**
+   * Why.
+   *
+   * @generated from field: modelium.brain.v1.WithdrawalCause cause = 2;
+   */
+  cause: WithdrawalCause;
+
+  /**
+   * One sentence saying why.
+   *
+   * @generated from field: string reason = 3;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message modelium.brain.v1.Withdrawal.
+ * Use `create(WithdrawalSchema)` to create a new message.
+ */
+export const WithdrawalSchema: GenMessage<Withdrawal> = /*@__PURE__*/
+  messageDesc(file_modelium_brain_v1_brain, 30);
+
+/**
+ * WatchRecommendationsRequest subscribes to recommendations of some or every kind.
+ *
+ * @generated from message modelium.brain.v1.WatchRecommendationsRequest
+ */
+export type WatchRecommendationsRequest = Message<"modelium.brain.v1.WatchRecommendationsRequest"> & {
+  /**
+   * Subscribing gateway; only recommendations for this gateway are sent. Empty receives every
+   * gateway's.
+   *
+   * @generated from field: string gateway_id = 1;
+   */
+  gatewayId: string;
+
+  /**
+   * Only these models; empty means all.
+   *
+   * @generated from field: repeated string model_names = 2;
+   */
+  modelNames: string[];
+
+  /**
+   * Only models on (or, for loads, last loaded on) these GPUs; empty means all.
+   *
+   * @generated from field: repeated string gpu_uuids = 3;
+   */
+  gpuUuids: string[];
+
+  /**
+   * Epoch of the last message seen, to resume; empty starts fresh.
+   *
+   * @generated from field: string resume_epoch = 4;
+   */
+  resumeEpoch: string;
+
+  /**
+   * Sequence of the last message seen in resume_epoch.
+   *
+   * @generated from field: uint64 resume_after_sequence = 5;
+   */
+  resumeAfterSequence: bigint;
+
+  /**
+   * Only these kinds; empty means all. At most one entry per kind; UNSPECIFIED is invalid.
+   *
+   * @generated from field: repeated modelium.brain.v1.RecommendationKind kinds = 6;
+   */
+  kinds: RecommendationKind[];
+};
+
+/**
+ * Describes the message modelium.brain.v1.WatchRecommendationsRequest.
+ * Use `create(WatchRecommendationsRequestSchema)` to create a new message.
+ */
+export const WatchRecommendationsRequestSchema: GenMessage<WatchRecommendationsRequest> = /*@__PURE__*/
+  messageDesc(file_modelium_brain_v1_brain, 31);
+
+/**
+ * WatchRecommendationsResponse is one message of the WatchRecommendations stream.
+ *
+ * @generated from message modelium.brain.v1.WatchRecommendationsResponse
+ */
+export type WatchRecommendationsResponse = Message<"modelium.brain.v1.WatchRecommendationsResponse"> & {
+  /**
+   * Random per brain process start; a different epoch means the brain restarted.
+   *
+   * @generated from field: string epoch = 1;
+   */
+  epoch: string;
+
+  /**
+   * Strictly increasing within an epoch for events, in the sequence space that
+   * WatchUnloadRecommendations shares; snapshot items carry the sequence of the event that opened
+   * them, and heartbeats and snapshot_end carry the current sequence.
+   *
+   * @generated from field: uint64 sequence = 2;
+   */
+  sequence: bigint;
+
+  /**
+   * When the event was published (or, for a heartbeat, snapshot_end or stream_reset, sent).
+   *
+   * @generated from field: google.protobuf.Timestamp time = 3;
+   */
+  time?: Timestamp | undefined;
+
+  /**
+   * The event.
+   *
+   * @generated from oneof modelium.brain.v1.WatchRecommendationsResponse.event
+   */
+  event: {
+    /**
+     * A recommendation (in the snapshot, or new).
+     *
+     * @generated from field: modelium.brain.v1.Recommendation recommended = 10;
+     */
+    value: Recommendation;
+    case: "recommended";
+  } | {
+    /**
+     * A withdrawn recommendation.
+     *
+     * @generated from field: modelium.brain.v1.Withdrawal withdrawn = 11;
+     */
+    value: Withdrawal;
+    case: "withdrawn";
+  } | {
+    /**
+     * End of the snapshot.
+     *
+     * @generated from field: modelium.brain.v1.SnapshotEnd snapshot_end = 12;
+     */
+    value: SnapshotEnd;
+    case: "snapshotEnd";
+  } | {
+    /**
+     * Keep-alive.
+     *
+     * @generated from field: modelium.brain.v1.Heartbeat heartbeat = 13;
+     */
+    value: Heartbeat;
+    case: "heartbeat";
+  } | {
+    /**
+     * The resume position was lost; a fresh snapshot follows.
+     *
+     * @generated from field: modelium.brain.v1.StreamReset stream_reset = 14;
+     */
+    value: StreamReset;
+    case: "streamReset";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message modelium.brain.v1.WatchRecommendationsResponse.
+ * Use `create(WatchRecommendationsResponseSchema)` to create a new message.
+ */
+export const WatchRecommendationsResponseSchema: GenMessage<WatchRecommendationsResponse> = /*@__PURE__*/
+  messageDesc(file_modelium_brain_v1_brain, 32);
 
 /**
  * UnloadWithdrawal withdraws an earlier recommendation.
@@ -1505,7 +1827,7 @@ export type UnloadWithdrawal = Message<"modelium.brain.v1.UnloadWithdrawal"> & {
  * Use `create(UnloadWithdrawalSchema)` to create a new message.
  */
 export const UnloadWithdrawalSchema: GenMessage<UnloadWithdrawal> = /*@__PURE__*/
-  messageDesc(file_modelium_brain_v1_brain, 28);
+  messageDesc(file_modelium_brain_v1_brain, 33);
 
 /**
  * SnapshotEnd marks the end of the snapshot of open recommendations; live events follow.
@@ -1526,7 +1848,7 @@ export type SnapshotEnd = Message<"modelium.brain.v1.SnapshotEnd"> & {
  * Use `create(SnapshotEndSchema)` to create a new message.
  */
 export const SnapshotEndSchema: GenMessage<SnapshotEnd> = /*@__PURE__*/
-  messageDesc(file_modelium_brain_v1_brain, 29);
+  messageDesc(file_modelium_brain_v1_brain, 34);
 
 /**
  * Heartbeat shows that a quiet stream is alive; the envelope's sequence is the current one.
@@ -1541,7 +1863,7 @@ export type Heartbeat = Message<"modelium.brain.v1.Heartbeat"> & {
  * Use `create(HeartbeatSchema)` to create a new message.
  */
 export const HeartbeatSchema: GenMessage<Heartbeat> = /*@__PURE__*/
-  messageDesc(file_modelium_brain_v1_brain, 30);
+  messageDesc(file_modelium_brain_v1_brain, 35);
 
 /**
  * StreamReset tells a resuming subscriber that its position could not be resumed (unknown epoch, or
@@ -1563,7 +1885,7 @@ export type StreamReset = Message<"modelium.brain.v1.StreamReset"> & {
  * Use `create(StreamResetSchema)` to create a new message.
  */
 export const StreamResetSchema: GenMessage<StreamReset> = /*@__PURE__*/
-  messageDesc(file_modelium_brain_v1_brain, 31);
+  messageDesc(file_modelium_brain_v1_brain, 36);
 
 /**
  * WatchUnloadRecommendationsResponse is one message of the recommendation stream.
@@ -1646,7 +1968,7 @@ export type WatchUnloadRecommendationsResponse = Message<"modelium.brain.v1.Watc
  * Use `create(WatchUnloadRecommendationsResponseSchema)` to create a new message.
  */
 export const WatchUnloadRecommendationsResponseSchema: GenMessage<WatchUnloadRecommendationsResponse> = /*@__PURE__*/
-  messageDesc(file_modelium_brain_v1_brain, 32);
+  messageDesc(file_modelium_brain_v1_brain, 37);
 
 /**
  * ListModelsRequest lists tracked models.
@@ -1667,7 +1989,7 @@ export type ListModelsRequest = Message<"modelium.brain.v1.ListModelsRequest"> &
  * Use `create(ListModelsRequestSchema)` to create a new message.
  */
 export const ListModelsRequestSchema: GenMessage<ListModelsRequest> = /*@__PURE__*/
-  messageDesc(file_modelium_brain_v1_brain, 33);
+  messageDesc(file_modelium_brain_v1_brain, 38);
 
 /**
  * ModelPlacement is a model's state on one gateway.
@@ -1730,7 +2052,7 @@ export type ModelPlacement = Message<"modelium.brain.v1.ModelPlacement"> & {
  * Use `create(ModelPlacementSchema)` to create a new message.
  */
 export const ModelPlacementSchema: GenMessage<ModelPlacement> = /*@__PURE__*/
-  messageDesc(file_modelium_brain_v1_brain, 34);
+  messageDesc(file_modelium_brain_v1_brain, 39);
 
 /**
  * ModelStatus is what the brain knows of one model.
@@ -1807,7 +2129,7 @@ export type ModelStatus = Message<"modelium.brain.v1.ModelStatus"> & {
  * Use `create(ModelStatusSchema)` to create a new message.
  */
 export const ModelStatusSchema: GenMessage<ModelStatus> = /*@__PURE__*/
-  messageDesc(file_modelium_brain_v1_brain, 35);
+  messageDesc(file_modelium_brain_v1_brain, 40);
 
 /**
  * ListModelsResponse lists tracked models, sorted by name.
@@ -1828,7 +2150,7 @@ export type ListModelsResponse = Message<"modelium.brain.v1.ListModelsResponse">
  * Use `create(ListModelsResponseSchema)` to create a new message.
  */
 export const ListModelsResponseSchema: GenMessage<ListModelsResponse> = /*@__PURE__*/
-  messageDesc(file_modelium_brain_v1_brain, 36);
+  messageDesc(file_modelium_brain_v1_brain, 41);
 
 /**
  * ListGPUsRequest lists the GPU inventory.
@@ -1843,7 +2165,7 @@ export type ListGPUsRequest = Message<"modelium.brain.v1.ListGPUsRequest"> & {
  * Use `create(ListGPUsRequestSchema)` to create a new message.
  */
 export const ListGPUsRequestSchema: GenMessage<ListGPUsRequest> = /*@__PURE__*/
-  messageDesc(file_modelium_brain_v1_brain, 37);
+  messageDesc(file_modelium_brain_v1_brain, 42);
 
 /**
  * ListGPUsResponse is the GPU inventory snapshot.
@@ -1892,7 +2214,7 @@ export type ListGPUsResponse = Message<"modelium.brain.v1.ListGPUsResponse"> & {
  * Use `create(ListGPUsResponseSchema)` to create a new message.
  */
 export const ListGPUsResponseSchema: GenMessage<ListGPUsResponse> = /*@__PURE__*/
-  messageDesc(file_modelium_brain_v1_brain, 38);
+  messageDesc(file_modelium_brain_v1_brain, 43);
 
 /**
  * GetPolicyRequest asks for the effective policy.
@@ -1907,7 +2229,7 @@ export type GetPolicyRequest = Message<"modelium.brain.v1.GetPolicyRequest"> & {
  * Use `create(GetPolicyRequestSchema)` to create a new message.
  */
 export const GetPolicyRequestSchema: GenMessage<GetPolicyRequest> = /*@__PURE__*/
-  messageDesc(file_modelium_brain_v1_brain, 39);
+  messageDesc(file_modelium_brain_v1_brain, 44);
 
 /**
  * RuleMatch is what a runtime rule matches on. A rule matches when any of its lists has an entry
@@ -1965,7 +2287,7 @@ export type RuleMatch = Message<"modelium.brain.v1.RuleMatch"> & {
  * Use `create(RuleMatchSchema)` to create a new message.
  */
 export const RuleMatchSchema: GenMessage<RuleMatch> = /*@__PURE__*/
-  messageDesc(file_modelium_brain_v1_brain, 40);
+  messageDesc(file_modelium_brain_v1_brain, 45);
 
 /**
  * RuntimeRule is one row of the ordered runtime rule table; the first matching rule whose runtime
@@ -2008,7 +2330,7 @@ export type RuntimeRule = Message<"modelium.brain.v1.RuntimeRule"> & {
  * Use `create(RuntimeRuleSchema)` to create a new message.
  */
 export const RuntimeRuleSchema: GenMessage<RuntimeRule> = /*@__PURE__*/
-  messageDesc(file_modelium_brain_v1_brain, 41);
+  messageDesc(file_modelium_brain_v1_brain, 46);
 
 /**
  * KeepAlive overrides the idle threshold for one model.
@@ -2043,7 +2365,7 @@ export type KeepAlive = Message<"modelium.brain.v1.KeepAlive"> & {
  * Use `create(KeepAliveSchema)` to create a new message.
  */
 export const KeepAliveSchema: GenMessage<KeepAlive> = /*@__PURE__*/
-  messageDesc(file_modelium_brain_v1_brain, 42);
+  messageDesc(file_modelium_brain_v1_brain, 47);
 
 /**
  * UnloadPolicy is the effective unload policy.
@@ -2092,7 +2414,7 @@ export type UnloadPolicy = Message<"modelium.brain.v1.UnloadPolicy"> & {
  * Use `create(UnloadPolicySchema)` to create a new message.
  */
 export const UnloadPolicySchema: GenMessage<UnloadPolicy> = /*@__PURE__*/
-  messageDesc(file_modelium_brain_v1_brain, 43);
+  messageDesc(file_modelium_brain_v1_brain, 48);
 
 /**
  * GPUPolicy is the effective placement policy.
@@ -2134,7 +2456,7 @@ export type GPUPolicy = Message<"modelium.brain.v1.GPUPolicy"> & {
  * Use `create(GPUPolicySchema)` to create a new message.
  */
 export const GPUPolicySchema: GenMessage<GPUPolicy> = /*@__PURE__*/
-  messageDesc(file_modelium_brain_v1_brain, 44);
+  messageDesc(file_modelium_brain_v1_brain, 49);
 
 /**
  * GetPolicyResponse is the effective policy.
@@ -2176,7 +2498,7 @@ export type GetPolicyResponse = Message<"modelium.brain.v1.GetPolicyResponse"> &
  * Use `create(GetPolicyResponseSchema)` to create a new message.
  */
 export const GetPolicyResponseSchema: GenMessage<GetPolicyResponse> = /*@__PURE__*/
-  messageDesc(file_modelium_brain_v1_brain, 45);
+  messageDesc(file_modelium_brain_v1_brain, 50);
 
 /**
  * ParameterCountSource says where a parameter count came from.
@@ -2302,6 +2624,40 @@ export const ModelStateSchema: GenEnum<ModelState> = /*@__PURE__*/
   enumDesc(file_modelium_brain_v1_brain, 2);
 
 /**
+ * RecommendationKind is what a recommendation advises.
+ *
+ * @generated from enum modelium.brain.v1.RecommendationKind
+ */
+export enum RecommendationKind {
+  /**
+   * Not a kind: invalid in a filter.
+   *
+   * @generated from enum value: RECOMMENDATION_KIND_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Unload a loaded model (UnloadRecommendation).
+   *
+   * @generated from enum value: RECOMMENDATION_KIND_UNLOAD = 1;
+   */
+  UNLOAD = 1,
+
+  /**
+   * Load a model ahead of its expected next request (LoadRecommendation).
+   *
+   * @generated from enum value: RECOMMENDATION_KIND_LOAD = 2;
+   */
+  LOAD = 2,
+}
+
+/**
+ * Describes the enum modelium.brain.v1.RecommendationKind.
+ */
+export const RecommendationKindSchema: GenEnum<RecommendationKind> = /*@__PURE__*/
+  enumDesc(file_modelium_brain_v1_brain, 3);
+
+/**
  * WithdrawalCause says why a recommendation was withdrawn.
  *
  * @generated from enum modelium.brain.v1.WithdrawalCause
@@ -2341,13 +2697,21 @@ export enum WithdrawalCause {
    * @generated from enum value: WITHDRAWAL_CAUSE_POLICY_CHANGED = 4;
    */
   POLICY_CHANGED = 4,
+
+  /**
+   * A load recommendation's model is no longer unloaded on the gateway (it is loading or loaded,
+   * or failed to load).
+   *
+   * @generated from enum value: WITHDRAWAL_CAUSE_MODEL_LOADED = 5;
+   */
+  MODEL_LOADED = 5,
 }
 
 /**
  * Describes the enum modelium.brain.v1.WithdrawalCause.
  */
 export const WithdrawalCauseSchema: GenEnum<WithdrawalCause> = /*@__PURE__*/
-  enumDesc(file_modelium_brain_v1_brain, 3);
+  enumDesc(file_modelium_brain_v1_brain, 4);
 
 /**
  * BrainService answers the placement and lifecycle questions of model-serving gateways.
@@ -2448,6 +2812,20 @@ export const BrainService: GenService<{
     methodKind: "server_streaming";
     input: typeof WatchUnloadRecommendationsRequestSchema;
     output: typeof WatchUnloadRecommendationsResponseSchema;
+  },
+  /**
+   * WatchRecommendations streams recommendations of every kind (unload, and load ahead of an
+   * expected request) with the guarantees of WatchUnloadRecommendations: a snapshot of the open ones
+   * and a snapshot-end marker (or the exact replay of a resume), then live recommended/withdrawn
+   * events and heartbeats. Both streams read one sequence space per epoch:
+   * WatchUnloadRecommendations is this stream's unload-only view.
+   *
+   * @generated from rpc modelium.brain.v1.BrainService.WatchRecommendations
+   */
+  watchRecommendations: {
+    methodKind: "server_streaming";
+    input: typeof WatchRecommendationsRequestSchema;
+    output: typeof WatchRecommendationsResponseSchema;
   },
   /**
    * ListModels shows every model the brain tracks, with its state per gateway and its traffic.
