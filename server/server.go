@@ -77,6 +77,9 @@ type Options struct {
 	GPUs gpu.Inventory
 	// Placement tunes GPU placement: default strategy, headroom, reservation TTL.
 	Placement gpu.AllocatorConfig
+	// NextUse estimates when a loaded model is wanted next, for ChooseGPU's eviction plans (the
+	// predictive keep-alive policy's estimate); nil ranks victims by their last request (LRU).
+	NextUse gpu.NextUseEstimator
 }
 
 // Server is the gRPC server of the brain: the BrainService, the health service and reflection,
