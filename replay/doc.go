@@ -24,4 +24,9 @@
 // minute m iff it is loaded at the start of minute m, after that instant's cycle. Idle
 // model-minutes are resident minutes without a request, up to the end of the trace; loads are cold
 // starts plus pre-warm loads. Counts are per invocation minute, not per request.
+//
+// With a decision interval that divides a minute (the default 10 s) the fixed policy reproduces
+// DESIGN.md's fixed keep-alive figures exactly. With one that does not, an unload lands at the first
+// cycle after the threshold, inside a minute, as it would in the daemon, and the model counts as
+// resident in that minute.
 package replay
