@@ -104,6 +104,11 @@ type Server struct {
 	engine *recommend.Engine
 	hub    *recommend.Hub[*wire]
 
+	// makeRoom orders the publication of an eviction plan's make_room recommendations after the
+	// withdrawal of those of ended reservations, so that a victim claimed anew is never withdrawn
+	// by the end of its previous claim.
+	makeRoom sync.Mutex
+
 	stopOnce sync.Once
 	stopping chan struct{} // closed when shutdown starts: streams end with UNAVAILABLE
 }

@@ -1244,7 +1244,10 @@ type ChooseGPUResponse struct {
 	// was above 1.
 	Gpus []*GPU `protobuf:"bytes,7,rep,name=gpus,proto3" json:"gpus,omitempty"`
 	// The loaded models to unload first, when allow_eviction was set and nothing fitted without;
-	// empty otherwise. With reserve, the bytes they free are reserved for this model at once.
+	// empty otherwise. With reserve, the bytes they free are reserved for this model at once, and
+	// each is published on the recommendation streams as an unload recommendation of rule
+	// "make_room" to the gateway holding it, withdrawn if the reservation ends first. Without
+	// reserve the plan is advice: nothing is held or published.
 	Evictions     []*Eviction `protobuf:"bytes,8,rep,name=evictions,proto3" json:"evictions,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

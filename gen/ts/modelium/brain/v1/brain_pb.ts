@@ -653,7 +653,10 @@ export type ChooseGPUResponse = Message<"modelium.brain.v1.ChooseGPUResponse"> &
 
   /**
    * The loaded models to unload first, when allow_eviction was set and nothing fitted without;
-   * empty otherwise. With reserve, the bytes they free are reserved for this model at once.
+   * empty otherwise. With reserve, the bytes they free are reserved for this model at once, and
+   * each is published on the recommendation streams as an unload recommendation of rule
+   * "make_room" to the gateway holding it, withdrawn if the reservation ends first. Without
+   * reserve the plan is advice: nothing is held or published.
    *
    * @generated from field: repeated modelium.brain.v1.Eviction evictions = 8;
    */
