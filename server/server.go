@@ -70,6 +70,9 @@ type Options struct {
 	GPUs gpu.Inventory
 	// Placement tunes GPU placement: default strategy, headroom, reservation TTL.
 	Placement gpu.AllocatorConfig
+	// GatewayTTL forgets a gateway, with its models, after this long without a report, a sync or an
+	// open watch stream (0: never).
+	GatewayTTL time.Duration
 }
 
 // Server is the gRPC server of the brain: the BrainService, the health service and reflection,
@@ -93,6 +96,7 @@ type Server struct {
 	unload    *rules.UnloadPolicy
 	evaluator *evaluator
 	hub       *hub
+	watchers  watchers
 
 	stopOnce sync.Once
 	stopping chan struct{} // closed when shutdown starts: streams end with UNAVAILABLE
@@ -178,6 +182,9 @@ func New(o Options) *Server {
 	s.health.SetServingStatus(ServiceName, healthpb.HealthCheckResponse_SERVING)
 	s.updateGPUHealth()
 	go s.watchGPUHealth(time.Second)
+	if o.GatewayTTL > 0 {
+		go s.runExpiry()
+	}
 	return s
 }
 

@@ -12,6 +12,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	brainv1 "github.com/modelium/brain/gen/modelium/brain/v1"
+	"github.com/modelium/brain/metrics"
 )
 
 // Limits on request sizes (DESIGN.md, "Errors and bad input").
@@ -135,6 +136,15 @@ func validate(req any) error {
 		for i, s := range r.GetSamples() {
 			v.trafficSample(fmt.Sprintf("samples[%d]", i), s)
 		}
+	case *brainv1.SyncGatewayRequest:
+		v.name("gateway_id", r.GetGatewayId(), true)
+		if n := len(r.GetModels()); n > metrics.MaxSyncModels {
+			v.add("models", "has %d models; at most %d are allowed in one sync", n, metrics.MaxSyncModels)
+			break
+		}
+		for i, m := range r.GetModels() {
+			v.gatewayModel(i, m)
+		}
 	case *brainv1.WatchUnloadRecommendationsRequest:
 		v.name("gateway_id", r.GetGatewayId(), false)
 		v.names("model_names", r.GetModelNames())
@@ -159,6 +169,27 @@ func (v *violations) modelSpec(m *brainv1.ModelSpec) {
 	v.nonNegative("model.size_bytes", m.GetSizeBytes())
 	v.maxBytes("model.config_json", m.GetConfigJson(), MaxConfigJSONBytes)
 	v.maxBytes("model.safetensors_index_json", m.GetSafetensorsIndexJson(), MaxConfigJSONBytes)
+}
+
+// gatewayModel checks one model of a sync as the wire carries it; the tracker checks the rest
+// (duplicates, UTF-8, the caps).
+func (v *violations) gatewayModel(i int, m *brainv1.GatewayModel) {
+	field := func(name string) string { return fmt.Sprintf("models[%d].%s", i, name) }
+	if m.GetModelName() == "" || len(m.GetModelName()) > MaxNameBytes {
+		v.name(field("model_name"), m.GetModelName(), true)
+	}
+	if len(m.GetRuntime()) > MaxNameBytes {
+		v.name(field("runtime"), m.GetRuntime(), false)
+	}
+	if len(m.GetGpuUuid()) > MaxNameBytes {
+		v.name(field("gpu_uuid"), m.GetGpuUuid(), false)
+	}
+	if _, ok := brainv1.ModelState_name[int32(m.GetState())]; !ok || m.GetState() == brainv1.ModelState_MODEL_STATE_UNSPECIFIED {
+		v.add(field("state"), "must be one of MODEL_STATE_LOADING, _LOADED, _UNLOADING, _UNLOADED, _FAILED")
+	}
+	if m.GetMemoryBytes() < 0 {
+		v.nonNegative(field("memory_bytes"), m.GetMemoryBytes())
+	}
 }
 
 // trafficSample checks what only the wire form can get wrong (a missing or malformed

@@ -19,6 +19,9 @@ func (s *Server) WatchUnloadRecommendations(req *brainv1.WatchUnloadRecommendati
 	sub, _ := s.hub.subscribe(newFilter(req.GetGatewayId(), req.GetModelNames(), req.GetGpuUuids()),
 		req.GetResumeEpoch(), req.GetResumeAfterSequence())
 	defer s.hub.unsubscribe(sub)
+	s.markSyncRequired(req.GetGatewayId(), sub.initial)
+	s.watchStarted(req.GetGatewayId())
+	defer s.watchEnded(req.GetGatewayId())
 
 	sent := make(chan error, 1)
 	go func() { sent <- s.sendRecommendations(stream, sub) }()

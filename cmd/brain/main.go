@@ -173,6 +173,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		Rules:              table,
 		Enabled:            &enabled,
 		HeartbeatInterval:  time.Duration(cfg.Server.HeartbeatInterval),
+		GatewayTTL:         time.Duration(cfg.Server.GatewayTTL),
 		UnaryInterceptors:  []grpc.UnaryServerInterceptor{grpcMetrics.UnaryServerInterceptor()},
 		StreamInterceptors: []grpc.StreamServerInterceptor{grpcMetrics.StreamServerInterceptor()},
 	})

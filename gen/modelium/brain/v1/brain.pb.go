@@ -1895,6 +1895,207 @@ func (x *ReportTrafficResponse) GetAcceptedSamples() int64 {
 	return 0
 }
 
+// GatewayModel is one model as its gateway holds it, in a SyncGateway.
+type GatewayModel struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Model name. Required; at most 256 bytes; unique within a sync.
+	ModelName string `protobuf:"bytes,1,opt,name=model_name,json=modelName,proto3" json:"model_name,omitempty"`
+	// Runtime serving the model ("vllm", "ray", "triton").
+	Runtime string `protobuf:"bytes,2,opt,name=runtime,proto3" json:"runtime,omitempty"`
+	// UUID of the GPU the model is on.
+	GpuUuid string `protobuf:"bytes,3,opt,name=gpu_uuid,json=gpuUuid,proto3" json:"gpu_uuid,omitempty"`
+	// State of the model on the gateway. Required.
+	State ModelState `protobuf:"varint,4,opt,name=state,proto3,enum=modelium.brain.v1.ModelState" json:"state,omitempty"`
+	// GPU memory the model holds, in bytes; >= 0.
+	MemoryBytes   int64 `protobuf:"varint,5,opt,name=memory_bytes,json=memoryBytes,proto3" json:"memory_bytes,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GatewayModel) Reset() {
+	*x = GatewayModel{}
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GatewayModel) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GatewayModel) ProtoMessage() {}
+
+func (x *GatewayModel) ProtoReflect() protoreflect.Message {
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GatewayModel.ProtoReflect.Descriptor instead.
+func (*GatewayModel) Descriptor() ([]byte, []int) {
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *GatewayModel) GetModelName() string {
+	if x != nil {
+		return x.ModelName
+	}
+	return ""
+}
+
+func (x *GatewayModel) GetRuntime() string {
+	if x != nil {
+		return x.Runtime
+	}
+	return ""
+}
+
+func (x *GatewayModel) GetGpuUuid() string {
+	if x != nil {
+		return x.GpuUuid
+	}
+	return ""
+}
+
+func (x *GatewayModel) GetState() ModelState {
+	if x != nil {
+		return x.State
+	}
+	return ModelState_MODEL_STATE_UNSPECIFIED
+}
+
+func (x *GatewayModel) GetMemoryBytes() int64 {
+	if x != nil {
+		return x.MemoryBytes
+	}
+	return 0
+}
+
+// SyncGatewayRequest is the whole truth of one gateway. At most 10,000 models.
+type SyncGatewayRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Gateway. Required; at most 256 bytes.
+	GatewayId string `protobuf:"bytes,1,opt,name=gateway_id,json=gatewayId,proto3" json:"gateway_id,omitempty"`
+	// Every model the gateway holds; an empty list forgets all of the gateway's models.
+	Models        []*GatewayModel `protobuf:"bytes,2,rep,name=models,proto3" json:"models,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SyncGatewayRequest) Reset() {
+	*x = SyncGatewayRequest{}
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SyncGatewayRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SyncGatewayRequest) ProtoMessage() {}
+
+func (x *SyncGatewayRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SyncGatewayRequest.ProtoReflect.Descriptor instead.
+func (*SyncGatewayRequest) Descriptor() ([]byte, []int) {
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *SyncGatewayRequest) GetGatewayId() string {
+	if x != nil {
+		return x.GatewayId
+	}
+	return ""
+}
+
+func (x *SyncGatewayRequest) GetModels() []*GatewayModel {
+	if x != nil {
+		return x.Models
+	}
+	return nil
+}
+
+// SyncGatewayResponse says what the sync changed in what the brain held for the gateway.
+type SyncGatewayResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Models the brain did not hold for this gateway before, sorted.
+	Added []string `protobuf:"bytes,1,rep,name=added,proto3" json:"added,omitempty"`
+	// Models whose state, runtime, GPU or memory differed, sorted.
+	Changed []string `protobuf:"bytes,2,rep,name=changed,proto3" json:"changed,omitempty"`
+	// Models the brain held for this gateway that the sync did not list, now dropped, sorted.
+	Removed       []string `protobuf:"bytes,3,rep,name=removed,proto3" json:"removed,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SyncGatewayResponse) Reset() {
+	*x = SyncGatewayResponse{}
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SyncGatewayResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SyncGatewayResponse) ProtoMessage() {}
+
+func (x *SyncGatewayResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SyncGatewayResponse.ProtoReflect.Descriptor instead.
+func (*SyncGatewayResponse) Descriptor() ([]byte, []int) {
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *SyncGatewayResponse) GetAdded() []string {
+	if x != nil {
+		return x.Added
+	}
+	return nil
+}
+
+func (x *SyncGatewayResponse) GetChanged() []string {
+	if x != nil {
+		return x.Changed
+	}
+	return nil
+}
+
+func (x *SyncGatewayResponse) GetRemoved() []string {
+	if x != nil {
+		return x.Removed
+	}
+	return nil
+}
+
 // WatchUnloadRecommendationsRequest subscribes to unload recommendations.
 type WatchUnloadRecommendationsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1915,7 +2116,7 @@ type WatchUnloadRecommendationsRequest struct {
 
 func (x *WatchUnloadRecommendationsRequest) Reset() {
 	*x = WatchUnloadRecommendationsRequest{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[19]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1927,7 +2128,7 @@ func (x *WatchUnloadRecommendationsRequest) String() string {
 func (*WatchUnloadRecommendationsRequest) ProtoMessage() {}
 
 func (x *WatchUnloadRecommendationsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[19]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1940,7 +2141,7 @@ func (x *WatchUnloadRecommendationsRequest) ProtoReflect() protoreflect.Message 
 
 // Deprecated: Use WatchUnloadRecommendationsRequest.ProtoReflect.Descriptor instead.
 func (*WatchUnloadRecommendationsRequest) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{19}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *WatchUnloadRecommendationsRequest) GetGatewayId() string {
@@ -2007,7 +2208,7 @@ type UnloadRecommendation struct {
 
 func (x *UnloadRecommendation) Reset() {
 	*x = UnloadRecommendation{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[20]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2019,7 +2220,7 @@ func (x *UnloadRecommendation) String() string {
 func (*UnloadRecommendation) ProtoMessage() {}
 
 func (x *UnloadRecommendation) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[20]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2032,7 +2233,7 @@ func (x *UnloadRecommendation) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UnloadRecommendation.ProtoReflect.Descriptor instead.
 func (*UnloadRecommendation) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{20}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *UnloadRecommendation) GetModelName() string {
@@ -2120,7 +2321,7 @@ type UnloadWithdrawal struct {
 
 func (x *UnloadWithdrawal) Reset() {
 	*x = UnloadWithdrawal{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[21]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2132,7 +2333,7 @@ func (x *UnloadWithdrawal) String() string {
 func (*UnloadWithdrawal) ProtoMessage() {}
 
 func (x *UnloadWithdrawal) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[21]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2145,7 +2346,7 @@ func (x *UnloadWithdrawal) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UnloadWithdrawal.ProtoReflect.Descriptor instead.
 func (*UnloadWithdrawal) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{21}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *UnloadWithdrawal) GetRecommendation() *UnloadRecommendation {
@@ -2174,13 +2375,17 @@ type SnapshotEnd struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Number of open recommendations the snapshot held (after filters).
 	OpenRecommendations int64 `protobuf:"varint,1,opt,name=open_recommendations,json=openRecommendations,proto3" json:"open_recommendations,omitempty"`
-	unknownFields       protoimpl.UnknownFields
-	sizeCache           protoimpl.SizeCache
+	// True when the gateway must call SyncGateway now: the watch names no gateway_id, or the brain
+	// has had no SyncGateway from that gateway since it started (it restarted) or since it forgot the
+	// gateway. A StreamReset is always followed by a snapshot and so by this marker.
+	SyncRequired  bool `protobuf:"varint,2,opt,name=sync_required,json=syncRequired,proto3" json:"sync_required,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *SnapshotEnd) Reset() {
 	*x = SnapshotEnd{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[22]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2192,7 +2397,7 @@ func (x *SnapshotEnd) String() string {
 func (*SnapshotEnd) ProtoMessage() {}
 
 func (x *SnapshotEnd) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[22]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2205,7 +2410,7 @@ func (x *SnapshotEnd) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SnapshotEnd.ProtoReflect.Descriptor instead.
 func (*SnapshotEnd) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{22}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *SnapshotEnd) GetOpenRecommendations() int64 {
@@ -2213,6 +2418,13 @@ func (x *SnapshotEnd) GetOpenRecommendations() int64 {
 		return x.OpenRecommendations
 	}
 	return 0
+}
+
+func (x *SnapshotEnd) GetSyncRequired() bool {
+	if x != nil {
+		return x.SyncRequired
+	}
+	return false
 }
 
 // Heartbeat shows that a quiet stream is alive; the envelope's sequence is the current one.
@@ -2224,7 +2436,7 @@ type Heartbeat struct {
 
 func (x *Heartbeat) Reset() {
 	*x = Heartbeat{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[23]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2236,7 +2448,7 @@ func (x *Heartbeat) String() string {
 func (*Heartbeat) ProtoMessage() {}
 
 func (x *Heartbeat) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[23]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2249,7 +2461,7 @@ func (x *Heartbeat) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Heartbeat.ProtoReflect.Descriptor instead.
 func (*Heartbeat) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{23}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{26}
 }
 
 // StreamReset tells a resuming subscriber that its position could not be resumed (unknown epoch, or
@@ -2264,7 +2476,7 @@ type StreamReset struct {
 
 func (x *StreamReset) Reset() {
 	*x = StreamReset{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[24]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2276,7 +2488,7 @@ func (x *StreamReset) String() string {
 func (*StreamReset) ProtoMessage() {}
 
 func (x *StreamReset) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[24]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2289,7 +2501,7 @@ func (x *StreamReset) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StreamReset.ProtoReflect.Descriptor instead.
 func (*StreamReset) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{24}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *StreamReset) GetReason() string {
@@ -2325,7 +2537,7 @@ type WatchUnloadRecommendationsResponse struct {
 
 func (x *WatchUnloadRecommendationsResponse) Reset() {
 	*x = WatchUnloadRecommendationsResponse{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[25]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2337,7 +2549,7 @@ func (x *WatchUnloadRecommendationsResponse) String() string {
 func (*WatchUnloadRecommendationsResponse) ProtoMessage() {}
 
 func (x *WatchUnloadRecommendationsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[25]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2350,7 +2562,7 @@ func (x *WatchUnloadRecommendationsResponse) ProtoReflect() protoreflect.Message
 
 // Deprecated: Use WatchUnloadRecommendationsResponse.ProtoReflect.Descriptor instead.
 func (*WatchUnloadRecommendationsResponse) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{25}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *WatchUnloadRecommendationsResponse) GetEpoch() string {
@@ -2476,7 +2688,7 @@ type ListModelsRequest struct {
 
 func (x *ListModelsRequest) Reset() {
 	*x = ListModelsRequest{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[26]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2488,7 +2700,7 @@ func (x *ListModelsRequest) String() string {
 func (*ListModelsRequest) ProtoMessage() {}
 
 func (x *ListModelsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[26]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2501,7 +2713,7 @@ func (x *ListModelsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListModelsRequest.ProtoReflect.Descriptor instead.
 func (*ListModelsRequest) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{26}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *ListModelsRequest) GetGatewayId() string {
@@ -2534,7 +2746,7 @@ type ModelPlacement struct {
 
 func (x *ModelPlacement) Reset() {
 	*x = ModelPlacement{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[27]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2546,7 +2758,7 @@ func (x *ModelPlacement) String() string {
 func (*ModelPlacement) ProtoMessage() {}
 
 func (x *ModelPlacement) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[27]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2559,7 +2771,7 @@ func (x *ModelPlacement) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ModelPlacement.ProtoReflect.Descriptor instead.
 func (*ModelPlacement) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{27}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *ModelPlacement) GetGatewayId() string {
@@ -2638,7 +2850,7 @@ type ModelStatus struct {
 
 func (x *ModelStatus) Reset() {
 	*x = ModelStatus{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[28]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2650,7 +2862,7 @@ func (x *ModelStatus) String() string {
 func (*ModelStatus) ProtoMessage() {}
 
 func (x *ModelStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[28]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2663,7 +2875,7 @@ func (x *ModelStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ModelStatus.ProtoReflect.Descriptor instead.
 func (*ModelStatus) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{28}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *ModelStatus) GetModelName() string {
@@ -2740,7 +2952,7 @@ type ListModelsResponse struct {
 
 func (x *ListModelsResponse) Reset() {
 	*x = ListModelsResponse{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[29]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2752,7 +2964,7 @@ func (x *ListModelsResponse) String() string {
 func (*ListModelsResponse) ProtoMessage() {}
 
 func (x *ListModelsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[29]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2765,7 +2977,7 @@ func (x *ListModelsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListModelsResponse.ProtoReflect.Descriptor instead.
 func (*ListModelsResponse) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{29}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *ListModelsResponse) GetModels() []*ModelStatus {
@@ -2784,7 +2996,7 @@ type ListGPUsRequest struct {
 
 func (x *ListGPUsRequest) Reset() {
 	*x = ListGPUsRequest{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[30]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2796,7 +3008,7 @@ func (x *ListGPUsRequest) String() string {
 func (*ListGPUsRequest) ProtoMessage() {}
 
 func (x *ListGPUsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[30]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2809,7 +3021,7 @@ func (x *ListGPUsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListGPUsRequest.ProtoReflect.Descriptor instead.
 func (*ListGPUsRequest) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{30}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{33}
 }
 
 // ListGPUsResponse is the GPU inventory snapshot.
@@ -2831,7 +3043,7 @@ type ListGPUsResponse struct {
 
 func (x *ListGPUsResponse) Reset() {
 	*x = ListGPUsResponse{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[31]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2843,7 +3055,7 @@ func (x *ListGPUsResponse) String() string {
 func (*ListGPUsResponse) ProtoMessage() {}
 
 func (x *ListGPUsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[31]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2856,7 +3068,7 @@ func (x *ListGPUsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListGPUsResponse.ProtoReflect.Descriptor instead.
 func (*ListGPUsResponse) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{31}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *ListGPUsResponse) GetGpus() []*GPU {
@@ -2903,7 +3115,7 @@ type GetPolicyRequest struct {
 
 func (x *GetPolicyRequest) Reset() {
 	*x = GetPolicyRequest{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[32]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2915,7 +3127,7 @@ func (x *GetPolicyRequest) String() string {
 func (*GetPolicyRequest) ProtoMessage() {}
 
 func (x *GetPolicyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[32]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2928,7 +3140,7 @@ func (x *GetPolicyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetPolicyRequest.ProtoReflect.Descriptor instead.
 func (*GetPolicyRequest) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{32}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{35}
 }
 
 // RuleMatch is what a runtime rule matches on. A rule matches when any of its lists has an entry
@@ -2954,7 +3166,7 @@ type RuleMatch struct {
 
 func (x *RuleMatch) Reset() {
 	*x = RuleMatch{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[33]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2966,7 +3178,7 @@ func (x *RuleMatch) String() string {
 func (*RuleMatch) ProtoMessage() {}
 
 func (x *RuleMatch) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[33]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2979,7 +3191,7 @@ func (x *RuleMatch) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RuleMatch.ProtoReflect.Descriptor instead.
 func (*RuleMatch) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{33}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *RuleMatch) GetArchitectures() []string {
@@ -3042,7 +3254,7 @@ type RuntimeRule struct {
 
 func (x *RuntimeRule) Reset() {
 	*x = RuntimeRule{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[34]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3054,7 +3266,7 @@ func (x *RuntimeRule) String() string {
 func (*RuntimeRule) ProtoMessage() {}
 
 func (x *RuntimeRule) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[34]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3067,7 +3279,7 @@ func (x *RuntimeRule) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RuntimeRule.ProtoReflect.Descriptor instead.
 func (*RuntimeRule) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{34}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *RuntimeRule) GetName() string {
@@ -3113,7 +3325,7 @@ type KeepAlive struct {
 
 func (x *KeepAlive) Reset() {
 	*x = KeepAlive{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[35]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3125,7 +3337,7 @@ func (x *KeepAlive) String() string {
 func (*KeepAlive) ProtoMessage() {}
 
 func (x *KeepAlive) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[35]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3138,7 +3350,7 @@ func (x *KeepAlive) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KeepAlive.ProtoReflect.Descriptor instead.
 func (*KeepAlive) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{35}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *KeepAlive) GetModelName() string {
@@ -3181,7 +3393,7 @@ type UnloadPolicy struct {
 
 func (x *UnloadPolicy) Reset() {
 	*x = UnloadPolicy{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[36]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3193,7 +3405,7 @@ func (x *UnloadPolicy) String() string {
 func (*UnloadPolicy) ProtoMessage() {}
 
 func (x *UnloadPolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[36]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3206,7 +3418,7 @@ func (x *UnloadPolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UnloadPolicy.ProtoReflect.Descriptor instead.
 func (*UnloadPolicy) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{36}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *UnloadPolicy) GetEvictAfterIdle() *durationpb.Duration {
@@ -3261,7 +3473,7 @@ type GPUPolicy struct {
 
 func (x *GPUPolicy) Reset() {
 	*x = GPUPolicy{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[37]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3273,7 +3485,7 @@ func (x *GPUPolicy) String() string {
 func (*GPUPolicy) ProtoMessage() {}
 
 func (x *GPUPolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[37]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3286,7 +3498,7 @@ func (x *GPUPolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GPUPolicy.ProtoReflect.Descriptor instead.
 func (*GPUPolicy) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{37}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *GPUPolicy) GetBackend() string {
@@ -3334,7 +3546,7 @@ type GetPolicyResponse struct {
 
 func (x *GetPolicyResponse) Reset() {
 	*x = GetPolicyResponse{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[38]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3346,7 +3558,7 @@ func (x *GetPolicyResponse) String() string {
 func (*GetPolicyResponse) ProtoMessage() {}
 
 func (x *GetPolicyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[38]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3359,7 +3571,7 @@ func (x *GetPolicyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetPolicyResponse.ProtoReflect.Descriptor instead.
 func (*GetPolicyResponse) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{38}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *GetPolicyResponse) GetRuntimeRules() []*RuntimeRule {
@@ -3541,7 +3753,22 @@ const file_modelium_brain_v1_brain_proto_rawDesc = "" +
 	"gateway_id\x18\x01 \x01(\tR\tgatewayId\x12:\n" +
 	"\asamples\x18\x02 \x03(\v2 .modelium.brain.v1.TrafficSampleR\asamples\"B\n" +
 	"\x15ReportTrafficResponse\x12)\n" +
-	"\x10accepted_samples\x18\x01 \x01(\x03R\x0facceptedSamples\"\xd7\x01\n" +
+	"\x10accepted_samples\x18\x01 \x01(\x03R\x0facceptedSamples\"\xba\x01\n" +
+	"\fGatewayModel\x12\x1d\n" +
+	"\n" +
+	"model_name\x18\x01 \x01(\tR\tmodelName\x12\x18\n" +
+	"\aruntime\x18\x02 \x01(\tR\aruntime\x12\x19\n" +
+	"\bgpu_uuid\x18\x03 \x01(\tR\agpuUuid\x123\n" +
+	"\x05state\x18\x04 \x01(\x0e2\x1d.modelium.brain.v1.ModelStateR\x05state\x12!\n" +
+	"\fmemory_bytes\x18\x05 \x01(\x03R\vmemoryBytes\"l\n" +
+	"\x12SyncGatewayRequest\x12\x1d\n" +
+	"\n" +
+	"gateway_id\x18\x01 \x01(\tR\tgatewayId\x127\n" +
+	"\x06models\x18\x02 \x03(\v2\x1f.modelium.brain.v1.GatewayModelR\x06models\"_\n" +
+	"\x13SyncGatewayResponse\x12\x14\n" +
+	"\x05added\x18\x01 \x03(\tR\x05added\x12\x18\n" +
+	"\achanged\x18\x02 \x03(\tR\achanged\x12\x18\n" +
+	"\aremoved\x18\x03 \x03(\tR\aremoved\"\xd7\x01\n" +
 	"!WatchUnloadRecommendationsRequest\x12\x1d\n" +
 	"\n" +
 	"gateway_id\x18\x01 \x01(\tR\tgatewayId\x12\x1f\n" +
@@ -3567,9 +3794,10 @@ const file_modelium_brain_v1_brain_proto_rawDesc = "" +
 	"\x10UnloadWithdrawal\x12O\n" +
 	"\x0erecommendation\x18\x01 \x01(\v2'.modelium.brain.v1.UnloadRecommendationR\x0erecommendation\x128\n" +
 	"\x05cause\x18\x02 \x01(\x0e2\".modelium.brain.v1.WithdrawalCauseR\x05cause\x12\x16\n" +
-	"\x06reason\x18\x03 \x01(\tR\x06reason\"@\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\"e\n" +
 	"\vSnapshotEnd\x121\n" +
-	"\x14open_recommendations\x18\x01 \x01(\x03R\x13openRecommendations\"\v\n" +
+	"\x14open_recommendations\x18\x01 \x01(\x03R\x13openRecommendations\x12#\n" +
+	"\rsync_required\x18\x02 \x01(\bR\fsyncRequired\"\v\n" +
 	"\tHeartbeat\"%\n" +
 	"\vStreamReset\x12\x16\n" +
 	"\x06reason\x18\x01 \x01(\tR\x06reason\"\xe9\x03\n" +
@@ -3677,14 +3905,15 @@ const file_modelium_brain_v1_brain_proto_rawDesc = "" +
 	" WITHDRAWAL_CAUSE_TRAFFIC_RESUMED\x10\x01\x12#\n" +
 	"\x1fWITHDRAWAL_CAUSE_MODEL_UNLOADED\x10\x02\x12\x1b\n" +
 	"\x17WITHDRAWAL_CAUSE_PINNED\x10\x03\x12#\n" +
-	"\x1fWITHDRAWAL_CAUSE_POLICY_CHANGED\x10\x042\xf3\a\n" +
+	"\x1fWITHDRAWAL_CAUSE_POLICY_CHANGED\x10\x042\xd1\b\n" +
 	"\fBrainService\x12b\n" +
 	"\rChooseRuntime\x12'.modelium.brain.v1.ChooseRuntimeRequest\x1a(.modelium.brain.v1.ChooseRuntimeResponse\x12_\n" +
 	"\fAnalyzeModel\x12&.modelium.brain.v1.AnalyzeModelRequest\x1a'.modelium.brain.v1.AnalyzeModelResponse\x12V\n" +
 	"\tChooseGPU\x12#.modelium.brain.v1.ChooseGPURequest\x1a$.modelium.brain.v1.ChooseGPUResponse\x12_\n" +
 	"\fShouldUnload\x12&.modelium.brain.v1.ShouldUnloadRequest\x1a'.modelium.brain.v1.ShouldUnloadResponse\x12k\n" +
 	"\x10ReportModelState\x12*.modelium.brain.v1.ReportModelStateRequest\x1a+.modelium.brain.v1.ReportModelStateResponse\x12b\n" +
-	"\rReportTraffic\x12'.modelium.brain.v1.ReportTrafficRequest\x1a(.modelium.brain.v1.ReportTrafficResponse\x12\x8b\x01\n" +
+	"\rReportTraffic\x12'.modelium.brain.v1.ReportTrafficRequest\x1a(.modelium.brain.v1.ReportTrafficResponse\x12\\\n" +
+	"\vSyncGateway\x12%.modelium.brain.v1.SyncGatewayRequest\x1a&.modelium.brain.v1.SyncGatewayResponse\x12\x8b\x01\n" +
 	"\x1aWatchUnloadRecommendations\x124.modelium.brain.v1.WatchUnloadRecommendationsRequest\x1a5.modelium.brain.v1.WatchUnloadRecommendationsResponse0\x01\x12Y\n" +
 	"\n" +
 	"ListModels\x12$.modelium.brain.v1.ListModelsRequest\x1a%.modelium.brain.v1.ListModelsResponse\x12S\n" +
@@ -3704,7 +3933,7 @@ func file_modelium_brain_v1_brain_proto_rawDescGZIP() []byte {
 }
 
 var file_modelium_brain_v1_brain_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_modelium_brain_v1_brain_proto_msgTypes = make([]protoimpl.MessageInfo, 39)
+var file_modelium_brain_v1_brain_proto_msgTypes = make([]protoimpl.MessageInfo, 42)
 var file_modelium_brain_v1_brain_proto_goTypes = []any{
 	(ParameterCountSource)(0),                  // 0: modelium.brain.v1.ParameterCountSource
 	(PlacementStrategy)(0),                     // 1: modelium.brain.v1.PlacementStrategy
@@ -3729,28 +3958,31 @@ var file_modelium_brain_v1_brain_proto_goTypes = []any{
 	(*TrafficSample)(nil),                      // 20: modelium.brain.v1.TrafficSample
 	(*ReportTrafficRequest)(nil),               // 21: modelium.brain.v1.ReportTrafficRequest
 	(*ReportTrafficResponse)(nil),              // 22: modelium.brain.v1.ReportTrafficResponse
-	(*WatchUnloadRecommendationsRequest)(nil),  // 23: modelium.brain.v1.WatchUnloadRecommendationsRequest
-	(*UnloadRecommendation)(nil),               // 24: modelium.brain.v1.UnloadRecommendation
-	(*UnloadWithdrawal)(nil),                   // 25: modelium.brain.v1.UnloadWithdrawal
-	(*SnapshotEnd)(nil),                        // 26: modelium.brain.v1.SnapshotEnd
-	(*Heartbeat)(nil),                          // 27: modelium.brain.v1.Heartbeat
-	(*StreamReset)(nil),                        // 28: modelium.brain.v1.StreamReset
-	(*WatchUnloadRecommendationsResponse)(nil), // 29: modelium.brain.v1.WatchUnloadRecommendationsResponse
-	(*ListModelsRequest)(nil),                  // 30: modelium.brain.v1.ListModelsRequest
-	(*ModelPlacement)(nil),                     // 31: modelium.brain.v1.ModelPlacement
-	(*ModelStatus)(nil),                        // 32: modelium.brain.v1.ModelStatus
-	(*ListModelsResponse)(nil),                 // 33: modelium.brain.v1.ListModelsResponse
-	(*ListGPUsRequest)(nil),                    // 34: modelium.brain.v1.ListGPUsRequest
-	(*ListGPUsResponse)(nil),                   // 35: modelium.brain.v1.ListGPUsResponse
-	(*GetPolicyRequest)(nil),                   // 36: modelium.brain.v1.GetPolicyRequest
-	(*RuleMatch)(nil),                          // 37: modelium.brain.v1.RuleMatch
-	(*RuntimeRule)(nil),                        // 38: modelium.brain.v1.RuntimeRule
-	(*KeepAlive)(nil),                          // 39: modelium.brain.v1.KeepAlive
-	(*UnloadPolicy)(nil),                       // 40: modelium.brain.v1.UnloadPolicy
-	(*GPUPolicy)(nil),                          // 41: modelium.brain.v1.GPUPolicy
-	(*GetPolicyResponse)(nil),                  // 42: modelium.brain.v1.GetPolicyResponse
-	(*durationpb.Duration)(nil),                // 43: google.protobuf.Duration
-	(*timestamppb.Timestamp)(nil),              // 44: google.protobuf.Timestamp
+	(*GatewayModel)(nil),                       // 23: modelium.brain.v1.GatewayModel
+	(*SyncGatewayRequest)(nil),                 // 24: modelium.brain.v1.SyncGatewayRequest
+	(*SyncGatewayResponse)(nil),                // 25: modelium.brain.v1.SyncGatewayResponse
+	(*WatchUnloadRecommendationsRequest)(nil),  // 26: modelium.brain.v1.WatchUnloadRecommendationsRequest
+	(*UnloadRecommendation)(nil),               // 27: modelium.brain.v1.UnloadRecommendation
+	(*UnloadWithdrawal)(nil),                   // 28: modelium.brain.v1.UnloadWithdrawal
+	(*SnapshotEnd)(nil),                        // 29: modelium.brain.v1.SnapshotEnd
+	(*Heartbeat)(nil),                          // 30: modelium.brain.v1.Heartbeat
+	(*StreamReset)(nil),                        // 31: modelium.brain.v1.StreamReset
+	(*WatchUnloadRecommendationsResponse)(nil), // 32: modelium.brain.v1.WatchUnloadRecommendationsResponse
+	(*ListModelsRequest)(nil),                  // 33: modelium.brain.v1.ListModelsRequest
+	(*ModelPlacement)(nil),                     // 34: modelium.brain.v1.ModelPlacement
+	(*ModelStatus)(nil),                        // 35: modelium.brain.v1.ModelStatus
+	(*ListModelsResponse)(nil),                 // 36: modelium.brain.v1.ListModelsResponse
+	(*ListGPUsRequest)(nil),                    // 37: modelium.brain.v1.ListGPUsRequest
+	(*ListGPUsResponse)(nil),                   // 38: modelium.brain.v1.ListGPUsResponse
+	(*GetPolicyRequest)(nil),                   // 39: modelium.brain.v1.GetPolicyRequest
+	(*RuleMatch)(nil),                          // 40: modelium.brain.v1.RuleMatch
+	(*RuntimeRule)(nil),                        // 41: modelium.brain.v1.RuntimeRule
+	(*KeepAlive)(nil),                          // 42: modelium.brain.v1.KeepAlive
+	(*UnloadPolicy)(nil),                       // 43: modelium.brain.v1.UnloadPolicy
+	(*GPUPolicy)(nil),                          // 44: modelium.brain.v1.GPUPolicy
+	(*GetPolicyResponse)(nil),                  // 45: modelium.brain.v1.GetPolicyResponse
+	(*durationpb.Duration)(nil),                // 46: google.protobuf.Duration
+	(*timestamppb.Timestamp)(nil),              // 47: google.protobuf.Timestamp
 }
 var file_modelium_brain_v1_brain_proto_depIdxs = []int32{
 	4,  // 0: modelium.brain.v1.ChooseRuntimeRequest.model:type_name -> modelium.brain.v1.ModelSpec
@@ -3759,67 +3991,71 @@ var file_modelium_brain_v1_brain_proto_depIdxs = []int32{
 	0,  // 3: modelium.brain.v1.ModelAnalysis.parameter_count_source:type_name -> modelium.brain.v1.ParameterCountSource
 	10, // 4: modelium.brain.v1.ModelAnalysis.memory:type_name -> modelium.brain.v1.MemoryEstimate
 	1,  // 5: modelium.brain.v1.ChooseGPURequest.strategy:type_name -> modelium.brain.v1.PlacementStrategy
-	43, // 6: modelium.brain.v1.ChooseGPURequest.reservation_ttl:type_name -> google.protobuf.Duration
+	46, // 6: modelium.brain.v1.ChooseGPURequest.reservation_ttl:type_name -> google.protobuf.Duration
 	15, // 7: modelium.brain.v1.ChooseGPUResponse.gpu:type_name -> modelium.brain.v1.GPU
-	44, // 8: modelium.brain.v1.ChooseGPUResponse.reservation_expires_at:type_name -> google.protobuf.Timestamp
+	47, // 8: modelium.brain.v1.ChooseGPUResponse.reservation_expires_at:type_name -> google.protobuf.Timestamp
 	13, // 9: modelium.brain.v1.PlacementFailure.refusals:type_name -> modelium.brain.v1.GPURefusal
 	2,  // 10: modelium.brain.v1.ReportModelStateRequest.state:type_name -> modelium.brain.v1.ModelState
-	44, // 11: modelium.brain.v1.ReportModelStateRequest.observed_time:type_name -> google.protobuf.Timestamp
+	47, // 11: modelium.brain.v1.ReportModelStateRequest.observed_time:type_name -> google.protobuf.Timestamp
 	2,  // 12: modelium.brain.v1.ReportModelStateResponse.previous_state:type_name -> modelium.brain.v1.ModelState
-	44, // 13: modelium.brain.v1.TrafficSample.start_time:type_name -> google.protobuf.Timestamp
-	44, // 14: modelium.brain.v1.TrafficSample.end_time:type_name -> google.protobuf.Timestamp
+	47, // 13: modelium.brain.v1.TrafficSample.start_time:type_name -> google.protobuf.Timestamp
+	47, // 14: modelium.brain.v1.TrafficSample.end_time:type_name -> google.protobuf.Timestamp
 	20, // 15: modelium.brain.v1.ReportTrafficRequest.samples:type_name -> modelium.brain.v1.TrafficSample
-	44, // 16: modelium.brain.v1.UnloadRecommendation.recommended_time:type_name -> google.protobuf.Timestamp
-	24, // 17: modelium.brain.v1.UnloadWithdrawal.recommendation:type_name -> modelium.brain.v1.UnloadRecommendation
-	3,  // 18: modelium.brain.v1.UnloadWithdrawal.cause:type_name -> modelium.brain.v1.WithdrawalCause
-	44, // 19: modelium.brain.v1.WatchUnloadRecommendationsResponse.time:type_name -> google.protobuf.Timestamp
-	24, // 20: modelium.brain.v1.WatchUnloadRecommendationsResponse.recommended:type_name -> modelium.brain.v1.UnloadRecommendation
-	25, // 21: modelium.brain.v1.WatchUnloadRecommendationsResponse.withdrawn:type_name -> modelium.brain.v1.UnloadWithdrawal
-	26, // 22: modelium.brain.v1.WatchUnloadRecommendationsResponse.snapshot_end:type_name -> modelium.brain.v1.SnapshotEnd
-	27, // 23: modelium.brain.v1.WatchUnloadRecommendationsResponse.heartbeat:type_name -> modelium.brain.v1.Heartbeat
-	28, // 24: modelium.brain.v1.WatchUnloadRecommendationsResponse.stream_reset:type_name -> modelium.brain.v1.StreamReset
-	2,  // 25: modelium.brain.v1.ModelPlacement.state:type_name -> modelium.brain.v1.ModelState
-	44, // 26: modelium.brain.v1.ModelPlacement.state_time:type_name -> google.protobuf.Timestamp
-	44, // 27: modelium.brain.v1.ModelPlacement.loaded_time:type_name -> google.protobuf.Timestamp
-	31, // 28: modelium.brain.v1.ModelStatus.placements:type_name -> modelium.brain.v1.ModelPlacement
-	44, // 29: modelium.brain.v1.ModelStatus.last_request_time:type_name -> google.protobuf.Timestamp
-	32, // 30: modelium.brain.v1.ListModelsResponse.models:type_name -> modelium.brain.v1.ModelStatus
-	15, // 31: modelium.brain.v1.ListGPUsResponse.gpus:type_name -> modelium.brain.v1.GPU
-	44, // 32: modelium.brain.v1.ListGPUsResponse.snapshot_time:type_name -> google.protobuf.Timestamp
-	37, // 33: modelium.brain.v1.RuntimeRule.match:type_name -> modelium.brain.v1.RuleMatch
-	43, // 34: modelium.brain.v1.KeepAlive.idle_timeout:type_name -> google.protobuf.Duration
-	43, // 35: modelium.brain.v1.UnloadPolicy.evict_after_idle:type_name -> google.protobuf.Duration
-	39, // 36: modelium.brain.v1.UnloadPolicy.keep_alive:type_name -> modelium.brain.v1.KeepAlive
-	43, // 37: modelium.brain.v1.UnloadPolicy.decision_interval:type_name -> google.protobuf.Duration
-	43, // 38: modelium.brain.v1.GPUPolicy.reservation_ttl:type_name -> google.protobuf.Duration
-	38, // 39: modelium.brain.v1.GetPolicyResponse.runtime_rules:type_name -> modelium.brain.v1.RuntimeRule
-	41, // 40: modelium.brain.v1.GetPolicyResponse.gpu:type_name -> modelium.brain.v1.GPUPolicy
-	40, // 41: modelium.brain.v1.GetPolicyResponse.unload:type_name -> modelium.brain.v1.UnloadPolicy
-	5,  // 42: modelium.brain.v1.BrainService.ChooseRuntime:input_type -> modelium.brain.v1.ChooseRuntimeRequest
-	7,  // 43: modelium.brain.v1.BrainService.AnalyzeModel:input_type -> modelium.brain.v1.AnalyzeModelRequest
-	11, // 44: modelium.brain.v1.BrainService.ChooseGPU:input_type -> modelium.brain.v1.ChooseGPURequest
-	16, // 45: modelium.brain.v1.BrainService.ShouldUnload:input_type -> modelium.brain.v1.ShouldUnloadRequest
-	18, // 46: modelium.brain.v1.BrainService.ReportModelState:input_type -> modelium.brain.v1.ReportModelStateRequest
-	21, // 47: modelium.brain.v1.BrainService.ReportTraffic:input_type -> modelium.brain.v1.ReportTrafficRequest
-	23, // 48: modelium.brain.v1.BrainService.WatchUnloadRecommendations:input_type -> modelium.brain.v1.WatchUnloadRecommendationsRequest
-	30, // 49: modelium.brain.v1.BrainService.ListModels:input_type -> modelium.brain.v1.ListModelsRequest
-	34, // 50: modelium.brain.v1.BrainService.ListGPUs:input_type -> modelium.brain.v1.ListGPUsRequest
-	36, // 51: modelium.brain.v1.BrainService.GetPolicy:input_type -> modelium.brain.v1.GetPolicyRequest
-	6,  // 52: modelium.brain.v1.BrainService.ChooseRuntime:output_type -> modelium.brain.v1.ChooseRuntimeResponse
-	8,  // 53: modelium.brain.v1.BrainService.AnalyzeModel:output_type -> modelium.brain.v1.AnalyzeModelResponse
-	12, // 54: modelium.brain.v1.BrainService.ChooseGPU:output_type -> modelium.brain.v1.ChooseGPUResponse
-	17, // 55: modelium.brain.v1.BrainService.ShouldUnload:output_type -> modelium.brain.v1.ShouldUnloadResponse
-	19, // 56: modelium.brain.v1.BrainService.ReportModelState:output_type -> modelium.brain.v1.ReportModelStateResponse
-	22, // 57: modelium.brain.v1.BrainService.ReportTraffic:output_type -> modelium.brain.v1.ReportTrafficResponse
-	29, // 58: modelium.brain.v1.BrainService.WatchUnloadRecommendations:output_type -> modelium.brain.v1.WatchUnloadRecommendationsResponse
-	33, // 59: modelium.brain.v1.BrainService.ListModels:output_type -> modelium.brain.v1.ListModelsResponse
-	35, // 60: modelium.brain.v1.BrainService.ListGPUs:output_type -> modelium.brain.v1.ListGPUsResponse
-	42, // 61: modelium.brain.v1.BrainService.GetPolicy:output_type -> modelium.brain.v1.GetPolicyResponse
-	52, // [52:62] is the sub-list for method output_type
-	42, // [42:52] is the sub-list for method input_type
-	42, // [42:42] is the sub-list for extension type_name
-	42, // [42:42] is the sub-list for extension extendee
-	0,  // [0:42] is the sub-list for field type_name
+	2,  // 16: modelium.brain.v1.GatewayModel.state:type_name -> modelium.brain.v1.ModelState
+	23, // 17: modelium.brain.v1.SyncGatewayRequest.models:type_name -> modelium.brain.v1.GatewayModel
+	47, // 18: modelium.brain.v1.UnloadRecommendation.recommended_time:type_name -> google.protobuf.Timestamp
+	27, // 19: modelium.brain.v1.UnloadWithdrawal.recommendation:type_name -> modelium.brain.v1.UnloadRecommendation
+	3,  // 20: modelium.brain.v1.UnloadWithdrawal.cause:type_name -> modelium.brain.v1.WithdrawalCause
+	47, // 21: modelium.brain.v1.WatchUnloadRecommendationsResponse.time:type_name -> google.protobuf.Timestamp
+	27, // 22: modelium.brain.v1.WatchUnloadRecommendationsResponse.recommended:type_name -> modelium.brain.v1.UnloadRecommendation
+	28, // 23: modelium.brain.v1.WatchUnloadRecommendationsResponse.withdrawn:type_name -> modelium.brain.v1.UnloadWithdrawal
+	29, // 24: modelium.brain.v1.WatchUnloadRecommendationsResponse.snapshot_end:type_name -> modelium.brain.v1.SnapshotEnd
+	30, // 25: modelium.brain.v1.WatchUnloadRecommendationsResponse.heartbeat:type_name -> modelium.brain.v1.Heartbeat
+	31, // 26: modelium.brain.v1.WatchUnloadRecommendationsResponse.stream_reset:type_name -> modelium.brain.v1.StreamReset
+	2,  // 27: modelium.brain.v1.ModelPlacement.state:type_name -> modelium.brain.v1.ModelState
+	47, // 28: modelium.brain.v1.ModelPlacement.state_time:type_name -> google.protobuf.Timestamp
+	47, // 29: modelium.brain.v1.ModelPlacement.loaded_time:type_name -> google.protobuf.Timestamp
+	34, // 30: modelium.brain.v1.ModelStatus.placements:type_name -> modelium.brain.v1.ModelPlacement
+	47, // 31: modelium.brain.v1.ModelStatus.last_request_time:type_name -> google.protobuf.Timestamp
+	35, // 32: modelium.brain.v1.ListModelsResponse.models:type_name -> modelium.brain.v1.ModelStatus
+	15, // 33: modelium.brain.v1.ListGPUsResponse.gpus:type_name -> modelium.brain.v1.GPU
+	47, // 34: modelium.brain.v1.ListGPUsResponse.snapshot_time:type_name -> google.protobuf.Timestamp
+	40, // 35: modelium.brain.v1.RuntimeRule.match:type_name -> modelium.brain.v1.RuleMatch
+	46, // 36: modelium.brain.v1.KeepAlive.idle_timeout:type_name -> google.protobuf.Duration
+	46, // 37: modelium.brain.v1.UnloadPolicy.evict_after_idle:type_name -> google.protobuf.Duration
+	42, // 38: modelium.brain.v1.UnloadPolicy.keep_alive:type_name -> modelium.brain.v1.KeepAlive
+	46, // 39: modelium.brain.v1.UnloadPolicy.decision_interval:type_name -> google.protobuf.Duration
+	46, // 40: modelium.brain.v1.GPUPolicy.reservation_ttl:type_name -> google.protobuf.Duration
+	41, // 41: modelium.brain.v1.GetPolicyResponse.runtime_rules:type_name -> modelium.brain.v1.RuntimeRule
+	44, // 42: modelium.brain.v1.GetPolicyResponse.gpu:type_name -> modelium.brain.v1.GPUPolicy
+	43, // 43: modelium.brain.v1.GetPolicyResponse.unload:type_name -> modelium.brain.v1.UnloadPolicy
+	5,  // 44: modelium.brain.v1.BrainService.ChooseRuntime:input_type -> modelium.brain.v1.ChooseRuntimeRequest
+	7,  // 45: modelium.brain.v1.BrainService.AnalyzeModel:input_type -> modelium.brain.v1.AnalyzeModelRequest
+	11, // 46: modelium.brain.v1.BrainService.ChooseGPU:input_type -> modelium.brain.v1.ChooseGPURequest
+	16, // 47: modelium.brain.v1.BrainService.ShouldUnload:input_type -> modelium.brain.v1.ShouldUnloadRequest
+	18, // 48: modelium.brain.v1.BrainService.ReportModelState:input_type -> modelium.brain.v1.ReportModelStateRequest
+	21, // 49: modelium.brain.v1.BrainService.ReportTraffic:input_type -> modelium.brain.v1.ReportTrafficRequest
+	24, // 50: modelium.brain.v1.BrainService.SyncGateway:input_type -> modelium.brain.v1.SyncGatewayRequest
+	26, // 51: modelium.brain.v1.BrainService.WatchUnloadRecommendations:input_type -> modelium.brain.v1.WatchUnloadRecommendationsRequest
+	33, // 52: modelium.brain.v1.BrainService.ListModels:input_type -> modelium.brain.v1.ListModelsRequest
+	37, // 53: modelium.brain.v1.BrainService.ListGPUs:input_type -> modelium.brain.v1.ListGPUsRequest
+	39, // 54: modelium.brain.v1.BrainService.GetPolicy:input_type -> modelium.brain.v1.GetPolicyRequest
+	6,  // 55: modelium.brain.v1.BrainService.ChooseRuntime:output_type -> modelium.brain.v1.ChooseRuntimeResponse
+	8,  // 56: modelium.brain.v1.BrainService.AnalyzeModel:output_type -> modelium.brain.v1.AnalyzeModelResponse
+	12, // 57: modelium.brain.v1.BrainService.ChooseGPU:output_type -> modelium.brain.v1.ChooseGPUResponse
+	17, // 58: modelium.brain.v1.BrainService.ShouldUnload:output_type -> modelium.brain.v1.ShouldUnloadResponse
+	19, // 59: modelium.brain.v1.BrainService.ReportModelState:output_type -> modelium.brain.v1.ReportModelStateResponse
+	22, // 60: modelium.brain.v1.BrainService.ReportTraffic:output_type -> modelium.brain.v1.ReportTrafficResponse
+	25, // 61: modelium.brain.v1.BrainService.SyncGateway:output_type -> modelium.brain.v1.SyncGatewayResponse
+	32, // 62: modelium.brain.v1.BrainService.WatchUnloadRecommendations:output_type -> modelium.brain.v1.WatchUnloadRecommendationsResponse
+	36, // 63: modelium.brain.v1.BrainService.ListModels:output_type -> modelium.brain.v1.ListModelsResponse
+	38, // 64: modelium.brain.v1.BrainService.ListGPUs:output_type -> modelium.brain.v1.ListGPUsResponse
+	45, // 65: modelium.brain.v1.BrainService.GetPolicy:output_type -> modelium.brain.v1.GetPolicyResponse
+	55, // [55:66] is the sub-list for method output_type
+	44, // [44:55] is the sub-list for method input_type
+	44, // [44:44] is the sub-list for extension type_name
+	44, // [44:44] is the sub-list for extension extendee
+	0,  // [0:44] is the sub-list for field type_name
 }
 
 func init() { file_modelium_brain_v1_brain_proto_init() }
@@ -3827,7 +4063,7 @@ func file_modelium_brain_v1_brain_proto_init() {
 	if File_modelium_brain_v1_brain_proto != nil {
 		return
 	}
-	file_modelium_brain_v1_brain_proto_msgTypes[25].OneofWrappers = []any{
+	file_modelium_brain_v1_brain_proto_msgTypes[28].OneofWrappers = []any{
 		(*WatchUnloadRecommendationsResponse_Recommended)(nil),
 		(*WatchUnloadRecommendationsResponse_Withdrawn)(nil),
 		(*WatchUnloadRecommendationsResponse_SnapshotEnd)(nil),
@@ -3840,7 +4076,7 @@ func file_modelium_brain_v1_brain_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_modelium_brain_v1_brain_proto_rawDesc), len(file_modelium_brain_v1_brain_proto_rawDesc)),
 			NumEnums:      4,
-			NumMessages:   39,
+			NumMessages:   42,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
