@@ -17,7 +17,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file modelium/brain/v1/brain.proto.
  */
 export const file_modelium_brain_v1_brain: GenFile = /*@__PURE__*/
-  fileDesc("Ch1tb2RlbGl1bS9icmFpbi92MS9icmFpbi5wcm90bxIRbW9kZWxpdW0uYnJhaW4udjEi0gEKCU1vZGVsU3BlYxIMCgRuYW1lGAEgASgJEhQKDGFyY2hpdGVjdHVyZRgCIAEoCRISCgptb2RlbF90eXBlGAMgASgJEg4KBmZvcm1hdBgEIAEoCRIMCgR0YXNrGAUgASgJEhcKD3BhcmFtZXRlcl9jb3VudBgGIAEoAxINCgVkdHlwZRgHIAEoCRISCgpzaXplX2J5dGVzGAggASgDEhMKC2NvbmZpZ19qc29uGAkgASgMEh4KFnNhZmV0ZW5zb3JzX2luZGV4X2pzb24YCiABKAwiQwoUQ2hvb3NlUnVudGltZVJlcXVlc3QSKwoFbW9kZWwYASABKAsyHC5tb2RlbGl1bS5icmFpbi52MS5Nb2RlbFNwZWMiegoVQ2hvb3NlUnVudGltZVJlc3BvbnNlEg8KB3J1bnRpbWUYASABKAkSDAoEcnVsZRgCIAEoCRIOCgZyZWFzb24YAyABKAkSMgoIYW5hbHlzaXMYBCABKAsyIC5tb2RlbGl1bS5icmFpbi52MS5Nb2RlbEFuYWx5c2lzInUKE0FuYWx5emVNb2RlbFJlcXVlc3QSEwoLY29uZmlnX2pzb24YASABKAwSHgoWc2FmZXRlbnNvcnNfaW5kZXhfanNvbhgCIAEoDBIWCg5jb250ZXh0X2xlbmd0aBgDIAEoAxIRCglzZXF1ZW5jZXMYBCABKAMiSgoUQW5hbHl6ZU1vZGVsUmVzcG9uc2USMgoIYW5hbHlzaXMYASABKAsyIC5tb2RlbGl1bS5icmFpbi52MS5Nb2RlbEFuYWx5c2lzIsoECg1Nb2RlbEFuYWx5c2lzEhQKDGFyY2hpdGVjdHVyZRgBIAEoCRISCgptb2RlbF90eXBlGAIgASgJEg0KBWR0eXBlGAMgASgJEhsKE2J5dGVzX3Blcl9wYXJhbWV0ZXIYBCABKAESEgoKbnVtX2xheWVycxgFIAEoAxITCgtoaWRkZW5fc2l6ZRgGIAEoAxIbChNudW1fYXR0ZW50aW9uX2hlYWRzGAcgASgDEhsKE251bV9rZXlfdmFsdWVfaGVhZHMYCCABKAMSEAoIaGVhZF9kaW0YCSABKAMSEgoKdm9jYWJfc2l6ZRgKIAEoAxIbChN0aWVfd29yZF9lbWJlZGRpbmdzGAsgASgIEhMKC251bV9leHBlcnRzGAwgASgDEh0KFW51bV9leHBlcnRzX3Blcl90b2tlbhgNIAEoAxIXCg9wYXJhbWV0ZXJfY291bnQYDiABKAMSRwoWcGFyYW1ldGVyX2NvdW50X3NvdXJjZRgPIAEoDjInLm1vZGVsaXVtLmJyYWluLnYxLlBhcmFtZXRlckNvdW50U291cmNlEjEKBm1lbW9yeRgQIAEoCzIhLm1vZGVsaXVtLmJyYWluLnYxLk1lbW9yeUVzdGltYXRlEg8KB3BhcnRpYWwYESABKAgSFgoObWlzc2luZ19maWVsZHMYEiADKAkSDgoGaXNfbGxtGBMgASgIEhoKEm51bV9zaGFyZWRfZXhwZXJ0cxgUIAEoAxIfChdtYXhfcG9zaXRpb25fZW1iZWRkaW5ncxgVIAEoAyKXAQoOTWVtb3J5RXN0aW1hdGUSFQoNd2VpZ2h0c19ieXRlcxgBIAEoAxIWCg5rdl9jYWNoZV9ieXRlcxgCIAEoAxIWCg5vdmVyaGVhZF9ieXRlcxgDIAEoAxITCgt0b3RhbF9ieXRlcxgEIAEoAxIWCg5jb250ZXh0X2xlbmd0aBgFIAEoAxIRCglzZXF1ZW5jZXMYBiABKAMi6gEKEENob29zZUdQVVJlcXVlc3QSEgoKbW9kZWxfbmFtZRgBIAEoCRIWCg5yZXF1aXJlZF9ieXRlcxgCIAEoAxI2CghzdHJhdGVneRgDIAEoDjIkLm1vZGVsaXVtLmJyYWluLnYxLlBsYWNlbWVudFN0cmF0ZWd5EhkKEWV4Y2x1ZGVfZ3B1X3V1aWRzGAQgAygJEg8KB3Jlc2VydmUYBSABKAgSMgoPcmVzZXJ2YXRpb25fdHRsGAYgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEhIKCmdhdGV3YXlfaWQYByABKAkiyAEKEUNob29zZUdQVVJlc3BvbnNlEiMKA2dwdRgBIAEoCzIWLm1vZGVsaXVtLmJyYWluLnYxLkdQVRIYChBmcmVlX2J5dGVzX2FmdGVyGAIgASgDEhYKDnJlc2VydmF0aW9uX2lkGAMgASgJEjoKFnJlc2VydmF0aW9uX2V4cGlyZXNfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhAKCHN0cmF0ZWd5GAUgASgJEg4KBnJlYXNvbhgGIAEoCSJSCgpHUFVSZWZ1c2FsEg0KBWluZGV4GAEgASgFEgwKBHV1aWQYAiABKAkSDgoGcmVhc29uGAMgASgJEhcKD2F2YWlsYWJsZV9ieXRlcxgEIAEoAyJbChBQbGFjZW1lbnRGYWlsdXJlEhYKDnJlcXVpcmVkX2J5dGVzGAEgASgDEi8KCHJlZnVzYWxzGAIgAygLMh0ubW9kZWxpdW0uYnJhaW4udjEuR1BVUmVmdXNhbCK3AQoDR1BVEg0KBWluZGV4GAEgASgFEgwKBHV1aWQYAiABKAkSDAoEbmFtZRgDIAEoCRITCgt0b3RhbF9ieXRlcxgEIAEoAxISCgpmcmVlX2J5dGVzGAUgASgDEhIKCnVzZWRfYnl0ZXMYBiABKAMSFgoOcmVzZXJ2ZWRfYnl0ZXMYByABKAMSGwoTdXRpbGl6YXRpb25fcGVyY2VudBgIIAEoBRITCgttaWdfZW5hYmxlZBgJIAEoCCI9ChNTaG91bGRVbmxvYWRSZXF1ZXN0EhIKCm1vZGVsX25hbWUYASABKAkSEgoKZ2F0ZXdheV9pZBgCIAEoCSJ6ChRTaG91bGRVbmxvYWRSZXNwb25zZRIOCgZ1bmxvYWQYASABKAgSDAoEcnVsZRgCIAEoCRIOCgZyZWFzb24YAyABKAkSFAoMaWRsZV9zZWNvbmRzGAQgASgBEgsKA3FwcxgFIAEoARIRCglpbl9mbGlnaHQYBiABKAMi8wEKF1JlcG9ydE1vZGVsU3RhdGVSZXF1ZXN0EhIKCmdhdGV3YXlfaWQYASABKAkSEgoKbW9kZWxfbmFtZRgCIAEoCRIPCgdydW50aW1lGAMgASgJEhAKCGdwdV91dWlkGAQgASgJEiwKBXN0YXRlGAUgASgOMh0ubW9kZWxpdW0uYnJhaW4udjEuTW9kZWxTdGF0ZRIUCgxtZW1vcnlfYnl0ZXMYBiABKAMSMQoNb2JzZXJ2ZWRfdGltZRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFgoOcmVzZXJ2YXRpb25faWQYCCABKAkicAoYUmVwb3J0TW9kZWxTdGF0ZVJlc3BvbnNlEjUKDnByZXZpb3VzX3N0YXRlGAEgASgOMh0ubW9kZWxpdW0uYnJhaW4udjEuTW9kZWxTdGF0ZRIdChV1bmV4cGVjdGVkX3RyYW5zaXRpb24YAiABKAgitgEKDVRyYWZmaWNTYW1wbGUSEgoKbW9kZWxfbmFtZRgBIAEoCRIuCgpzdGFydF90aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIsCghlbmRfdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEAoIcmVxdWVzdHMYBCABKAMSDgoGZXJyb3JzGAUgASgDEhEKCWluX2ZsaWdodBgGIAEoAyJdChRSZXBvcnRUcmFmZmljUmVxdWVzdBISCgpnYXRld2F5X2lkGAEgASgJEjEKB3NhbXBsZXMYAiADKAsyIC5tb2RlbGl1bS5icmFpbi52MS5UcmFmZmljU2FtcGxlIjEKFVJlcG9ydFRyYWZmaWNSZXNwb25zZRIYChBhY2NlcHRlZF9zYW1wbGVzGAEgASgDIpQBCiFXYXRjaFVubG9hZFJlY29tbWVuZGF0aW9uc1JlcXVlc3QSEgoKZ2F0ZXdheV9pZBgBIAEoCRITCgttb2RlbF9uYW1lcxgCIAMoCRIRCglncHVfdXVpZHMYAyADKAkSFAoMcmVzdW1lX2Vwb2NoGAQgASgJEh0KFXJlc3VtZV9hZnRlcl9zZXF1ZW5jZRgFIAEoBCLuAQoUVW5sb2FkUmVjb21tZW5kYXRpb24SEgoKbW9kZWxfbmFtZRgBIAEoCRISCgpnYXRld2F5X2lkGAIgASgJEhAKCGdwdV91dWlkGAMgASgJEg8KB3J1bnRpbWUYBCABKAkSDAoEcnVsZRgFIAEoCRIOCgZyZWFzb24YBiABKAkSFAoMaWRsZV9zZWNvbmRzGAcgASgBEgsKA3FwcxgIIAEoARIUCgxtZW1vcnlfYnl0ZXMYCSABKAMSNAoQcmVjb21tZW5kZWRfdGltZRgKIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAilgEKEFVubG9hZFdpdGhkcmF3YWwSPwoOcmVjb21tZW5kYXRpb24YASABKAsyJy5tb2RlbGl1bS5icmFpbi52MS5VbmxvYWRSZWNvbW1lbmRhdGlvbhIxCgVjYXVzZRgCIAEoDjIiLm1vZGVsaXVtLmJyYWluLnYxLldpdGhkcmF3YWxDYXVzZRIOCgZyZWFzb24YAyABKAkiKwoLU25hcHNob3RFbmQSHAoUb3Blbl9yZWNvbW1lbmRhdGlvbnMYASABKAMiCwoJSGVhcnRiZWF0Ih0KC1N0cmVhbVJlc2V0Eg4KBnJlYXNvbhgBIAEoCSKVAwoiV2F0Y2hVbmxvYWRSZWNvbW1lbmRhdGlvbnNSZXNwb25zZRINCgVlcG9jaBgBIAEoCRIQCghzZXF1ZW5jZRgCIAEoBBIoCgR0aW1lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBI+CgtyZWNvbW1lbmRlZBgKIAEoCzInLm1vZGVsaXVtLmJyYWluLnYxLlVubG9hZFJlY29tbWVuZGF0aW9uSAASOAoJd2l0aGRyYXduGAsgASgLMiMubW9kZWxpdW0uYnJhaW4udjEuVW5sb2FkV2l0aGRyYXdhbEgAEjYKDHNuYXBzaG90X2VuZBgMIAEoCzIeLm1vZGVsaXVtLmJyYWluLnYxLlNuYXBzaG90RW5kSAASMQoJaGVhcnRiZWF0GA0gASgLMhwubW9kZWxpdW0uYnJhaW4udjEuSGVhcnRiZWF0SAASNgoMc3RyZWFtX3Jlc2V0GA4gASgLMh4ubW9kZWxpdW0uYnJhaW4udjEuU3RyZWFtUmVzZXRIAEIHCgVldmVudCInChFMaXN0TW9kZWxzUmVxdWVzdBISCgpnYXRld2F5X2lkGAEgASgJIuwBCg5Nb2RlbFBsYWNlbWVudBISCgpnYXRld2F5X2lkGAEgASgJEiwKBXN0YXRlGAIgASgOMh0ubW9kZWxpdW0uYnJhaW4udjEuTW9kZWxTdGF0ZRIPCgdydW50aW1lGAMgASgJEhAKCGdwdV91dWlkGAQgASgJEhQKDG1lbW9yeV9ieXRlcxgFIAEoAxIuCgpzdGF0ZV90aW1lGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgtsb2FkZWRfdGltZRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAingIKC01vZGVsU3RhdHVzEhIKCm1vZGVsX25hbWUYASABKAkSNQoKcGxhY2VtZW50cxgCIAMoCzIhLm1vZGVsaXVtLmJyYWluLnYxLk1vZGVsUGxhY2VtZW50EhcKD3Fwc19sYXN0X21pbnV0ZRgDIAEoARIdChVxcHNfbGFzdF9maXZlX21pbnV0ZXMYBCABKAESFAoMaWRsZV9zZWNvbmRzGAUgASgBEhEKCWluX2ZsaWdodBgGIAEoAxI1ChFsYXN0X3JlcXVlc3RfdGltZRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFgoOcmVxdWVzdHNfdG90YWwYCCABKAMSFAoMZXJyb3JzX3RvdGFsGAkgASgDIkQKEkxpc3RNb2RlbHNSZXNwb25zZRIuCgZtb2RlbHMYASADKAsyHi5tb2RlbGl1bS5icmFpbi52MS5Nb2RlbFN0YXR1cyIRCg9MaXN0R1BVc1JlcXVlc3QimgEKEExpc3RHUFVzUmVzcG9uc2USJAoEZ3B1cxgBIAMoCzIWLm1vZGVsaXVtLmJyYWluLnYxLkdQVRIPCgdiYWNrZW5kGAIgASgJEjEKDXNuYXBzaG90X3RpbWUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg0KBXN0YWxlGAQgASgIEg0KBWVycm9yGAUgASgJIhIKEEdldFBvbGljeVJlcXVlc3QicwoJUnVsZU1hdGNoEhUKDWFyY2hpdGVjdHVyZXMYASADKAkSEwoLbW9kZWxfdHlwZXMYAiADKAkSDQoFbmFtZXMYAyADKAkSDwoHZm9ybWF0cxgEIAMoCRINCgV0YXNrcxgFIAMoCRILCgNhbnkYBiABKAgibgoLUnVudGltZVJ1bGUSDAoEbmFtZRgBIAEoCRIPCgdydW50aW1lGAIgASgJEisKBW1hdGNoGAMgASgLMhwubW9kZWxpdW0uYnJhaW4udjEuUnVsZU1hdGNoEhMKC2Rlc2NyaXB0aW9uGAQgASgJImEKCUtlZXBBbGl2ZRISCgptb2RlbF9uYW1lGAEgASgJEg8KB2ZvcmV2ZXIYAiABKAgSLwoMaWRsZV90aW1lb3V0GAMgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uItMBCgxVbmxvYWRQb2xpY3kSMwoQZXZpY3RfYWZ0ZXJfaWRsZRgBIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIPCgdtaW5fcXBzGAIgASgBEhUKDWFsd2F5c19sb2FkZWQYAyADKAkSMAoKa2VlcF9hbGl2ZRgEIAMoCzIcLm1vZGVsaXVtLmJyYWluLnYxLktlZXBBbGl2ZRI0ChFkZWNpc2lvbl9pbnRlcnZhbBgFIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbiJ6CglHUFVQb2xpY3kSDwoHYmFja2VuZBgBIAEoCRIQCghzdHJhdGVneRgCIAEoCRIWCg5oZWFkcm9vbV9ieXRlcxgDIAEoAxIyCg9yZXNlcnZhdGlvbl90dGwYBCABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24iwAEKEUdldFBvbGljeVJlc3BvbnNlEjUKDXJ1bnRpbWVfcnVsZXMYASADKAsyHi5tb2RlbGl1bS5icmFpbi52MS5SdW50aW1lUnVsZRIYChBlbmFibGVkX3J1bnRpbWVzGAIgAygJEikKA2dwdRgDIAEoCzIcLm1vZGVsaXVtLmJyYWluLnYxLkdQVVBvbGljeRIvCgZ1bmxvYWQYBCABKAsyHy5tb2RlbGl1bS5icmFpbi52MS5VbmxvYWRQb2xpY3kquAEKFFBhcmFtZXRlckNvdW50U291cmNlEiYKIlBBUkFNRVRFUl9DT1VOVF9TT1VSQ0VfVU5TUEVDSUZJRUQQABIkCiBQQVJBTUVURVJfQ09VTlRfU09VUkNFX0VTVElNQVRFRBABEiwKKFBBUkFNRVRFUl9DT1VOVF9TT1VSQ0VfU0FGRVRFTlNPUlNfSU5ERVgQAiIECAMQAyoeUEFSQU1FVEVSX0NPVU5UX1NPVVJDRV9SRVFVRVNUKnoKEVBsYWNlbWVudFN0cmF0ZWd5EiIKHlBMQUNFTUVOVF9TVFJBVEVHWV9VTlNQRUNJRklFRBAAEiAKHFBMQUNFTUVOVF9TVFJBVEVHWV9NT1NUX0ZSRUUQARIfChtQTEFDRU1FTlRfU1RSQVRFR1lfQkVTVF9GSVQQAiqnAQoKTW9kZWxTdGF0ZRIbChdNT0RFTF9TVEFURV9VTlNQRUNJRklFRBAAEhcKE01PREVMX1NUQVRFX0xPQURJTkcQARIWChJNT0RFTF9TVEFURV9MT0FERUQQAhIZChVNT0RFTF9TVEFURV9VTkxPQURJTkcQAxIYChRNT0RFTF9TVEFURV9VTkxPQURFRBAEEhYKEk1PREVMX1NUQVRFX0ZBSUxFRBAFKsABCg9XaXRoZHJhd2FsQ2F1c2USIAocV0lUSERSQVdBTF9DQVVTRV9VTlNQRUNJRklFRBAAEiQKIFdJVEhEUkFXQUxfQ0FVU0VfVFJBRkZJQ19SRVNVTUVEEAESIwofV0lUSERSQVdBTF9DQVVTRV9NT0RFTF9VTkxPQURFRBACEhsKF1dJVEhEUkFXQUxfQ0FVU0VfUElOTkVEEAMSIwofV0lUSERSQVdBTF9DQVVTRV9QT0xJQ1lfQ0hBTkdFRBAEMvMHCgxCcmFpblNlcnZpY2USYgoNQ2hvb3NlUnVudGltZRInLm1vZGVsaXVtLmJyYWluLnYxLkNob29zZVJ1bnRpbWVSZXF1ZXN0GigubW9kZWxpdW0uYnJhaW4udjEuQ2hvb3NlUnVudGltZVJlc3BvbnNlEl8KDEFuYWx5emVNb2RlbBImLm1vZGVsaXVtLmJyYWluLnYxLkFuYWx5emVNb2RlbFJlcXVlc3QaJy5tb2RlbGl1bS5icmFpbi52MS5BbmFseXplTW9kZWxSZXNwb25zZRJWCglDaG9vc2VHUFUSIy5tb2RlbGl1bS5icmFpbi52MS5DaG9vc2VHUFVSZXF1ZXN0GiQubW9kZWxpdW0uYnJhaW4udjEuQ2hvb3NlR1BVUmVzcG9uc2USXwoMU2hvdWxkVW5sb2FkEiYubW9kZWxpdW0uYnJhaW4udjEuU2hvdWxkVW5sb2FkUmVxdWVzdBonLm1vZGVsaXVtLmJyYWluLnYxLlNob3VsZFVubG9hZFJlc3BvbnNlEmsKEFJlcG9ydE1vZGVsU3RhdGUSKi5tb2RlbGl1bS5icmFpbi52MS5SZXBvcnRNb2RlbFN0YXRlUmVxdWVzdBorLm1vZGVsaXVtLmJyYWluLnYxLlJlcG9ydE1vZGVsU3RhdGVSZXNwb25zZRJiCg1SZXBvcnRUcmFmZmljEicubW9kZWxpdW0uYnJhaW4udjEuUmVwb3J0VHJhZmZpY1JlcXVlc3QaKC5tb2RlbGl1bS5icmFpbi52MS5SZXBvcnRUcmFmZmljUmVzcG9uc2USiwEKGldhdGNoVW5sb2FkUmVjb21tZW5kYXRpb25zEjQubW9kZWxpdW0uYnJhaW4udjEuV2F0Y2hVbmxvYWRSZWNvbW1lbmRhdGlvbnNSZXF1ZXN0GjUubW9kZWxpdW0uYnJhaW4udjEuV2F0Y2hVbmxvYWRSZWNvbW1lbmRhdGlvbnNSZXNwb25zZTABElkKCkxpc3RNb2RlbHMSJC5tb2RlbGl1bS5icmFpbi52MS5MaXN0TW9kZWxzUmVxdWVzdBolLm1vZGVsaXVtLmJyYWluLnYxLkxpc3RNb2RlbHNSZXNwb25zZRJTCghMaXN0R1BVcxIiLm1vZGVsaXVtLmJyYWluLnYxLkxpc3RHUFVzUmVxdWVzdBojLm1vZGVsaXVtLmJyYWluLnYxLkxpc3RHUFVzUmVzcG9uc2USVgoJR2V0UG9saWN5EiMubW9kZWxpdW0uYnJhaW4udjEuR2V0UG9saWN5UmVxdWVzdBokLm1vZGVsaXVtLmJyYWluLnYxLkdldFBvbGljeVJlc3BvbnNlQjlaN2dpdGh1Yi5jb20vbW9kZWxpdW0vYnJhaW4vZ2VuL21vZGVsaXVtL2JyYWluL3YxO2JyYWludjFiBnByb3RvMw", [file_google_protobuf_duration, file_google_protobuf_timestamp]);
+  fileDesc("Ch1tb2RlbGl1bS9icmFpbi92MS9icmFpbi5wcm90bxIRbW9kZWxpdW0uYnJhaW4udjEi0gEKCU1vZGVsU3BlYxIMCgRuYW1lGAEgASgJEhQKDGFyY2hpdGVjdHVyZRgCIAEoCRISCgptb2RlbF90eXBlGAMgASgJEg4KBmZvcm1hdBgEIAEoCRIMCgR0YXNrGAUgASgJEhcKD3BhcmFtZXRlcl9jb3VudBgGIAEoAxINCgVkdHlwZRgHIAEoCRISCgpzaXplX2J5dGVzGAggASgDEhMKC2NvbmZpZ19qc29uGAkgASgMEh4KFnNhZmV0ZW5zb3JzX2luZGV4X2pzb24YCiABKAwiQwoUQ2hvb3NlUnVudGltZVJlcXVlc3QSKwoFbW9kZWwYASABKAsyHC5tb2RlbGl1bS5icmFpbi52MS5Nb2RlbFNwZWMiegoVQ2hvb3NlUnVudGltZVJlc3BvbnNlEg8KB3J1bnRpbWUYASABKAkSDAoEcnVsZRgCIAEoCRIOCgZyZWFzb24YAyABKAkSMgoIYW5hbHlzaXMYBCABKAsyIC5tb2RlbGl1bS5icmFpbi52MS5Nb2RlbEFuYWx5c2lzInUKE0FuYWx5emVNb2RlbFJlcXVlc3QSEwoLY29uZmlnX2pzb24YASABKAwSHgoWc2FmZXRlbnNvcnNfaW5kZXhfanNvbhgCIAEoDBIWCg5jb250ZXh0X2xlbmd0aBgDIAEoAxIRCglzZXF1ZW5jZXMYBCABKAMiSgoUQW5hbHl6ZU1vZGVsUmVzcG9uc2USMgoIYW5hbHlzaXMYASABKAsyIC5tb2RlbGl1bS5icmFpbi52MS5Nb2RlbEFuYWx5c2lzIsoECg1Nb2RlbEFuYWx5c2lzEhQKDGFyY2hpdGVjdHVyZRgBIAEoCRISCgptb2RlbF90eXBlGAIgASgJEg0KBWR0eXBlGAMgASgJEhsKE2J5dGVzX3Blcl9wYXJhbWV0ZXIYBCABKAESEgoKbnVtX2xheWVycxgFIAEoAxITCgtoaWRkZW5fc2l6ZRgGIAEoAxIbChNudW1fYXR0ZW50aW9uX2hlYWRzGAcgASgDEhsKE251bV9rZXlfdmFsdWVfaGVhZHMYCCABKAMSEAoIaGVhZF9kaW0YCSABKAMSEgoKdm9jYWJfc2l6ZRgKIAEoAxIbChN0aWVfd29yZF9lbWJlZGRpbmdzGAsgASgIEhMKC251bV9leHBlcnRzGAwgASgDEh0KFW51bV9leHBlcnRzX3Blcl90b2tlbhgNIAEoAxIXCg9wYXJhbWV0ZXJfY291bnQYDiABKAMSRwoWcGFyYW1ldGVyX2NvdW50X3NvdXJjZRgPIAEoDjInLm1vZGVsaXVtLmJyYWluLnYxLlBhcmFtZXRlckNvdW50U291cmNlEjEKBm1lbW9yeRgQIAEoCzIhLm1vZGVsaXVtLmJyYWluLnYxLk1lbW9yeUVzdGltYXRlEg8KB3BhcnRpYWwYESABKAgSFgoObWlzc2luZ19maWVsZHMYEiADKAkSDgoGaXNfbGxtGBMgASgIEhoKEm51bV9zaGFyZWRfZXhwZXJ0cxgUIAEoAxIfChdtYXhfcG9zaXRpb25fZW1iZWRkaW5ncxgVIAEoAyKXAQoOTWVtb3J5RXN0aW1hdGUSFQoNd2VpZ2h0c19ieXRlcxgBIAEoAxIWCg5rdl9jYWNoZV9ieXRlcxgCIAEoAxIWCg5vdmVyaGVhZF9ieXRlcxgDIAEoAxITCgt0b3RhbF9ieXRlcxgEIAEoAxIWCg5jb250ZXh0X2xlbmd0aBgFIAEoAxIRCglzZXF1ZW5jZXMYBiABKAMi6gEKEENob29zZUdQVVJlcXVlc3QSEgoKbW9kZWxfbmFtZRgBIAEoCRIWCg5yZXF1aXJlZF9ieXRlcxgCIAEoAxI2CghzdHJhdGVneRgDIAEoDjIkLm1vZGVsaXVtLmJyYWluLnYxLlBsYWNlbWVudFN0cmF0ZWd5EhkKEWV4Y2x1ZGVfZ3B1X3V1aWRzGAQgAygJEg8KB3Jlc2VydmUYBSABKAgSMgoPcmVzZXJ2YXRpb25fdHRsGAYgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEhIKCmdhdGV3YXlfaWQYByABKAkiyAEKEUNob29zZUdQVVJlc3BvbnNlEiMKA2dwdRgBIAEoCzIWLm1vZGVsaXVtLmJyYWluLnYxLkdQVRIYChBmcmVlX2J5dGVzX2FmdGVyGAIgASgDEhYKDnJlc2VydmF0aW9uX2lkGAMgASgJEjoKFnJlc2VydmF0aW9uX2V4cGlyZXNfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhAKCHN0cmF0ZWd5GAUgASgJEg4KBnJlYXNvbhgGIAEoCSJSCgpHUFVSZWZ1c2FsEg0KBWluZGV4GAEgASgFEgwKBHV1aWQYAiABKAkSDgoGcmVhc29uGAMgASgJEhcKD2F2YWlsYWJsZV9ieXRlcxgEIAEoAyJbChBQbGFjZW1lbnRGYWlsdXJlEhYKDnJlcXVpcmVkX2J5dGVzGAEgASgDEi8KCHJlZnVzYWxzGAIgAygLMh0ubW9kZWxpdW0uYnJhaW4udjEuR1BVUmVmdXNhbCK3AQoDR1BVEg0KBWluZGV4GAEgASgFEgwKBHV1aWQYAiABKAkSDAoEbmFtZRgDIAEoCRITCgt0b3RhbF9ieXRlcxgEIAEoAxISCgpmcmVlX2J5dGVzGAUgASgDEhIKCnVzZWRfYnl0ZXMYBiABKAMSFgoOcmVzZXJ2ZWRfYnl0ZXMYByABKAMSGwoTdXRpbGl6YXRpb25fcGVyY2VudBgIIAEoBRITCgttaWdfZW5hYmxlZBgJIAEoCCI9ChNTaG91bGRVbmxvYWRSZXF1ZXN0EhIKCm1vZGVsX25hbWUYASABKAkSEgoKZ2F0ZXdheV9pZBgCIAEoCSJ6ChRTaG91bGRVbmxvYWRSZXNwb25zZRIOCgZ1bmxvYWQYASABKAgSDAoEcnVsZRgCIAEoCRIOCgZyZWFzb24YAyABKAkSFAoMaWRsZV9zZWNvbmRzGAQgASgBEgsKA3FwcxgFIAEoARIRCglpbl9mbGlnaHQYBiABKAMi8wEKF1JlcG9ydE1vZGVsU3RhdGVSZXF1ZXN0EhIKCmdhdGV3YXlfaWQYASABKAkSEgoKbW9kZWxfbmFtZRgCIAEoCRIPCgdydW50aW1lGAMgASgJEhAKCGdwdV91dWlkGAQgASgJEiwKBXN0YXRlGAUgASgOMh0ubW9kZWxpdW0uYnJhaW4udjEuTW9kZWxTdGF0ZRIUCgxtZW1vcnlfYnl0ZXMYBiABKAMSMQoNb2JzZXJ2ZWRfdGltZRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFgoOcmVzZXJ2YXRpb25faWQYCCABKAkicAoYUmVwb3J0TW9kZWxTdGF0ZVJlc3BvbnNlEjUKDnByZXZpb3VzX3N0YXRlGAEgASgOMh0ubW9kZWxpdW0uYnJhaW4udjEuTW9kZWxTdGF0ZRIdChV1bmV4cGVjdGVkX3RyYW5zaXRpb24YAiABKAgitgEKDVRyYWZmaWNTYW1wbGUSEgoKbW9kZWxfbmFtZRgBIAEoCRIuCgpzdGFydF90aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIsCghlbmRfdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEAoIcmVxdWVzdHMYBCABKAMSDgoGZXJyb3JzGAUgASgDEhEKCWluX2ZsaWdodBgGIAEoAyJdChRSZXBvcnRUcmFmZmljUmVxdWVzdBISCgpnYXRld2F5X2lkGAEgASgJEjEKB3NhbXBsZXMYAiADKAsyIC5tb2RlbGl1bS5icmFpbi52MS5UcmFmZmljU2FtcGxlIjEKFVJlcG9ydFRyYWZmaWNSZXNwb25zZRIYChBhY2NlcHRlZF9zYW1wbGVzGAEgASgDIokBCgxHYXRld2F5TW9kZWwSEgoKbW9kZWxfbmFtZRgBIAEoCRIPCgdydW50aW1lGAIgASgJEhAKCGdwdV91dWlkGAMgASgJEiwKBXN0YXRlGAQgASgOMh0ubW9kZWxpdW0uYnJhaW4udjEuTW9kZWxTdGF0ZRIUCgxtZW1vcnlfYnl0ZXMYBSABKAMiWQoSU3luY0dhdGV3YXlSZXF1ZXN0EhIKCmdhdGV3YXlfaWQYASABKAkSLwoGbW9kZWxzGAIgAygLMh8ubW9kZWxpdW0uYnJhaW4udjEuR2F0ZXdheU1vZGVsIkYKE1N5bmNHYXRld2F5UmVzcG9uc2USDQoFYWRkZWQYASADKAkSDwoHY2hhbmdlZBgCIAMoCRIPCgdyZW1vdmVkGAMgAygJIpQBCiFXYXRjaFVubG9hZFJlY29tbWVuZGF0aW9uc1JlcXVlc3QSEgoKZ2F0ZXdheV9pZBgBIAEoCRITCgttb2RlbF9uYW1lcxgCIAMoCRIRCglncHVfdXVpZHMYAyADKAkSFAoMcmVzdW1lX2Vwb2NoGAQgASgJEh0KFXJlc3VtZV9hZnRlcl9zZXF1ZW5jZRgFIAEoBCLuAQoUVW5sb2FkUmVjb21tZW5kYXRpb24SEgoKbW9kZWxfbmFtZRgBIAEoCRISCgpnYXRld2F5X2lkGAIgASgJEhAKCGdwdV91dWlkGAMgASgJEg8KB3J1bnRpbWUYBCABKAkSDAoEcnVsZRgFIAEoCRIOCgZyZWFzb24YBiABKAkSFAoMaWRsZV9zZWNvbmRzGAcgASgBEgsKA3FwcxgIIAEoARIUCgxtZW1vcnlfYnl0ZXMYCSABKAMSNAoQcmVjb21tZW5kZWRfdGltZRgKIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAilgEKEFVubG9hZFdpdGhkcmF3YWwSPwoOcmVjb21tZW5kYXRpb24YASABKAsyJy5tb2RlbGl1bS5icmFpbi52MS5VbmxvYWRSZWNvbW1lbmRhdGlvbhIxCgVjYXVzZRgCIAEoDjIiLm1vZGVsaXVtLmJyYWluLnYxLldpdGhkcmF3YWxDYXVzZRIOCgZyZWFzb24YAyABKAkiQgoLU25hcHNob3RFbmQSHAoUb3Blbl9yZWNvbW1lbmRhdGlvbnMYASABKAMSFQoNc3luY19yZXF1aXJlZBgCIAEoCCILCglIZWFydGJlYXQiHQoLU3RyZWFtUmVzZXQSDgoGcmVhc29uGAEgASgJIpUDCiJXYXRjaFVubG9hZFJlY29tbWVuZGF0aW9uc1Jlc3BvbnNlEg0KBWVwb2NoGAEgASgJEhAKCHNlcXVlbmNlGAIgASgEEigKBHRpbWUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEj4KC3JlY29tbWVuZGVkGAogASgLMicubW9kZWxpdW0uYnJhaW4udjEuVW5sb2FkUmVjb21tZW5kYXRpb25IABI4Cgl3aXRoZHJhd24YCyABKAsyIy5tb2RlbGl1bS5icmFpbi52MS5VbmxvYWRXaXRoZHJhd2FsSAASNgoMc25hcHNob3RfZW5kGAwgASgLMh4ubW9kZWxpdW0uYnJhaW4udjEuU25hcHNob3RFbmRIABIxCgloZWFydGJlYXQYDSABKAsyHC5tb2RlbGl1bS5icmFpbi52MS5IZWFydGJlYXRIABI2CgxzdHJlYW1fcmVzZXQYDiABKAsyHi5tb2RlbGl1bS5icmFpbi52MS5TdHJlYW1SZXNldEgAQgcKBWV2ZW50IicKEUxpc3RNb2RlbHNSZXF1ZXN0EhIKCmdhdGV3YXlfaWQYASABKAki7AEKDk1vZGVsUGxhY2VtZW50EhIKCmdhdGV3YXlfaWQYASABKAkSLAoFc3RhdGUYAiABKA4yHS5tb2RlbGl1bS5icmFpbi52MS5Nb2RlbFN0YXRlEg8KB3J1bnRpbWUYAyABKAkSEAoIZ3B1X3V1aWQYBCABKAkSFAoMbWVtb3J5X2J5dGVzGAUgASgDEi4KCnN0YXRlX3RpbWUYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC2xvYWRlZF90aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKeAgoLTW9kZWxTdGF0dXMSEgoKbW9kZWxfbmFtZRgBIAEoCRI1CgpwbGFjZW1lbnRzGAIgAygLMiEubW9kZWxpdW0uYnJhaW4udjEuTW9kZWxQbGFjZW1lbnQSFwoPcXBzX2xhc3RfbWludXRlGAMgASgBEh0KFXFwc19sYXN0X2ZpdmVfbWludXRlcxgEIAEoARIUCgxpZGxlX3NlY29uZHMYBSABKAESEQoJaW5fZmxpZ2h0GAYgASgDEjUKEWxhc3RfcmVxdWVzdF90aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIWCg5yZXF1ZXN0c190b3RhbBgIIAEoAxIUCgxlcnJvcnNfdG90YWwYCSABKAMiRAoSTGlzdE1vZGVsc1Jlc3BvbnNlEi4KBm1vZGVscxgBIAMoCzIeLm1vZGVsaXVtLmJyYWluLnYxLk1vZGVsU3RhdHVzIhEKD0xpc3RHUFVzUmVxdWVzdCKaAQoQTGlzdEdQVXNSZXNwb25zZRIkCgRncHVzGAEgAygLMhYubW9kZWxpdW0uYnJhaW4udjEuR1BVEg8KB2JhY2tlbmQYAiABKAkSMQoNc25hcHNob3RfdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDQoFc3RhbGUYBCABKAgSDQoFZXJyb3IYBSABKAkiEgoQR2V0UG9saWN5UmVxdWVzdCJzCglSdWxlTWF0Y2gSFQoNYXJjaGl0ZWN0dXJlcxgBIAMoCRITCgttb2RlbF90eXBlcxgCIAMoCRINCgVuYW1lcxgDIAMoCRIPCgdmb3JtYXRzGAQgAygJEg0KBXRhc2tzGAUgAygJEgsKA2FueRgGIAEoCCJuCgtSdW50aW1lUnVsZRIMCgRuYW1lGAEgASgJEg8KB3J1bnRpbWUYAiABKAkSKwoFbWF0Y2gYAyABKAsyHC5tb2RlbGl1bS5icmFpbi52MS5SdWxlTWF0Y2gSEwoLZGVzY3JpcHRpb24YBCABKAkiYQoJS2VlcEFsaXZlEhIKCm1vZGVsX25hbWUYASABKAkSDwoHZm9yZXZlchgCIAEoCBIvCgxpZGxlX3RpbWVvdXQYAyABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24i0wEKDFVubG9hZFBvbGljeRIzChBldmljdF9hZnRlcl9pZGxlGAEgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEg8KB21pbl9xcHMYAiABKAESFQoNYWx3YXlzX2xvYWRlZBgDIAMoCRIwCgprZWVwX2FsaXZlGAQgAygLMhwubW9kZWxpdW0uYnJhaW4udjEuS2VlcEFsaXZlEjQKEWRlY2lzaW9uX2ludGVydmFsGAUgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uInoKCUdQVVBvbGljeRIPCgdiYWNrZW5kGAEgASgJEhAKCHN0cmF0ZWd5GAIgASgJEhYKDmhlYWRyb29tX2J5dGVzGAMgASgDEjIKD3Jlc2VydmF0aW9uX3R0bBgEIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbiLAAQoRR2V0UG9saWN5UmVzcG9uc2USNQoNcnVudGltZV9ydWxlcxgBIAMoCzIeLm1vZGVsaXVtLmJyYWluLnYxLlJ1bnRpbWVSdWxlEhgKEGVuYWJsZWRfcnVudGltZXMYAiADKAkSKQoDZ3B1GAMgASgLMhwubW9kZWxpdW0uYnJhaW4udjEuR1BVUG9saWN5Ei8KBnVubG9hZBgEIAEoCzIfLm1vZGVsaXVtLmJyYWluLnYxLlVubG9hZFBvbGljeSq4AQoUUGFyYW1ldGVyQ291bnRTb3VyY2USJgoiUEFSQU1FVEVSX0NPVU5UX1NPVVJDRV9VTlNQRUNJRklFRBAAEiQKIFBBUkFNRVRFUl9DT1VOVF9TT1VSQ0VfRVNUSU1BVEVEEAESLAooUEFSQU1FVEVSX0NPVU5UX1NPVVJDRV9TQUZFVEVOU09SU19JTkRFWBACIgQIAxADKh5QQVJBTUVURVJfQ09VTlRfU09VUkNFX1JFUVVFU1QqegoRUGxhY2VtZW50U3RyYXRlZ3kSIgoeUExBQ0VNRU5UX1NUUkFURUdZX1VOU1BFQ0lGSUVEEAASIAocUExBQ0VNRU5UX1NUUkFURUdZX01PU1RfRlJFRRABEh8KG1BMQUNFTUVOVF9TVFJBVEVHWV9CRVNUX0ZJVBACKqcBCgpNb2RlbFN0YXRlEhsKF01PREVMX1NUQVRFX1VOU1BFQ0lGSUVEEAASFwoTTU9ERUxfU1RBVEVfTE9BRElORxABEhYKEk1PREVMX1NUQVRFX0xPQURFRBACEhkKFU1PREVMX1NUQVRFX1VOTE9BRElORxADEhgKFE1PREVMX1NUQVRFX1VOTE9BREVEEAQSFgoSTU9ERUxfU1RBVEVfRkFJTEVEEAUqwAEKD1dpdGhkcmF3YWxDYXVzZRIgChxXSVRIRFJBV0FMX0NBVVNFX1VOU1BFQ0lGSUVEEAASJAogV0lUSERSQVdBTF9DQVVTRV9UUkFGRklDX1JFU1VNRUQQARIjCh9XSVRIRFJBV0FMX0NBVVNFX01PREVMX1VOTE9BREVEEAISGwoXV0lUSERSQVdBTF9DQVVTRV9QSU5ORUQQAxIjCh9XSVRIRFJBV0FMX0NBVVNFX1BPTElDWV9DSEFOR0VEEAQy0QgKDEJyYWluU2VydmljZRJiCg1DaG9vc2VSdW50aW1lEicubW9kZWxpdW0uYnJhaW4udjEuQ2hvb3NlUnVudGltZVJlcXVlc3QaKC5tb2RlbGl1bS5icmFpbi52MS5DaG9vc2VSdW50aW1lUmVzcG9uc2USXwoMQW5hbHl6ZU1vZGVsEiYubW9kZWxpdW0uYnJhaW4udjEuQW5hbHl6ZU1vZGVsUmVxdWVzdBonLm1vZGVsaXVtLmJyYWluLnYxLkFuYWx5emVNb2RlbFJlc3BvbnNlElYKCUNob29zZUdQVRIjLm1vZGVsaXVtLmJyYWluLnYxLkNob29zZUdQVVJlcXVlc3QaJC5tb2RlbGl1bS5icmFpbi52MS5DaG9vc2VHUFVSZXNwb25zZRJfCgxTaG91bGRVbmxvYWQSJi5tb2RlbGl1bS5icmFpbi52MS5TaG91bGRVbmxvYWRSZXF1ZXN0GicubW9kZWxpdW0uYnJhaW4udjEuU2hvdWxkVW5sb2FkUmVzcG9uc2USawoQUmVwb3J0TW9kZWxTdGF0ZRIqLm1vZGVsaXVtLmJyYWluLnYxLlJlcG9ydE1vZGVsU3RhdGVSZXF1ZXN0GisubW9kZWxpdW0uYnJhaW4udjEuUmVwb3J0TW9kZWxTdGF0ZVJlc3BvbnNlEmIKDVJlcG9ydFRyYWZmaWMSJy5tb2RlbGl1bS5icmFpbi52MS5SZXBvcnRUcmFmZmljUmVxdWVzdBooLm1vZGVsaXVtLmJyYWluLnYxLlJlcG9ydFRyYWZmaWNSZXNwb25zZRJcCgtTeW5jR2F0ZXdheRIlLm1vZGVsaXVtLmJyYWluLnYxLlN5bmNHYXRld2F5UmVxdWVzdBomLm1vZGVsaXVtLmJyYWluLnYxLlN5bmNHYXRld2F5UmVzcG9uc2USiwEKGldhdGNoVW5sb2FkUmVjb21tZW5kYXRpb25zEjQubW9kZWxpdW0uYnJhaW4udjEuV2F0Y2hVbmxvYWRSZWNvbW1lbmRhdGlvbnNSZXF1ZXN0GjUubW9kZWxpdW0uYnJhaW4udjEuV2F0Y2hVbmxvYWRSZWNvbW1lbmRhdGlvbnNSZXNwb25zZTABElkKCkxpc3RNb2RlbHMSJC5tb2RlbGl1bS5icmFpbi52MS5MaXN0TW9kZWxzUmVxdWVzdBolLm1vZGVsaXVtLmJyYWluLnYxLkxpc3RNb2RlbHNSZXNwb25zZRJTCghMaXN0R1BVcxIiLm1vZGVsaXVtLmJyYWluLnYxLkxpc3RHUFVzUmVxdWVzdBojLm1vZGVsaXVtLmJyYWluLnYxLkxpc3RHUFVzUmVzcG9uc2USVgoJR2V0UG9saWN5EiMubW9kZWxpdW0uYnJhaW4udjEuR2V0UG9saWN5UmVxdWVzdBokLm1vZGVsaXVtLmJyYWluLnYxLkdldFBvbGljeVJlc3BvbnNlQjlaN2dpdGh1Yi5jb20vbW9kZWxpdW0vYnJhaW4vZ2VuL21vZGVsaXVtL2JyYWluL3YxO2JyYWludjFiBnByb3RvMw", [file_google_protobuf_duration, file_google_protobuf_timestamp]);
 
 /**
  * ModelSpec describes a model. Any subset may be given; the runtime rules match on what is there.
@@ -1014,6 +1014,118 @@ export const ReportTrafficResponseSchema: GenMessage<ReportTrafficResponse> = /*
   messageDesc(file_modelium_brain_v1_brain, 18);
 
 /**
+ * GatewayModel is one model as its gateway holds it, in a SyncGateway.
+ *
+ * @generated from message modelium.brain.v1.GatewayModel
+ */
+export type GatewayModel = Message<"modelium.brain.v1.GatewayModel"> & {
+  /**
+   * Model name. Required; at most 256 bytes; unique within a sync.
+   *
+   * @generated from field: string model_name = 1;
+   */
+  modelName: string;
+
+  /**
+   * Runtime serving the model ("vllm", "ray", "triton").
+   *
+   * @generated from field: string runtime = 2;
+   */
+  runtime: string;
+
+  /**
+   * UUID of the GPU the model is on.
+   *
+   * @generated from field: string gpu_uuid = 3;
+   */
+  gpuUuid: string;
+
+  /**
+   * State of the model on the gateway. Required.
+   *
+   * @generated from field: modelium.brain.v1.ModelState state = 4;
+   */
+  state: ModelState;
+
+  /**
+   * GPU memory the model holds, in bytes; >= 0.
+   *
+   * @generated from field: int64 memory_bytes = 5;
+   */
+  memoryBytes: bigint;
+};
+
+/**
+ * Describes the message modelium.brain.v1.GatewayModel.
+ * Use `create(GatewayModelSchema)` to create a new message.
+ */
+export const GatewayModelSchema: GenMessage<GatewayModel> = /*@__PURE__*/
+  messageDesc(file_modelium_brain_v1_brain, 19);
+
+/**
+ * SyncGatewayRequest is the whole truth of one gateway. At most 10,000 models.
+ *
+ * @generated from message modelium.brain.v1.SyncGatewayRequest
+ */
+export type SyncGatewayRequest = Message<"modelium.brain.v1.SyncGatewayRequest"> & {
+  /**
+   * Gateway. Required; at most 256 bytes.
+   *
+   * @generated from field: string gateway_id = 1;
+   */
+  gatewayId: string;
+
+  /**
+   * Every model the gateway holds; an empty list forgets all of the gateway's models.
+   *
+   * @generated from field: repeated modelium.brain.v1.GatewayModel models = 2;
+   */
+  models: GatewayModel[];
+};
+
+/**
+ * Describes the message modelium.brain.v1.SyncGatewayRequest.
+ * Use `create(SyncGatewayRequestSchema)` to create a new message.
+ */
+export const SyncGatewayRequestSchema: GenMessage<SyncGatewayRequest> = /*@__PURE__*/
+  messageDesc(file_modelium_brain_v1_brain, 20);
+
+/**
+ * SyncGatewayResponse says what the sync changed in what the brain held for the gateway.
+ *
+ * @generated from message modelium.brain.v1.SyncGatewayResponse
+ */
+export type SyncGatewayResponse = Message<"modelium.brain.v1.SyncGatewayResponse"> & {
+  /**
+   * Models the brain did not hold for this gateway before, sorted.
+   *
+   * @generated from field: repeated string added = 1;
+   */
+  added: string[];
+
+  /**
+   * Models whose state, runtime, GPU or memory differed, sorted.
+   *
+   * @generated from field: repeated string changed = 2;
+   */
+  changed: string[];
+
+  /**
+   * Models the brain held for this gateway that the sync did not list, now dropped, sorted.
+   *
+   * @generated from field: repeated string removed = 3;
+   */
+  removed: string[];
+};
+
+/**
+ * Describes the message modelium.brain.v1.SyncGatewayResponse.
+ * Use `create(SyncGatewayResponseSchema)` to create a new message.
+ */
+export const SyncGatewayResponseSchema: GenMessage<SyncGatewayResponse> = /*@__PURE__*/
+  messageDesc(file_modelium_brain_v1_brain, 21);
+
+/**
  * WatchUnloadRecommendationsRequest subscribes to unload recommendations.
  *
  * @generated from message modelium.brain.v1.WatchUnloadRecommendationsRequest
@@ -1061,7 +1173,7 @@ export type WatchUnloadRecommendationsRequest = Message<"modelium.brain.v1.Watch
  * Use `create(WatchUnloadRecommendationsRequestSchema)` to create a new message.
  */
 export const WatchUnloadRecommendationsRequestSchema: GenMessage<WatchUnloadRecommendationsRequest> = /*@__PURE__*/
-  messageDesc(file_modelium_brain_v1_brain, 19);
+  messageDesc(file_modelium_brain_v1_brain, 22);
 
 /**
  * UnloadRecommendation advises a gateway to unload a model.
@@ -1145,7 +1257,7 @@ export type UnloadRecommendation = Message<"modelium.brain.v1.UnloadRecommendati
  * Use `create(UnloadRecommendationSchema)` to create a new message.
  */
 export const UnloadRecommendationSchema: GenMessage<UnloadRecommendation> = /*@__PURE__*/
-  messageDesc(file_modelium_brain_v1_brain, 20);
+  messageDesc(file_modelium_brain_v1_brain, 23);
 
 /**
  * UnloadWithdrawal withdraws an earlier recommendation.
@@ -1180,7 +1292,7 @@ export type UnloadWithdrawal = Message<"modelium.brain.v1.UnloadWithdrawal"> & {
  * Use `create(UnloadWithdrawalSchema)` to create a new message.
  */
 export const UnloadWithdrawalSchema: GenMessage<UnloadWithdrawal> = /*@__PURE__*/
-  messageDesc(file_modelium_brain_v1_brain, 21);
+  messageDesc(file_modelium_brain_v1_brain, 24);
 
 /**
  * SnapshotEnd marks the end of the snapshot of open recommendations; live events follow.
@@ -1194,6 +1306,15 @@ export type SnapshotEnd = Message<"modelium.brain.v1.SnapshotEnd"> & {
    * @generated from field: int64 open_recommendations = 1;
    */
   openRecommendations: bigint;
+
+  /**
+   * True when the gateway must call SyncGateway now: the watch names no gateway_id, or the brain
+   * has had no SyncGateway from that gateway since it started (it restarted) or since it forgot the
+   * gateway. A StreamReset is always followed by a snapshot and so by this marker.
+   *
+   * @generated from field: bool sync_required = 2;
+   */
+  syncRequired: boolean;
 };
 
 /**
@@ -1201,7 +1322,7 @@ export type SnapshotEnd = Message<"modelium.brain.v1.SnapshotEnd"> & {
  * Use `create(SnapshotEndSchema)` to create a new message.
  */
 export const SnapshotEndSchema: GenMessage<SnapshotEnd> = /*@__PURE__*/
-  messageDesc(file_modelium_brain_v1_brain, 22);
+  messageDesc(file_modelium_brain_v1_brain, 25);
 
 /**
  * Heartbeat shows that a quiet stream is alive; the envelope's sequence is the current one.
@@ -1216,7 +1337,7 @@ export type Heartbeat = Message<"modelium.brain.v1.Heartbeat"> & {
  * Use `create(HeartbeatSchema)` to create a new message.
  */
 export const HeartbeatSchema: GenMessage<Heartbeat> = /*@__PURE__*/
-  messageDesc(file_modelium_brain_v1_brain, 23);
+  messageDesc(file_modelium_brain_v1_brain, 26);
 
 /**
  * StreamReset tells a resuming subscriber that its position could not be resumed (unknown epoch, or
@@ -1238,7 +1359,7 @@ export type StreamReset = Message<"modelium.brain.v1.StreamReset"> & {
  * Use `create(StreamResetSchema)` to create a new message.
  */
 export const StreamResetSchema: GenMessage<StreamReset> = /*@__PURE__*/
-  messageDesc(file_modelium_brain_v1_brain, 24);
+  messageDesc(file_modelium_brain_v1_brain, 27);
 
 /**
  * WatchUnloadRecommendationsResponse is one message of the recommendation stream.
@@ -1321,7 +1442,7 @@ export type WatchUnloadRecommendationsResponse = Message<"modelium.brain.v1.Watc
  * Use `create(WatchUnloadRecommendationsResponseSchema)` to create a new message.
  */
 export const WatchUnloadRecommendationsResponseSchema: GenMessage<WatchUnloadRecommendationsResponse> = /*@__PURE__*/
-  messageDesc(file_modelium_brain_v1_brain, 25);
+  messageDesc(file_modelium_brain_v1_brain, 28);
 
 /**
  * ListModelsRequest lists tracked models.
@@ -1342,7 +1463,7 @@ export type ListModelsRequest = Message<"modelium.brain.v1.ListModelsRequest"> &
  * Use `create(ListModelsRequestSchema)` to create a new message.
  */
 export const ListModelsRequestSchema: GenMessage<ListModelsRequest> = /*@__PURE__*/
-  messageDesc(file_modelium_brain_v1_brain, 26);
+  messageDesc(file_modelium_brain_v1_brain, 29);
 
 /**
  * ModelPlacement is a model's state on one gateway.
@@ -1405,7 +1526,7 @@ export type ModelPlacement = Message<"modelium.brain.v1.ModelPlacement"> & {
  * Use `create(ModelPlacementSchema)` to create a new message.
  */
 export const ModelPlacementSchema: GenMessage<ModelPlacement> = /*@__PURE__*/
-  messageDesc(file_modelium_brain_v1_brain, 27);
+  messageDesc(file_modelium_brain_v1_brain, 30);
 
 /**
  * ModelStatus is what the brain knows of one model.
@@ -1482,7 +1603,7 @@ export type ModelStatus = Message<"modelium.brain.v1.ModelStatus"> & {
  * Use `create(ModelStatusSchema)` to create a new message.
  */
 export const ModelStatusSchema: GenMessage<ModelStatus> = /*@__PURE__*/
-  messageDesc(file_modelium_brain_v1_brain, 28);
+  messageDesc(file_modelium_brain_v1_brain, 31);
 
 /**
  * ListModelsResponse lists tracked models, sorted by name.
@@ -1503,7 +1624,7 @@ export type ListModelsResponse = Message<"modelium.brain.v1.ListModelsResponse">
  * Use `create(ListModelsResponseSchema)` to create a new message.
  */
 export const ListModelsResponseSchema: GenMessage<ListModelsResponse> = /*@__PURE__*/
-  messageDesc(file_modelium_brain_v1_brain, 29);
+  messageDesc(file_modelium_brain_v1_brain, 32);
 
 /**
  * ListGPUsRequest lists the GPU inventory.
@@ -1518,7 +1639,7 @@ export type ListGPUsRequest = Message<"modelium.brain.v1.ListGPUsRequest"> & {
  * Use `create(ListGPUsRequestSchema)` to create a new message.
  */
 export const ListGPUsRequestSchema: GenMessage<ListGPUsRequest> = /*@__PURE__*/
-  messageDesc(file_modelium_brain_v1_brain, 30);
+  messageDesc(file_modelium_brain_v1_brain, 33);
 
 /**
  * ListGPUsResponse is the GPU inventory snapshot.
@@ -1567,7 +1688,7 @@ export type ListGPUsResponse = Message<"modelium.brain.v1.ListGPUsResponse"> & {
  * Use `create(ListGPUsResponseSchema)` to create a new message.
  */
 export const ListGPUsResponseSchema: GenMessage<ListGPUsResponse> = /*@__PURE__*/
-  messageDesc(file_modelium_brain_v1_brain, 31);
+  messageDesc(file_modelium_brain_v1_brain, 34);
 
 /**
  * GetPolicyRequest asks for the effective policy.
@@ -1582,7 +1703,7 @@ export type GetPolicyRequest = Message<"modelium.brain.v1.GetPolicyRequest"> & {
  * Use `create(GetPolicyRequestSchema)` to create a new message.
  */
 export const GetPolicyRequestSchema: GenMessage<GetPolicyRequest> = /*@__PURE__*/
-  messageDesc(file_modelium_brain_v1_brain, 32);
+  messageDesc(file_modelium_brain_v1_brain, 35);
 
 /**
  * RuleMatch is what a runtime rule matches on. A rule matches when any of its lists has an entry
@@ -1640,7 +1761,7 @@ export type RuleMatch = Message<"modelium.brain.v1.RuleMatch"> & {
  * Use `create(RuleMatchSchema)` to create a new message.
  */
 export const RuleMatchSchema: GenMessage<RuleMatch> = /*@__PURE__*/
-  messageDesc(file_modelium_brain_v1_brain, 33);
+  messageDesc(file_modelium_brain_v1_brain, 36);
 
 /**
  * RuntimeRule is one row of the ordered runtime rule table; the first matching rule whose runtime
@@ -1683,7 +1804,7 @@ export type RuntimeRule = Message<"modelium.brain.v1.RuntimeRule"> & {
  * Use `create(RuntimeRuleSchema)` to create a new message.
  */
 export const RuntimeRuleSchema: GenMessage<RuntimeRule> = /*@__PURE__*/
-  messageDesc(file_modelium_brain_v1_brain, 34);
+  messageDesc(file_modelium_brain_v1_brain, 37);
 
 /**
  * KeepAlive overrides the idle threshold for one model.
@@ -1718,7 +1839,7 @@ export type KeepAlive = Message<"modelium.brain.v1.KeepAlive"> & {
  * Use `create(KeepAliveSchema)` to create a new message.
  */
 export const KeepAliveSchema: GenMessage<KeepAlive> = /*@__PURE__*/
-  messageDesc(file_modelium_brain_v1_brain, 35);
+  messageDesc(file_modelium_brain_v1_brain, 38);
 
 /**
  * UnloadPolicy is the effective unload policy.
@@ -1767,7 +1888,7 @@ export type UnloadPolicy = Message<"modelium.brain.v1.UnloadPolicy"> & {
  * Use `create(UnloadPolicySchema)` to create a new message.
  */
 export const UnloadPolicySchema: GenMessage<UnloadPolicy> = /*@__PURE__*/
-  messageDesc(file_modelium_brain_v1_brain, 36);
+  messageDesc(file_modelium_brain_v1_brain, 39);
 
 /**
  * GPUPolicy is the effective placement policy.
@@ -1809,7 +1930,7 @@ export type GPUPolicy = Message<"modelium.brain.v1.GPUPolicy"> & {
  * Use `create(GPUPolicySchema)` to create a new message.
  */
 export const GPUPolicySchema: GenMessage<GPUPolicy> = /*@__PURE__*/
-  messageDesc(file_modelium_brain_v1_brain, 37);
+  messageDesc(file_modelium_brain_v1_brain, 40);
 
 /**
  * GetPolicyResponse is the effective policy.
@@ -1851,7 +1972,7 @@ export type GetPolicyResponse = Message<"modelium.brain.v1.GetPolicyResponse"> &
  * Use `create(GetPolicyResponseSchema)` to create a new message.
  */
 export const GetPolicyResponseSchema: GenMessage<GetPolicyResponse> = /*@__PURE__*/
-  messageDesc(file_modelium_brain_v1_brain, 38);
+  messageDesc(file_modelium_brain_v1_brain, 41);
 
 /**
  * ParameterCountSource says where a parameter count came from.
@@ -2099,6 +2220,20 @@ export const BrainService: GenService<{
     methodKind: "unary";
     input: typeof ReportTrafficRequestSchema;
     output: typeof ReportTrafficResponseSchema;
+  },
+  /**
+   * SyncGateway replaces everything the brain holds for one gateway with the gateway's whole truth,
+   * atomically: listed models are set, models it no longer lists are dropped (their open
+   * recommendations are withdrawn in the next evaluation cycle). A gateway calls it at start and
+   * whenever a recommendation stream's SnapshotEnd says sync_required (the brain restarted, or the
+   * stream was reset).
+   *
+   * @generated from rpc modelium.brain.v1.BrainService.SyncGateway
+   */
+  syncGateway: {
+    methodKind: "unary";
+    input: typeof SyncGatewayRequestSchema;
+    output: typeof SyncGatewayResponseSchema;
   },
   /**
    * WatchUnloadRecommendations streams unload recommendations: first a snapshot of the open ones, a
