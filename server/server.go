@@ -15,6 +15,7 @@ import (
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/recovery"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/keepalive"
@@ -70,6 +71,8 @@ type Options struct {
 	GPUs gpu.Inventory
 	// Placement tunes GPU placement: default strategy, headroom, reservation TTL.
 	Placement gpu.AllocatorConfig
+	// Creds are the transport credentials (NewTLS); nil serves plaintext.
+	Creds credentials.TransportCredentials
 	// GatewayTTL forgets a gateway, with its models, after this long without a report, a sync or an
 	// open watch stream (0: never).
 	GatewayTTL time.Duration
@@ -162,7 +165,7 @@ func New(o Options) *Server {
 	stream = append(stream, o.StreamInterceptors...)
 	stream = append(stream, rv.stream)
 
-	s.grpc = grpc.NewServer(
+	serverOpts := []grpc.ServerOption{
 		grpc.ChainUnaryInterceptor(unary...),
 		grpc.ChainStreamInterceptor(stream...),
 		grpc.ForceServerCodecV2(rv.codec),
@@ -171,7 +174,11 @@ func New(o Options) *Server {
 		// of long-lived watch streams.
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 5 * time.Second, PermitWithoutStream: true}),
 		grpc.KeepaliveParams(keepalive.ServerParameters{Time: 30 * time.Second, Timeout: 10 * time.Second}),
-	)
+	}
+	if o.Creds != nil {
+		serverOpts = append(serverOpts, grpc.Creds(o.Creds))
+	}
+	s.grpc = grpc.NewServer(serverOpts...)
 	brainv1.RegisterBrainServiceServer(s.grpc, s)
 	healthpb.RegisterHealthServer(s.grpc, healthService{Server: s.health, stopping: s.stopping})
 	if err := registerReflection(s.grpc); err != nil {

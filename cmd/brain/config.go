@@ -156,6 +156,8 @@ type ServerSection struct {
 	// GatewayTTL forgets a gateway, with its models, after this long without a report, a sync or an
 	// open watch stream, so that rotating gateway ids do not fill max_gateways; 0 never forgets.
 	GatewayTTL Duration `yaml:"gateway_ttl"`
+	// TLS, authorization and rate limits: see security.go.
+	TLS TLSSection `yaml:"tls"`
 }
 
 // RuleConfig is one row of `runtime_rules`.
@@ -413,6 +415,7 @@ func (c *Config) Validate() error {
 	if c.Server.MaxModels <= 0 {
 		bad("server.max_models", "%d: want a positive number", c.Server.MaxModels)
 	}
+	c.Server.validateSecurity(bad)
 	if c.Server.GatewayTTL < 0 {
 		bad("server.gateway_ttl", "%v is negative: want 0 (never forget) or a duration", time.Duration(c.Server.GatewayTTL))
 	}

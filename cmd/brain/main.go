@@ -24,6 +24,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 
 	"github.com/modelium/brain/metrics"
 	"github.com/modelium/brain/rules"
@@ -162,6 +163,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	defer inventory.Close()
 	enabled := cfg.enabled()
+	creds, err := cfg.Server.transportCredentials(log)
+	if err != nil {
+		return err
+	}
+	var transport credentials.TransportCredentials
+	if creds != nil {
+		defer creds.Close()
+		transport = creds.Creds
+	}
 	srv := server.New(server.Options{
 		UnloadPolicy:       unload,
 		DecisionInterval:   time.Duration(cfg.Orchestration.DecisionIntervalSeconds * float64(time.Second)),
@@ -174,6 +184,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		Enabled:            &enabled,
 		HeartbeatInterval:  time.Duration(cfg.Server.HeartbeatInterval),
 		GatewayTTL:         time.Duration(cfg.Server.GatewayTTL),
+		Creds:              transport,
 		UnaryInterceptors:  []grpc.UnaryServerInterceptor{grpcMetrics.UnaryServerInterceptor()},
 		StreamInterceptors: []grpc.StreamServerInterceptor{grpcMetrics.StreamServerInterceptor()},
 	})
@@ -199,6 +210,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			}
 		}()
 		log.Info("serving Prometheus metrics", "addr", mlis.Addr().String(), "path", "/metrics")
+		warnIfExposed(log, "the metrics endpoint", mlis.Addr(), "anyone who reaches it reads model names, gateways and traffic; bind --metrics-addr to loopback or a private network")
 	}
 
 	stopPprof, err := servePprof(f.pprofAddr, log)
@@ -207,6 +219,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer stopPprof()
+	if creds == nil {
+		warnIfExposed(log, "the gRPC server", lis.Addr(), "anyone who reaches it can report, sync and watch as any gateway, in plaintext; set server.tls")
+	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(lis) }()
 	log.Info("brain is serving", "grpc_addr", lis.Addr().String(), "epoch", srv.Epoch(),
