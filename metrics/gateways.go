@@ -5,11 +5,12 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/modelium/brain/internal/validate"
 )
 
-// MaxSyncModels bounds the models in one SyncGateway: the most one gateway can say it holds. It is
-// the same bound as a traffic batch's, for the same reason (one request, one lock, bounded work).
-const MaxSyncModels = MaxSamples
+// MaxSyncModels bounds the models in one SyncGateway (owned by internal/validate).
+const MaxSyncModels = validate.MaxModelsPerSync
 
 // GatewayModel is one model as its gateway holds it, in a sync.
 type GatewayModel struct {
@@ -109,17 +110,17 @@ func (t *Tracker) SyncGateway(gateway string, models []GatewayModel) (SyncResult
 // checkGatewayModel checks one model of a sync; listed maps each name to its first index.
 func checkGatewayModel(v *violations, i int, m *GatewayModel, listed map[string]int) {
 	field := func(name string) string { return fmt.Sprintf("models[%d].%s", i, name) }
-	if p := nameProblem(m.Model, true); p != "" {
+	if p := validate.NameProblem(m.Model, true); p != "" {
 		v.add(field("model_name"), "%s", p)
 	} else if j, dup := listed[m.Model]; dup {
 		v.add(field("model_name"), "%q is listed twice (also models[%d])", m.Model, j)
 	} else {
 		listed[m.Model] = i
 	}
-	if p := nameProblem(m.Runtime, false); p != "" {
+	if p := validate.NameProblem(m.Runtime, false); p != "" {
 		v.add(field("runtime"), "%s", p)
 	}
-	if p := nameProblem(m.GPUUUID, false); p != "" {
+	if p := validate.NameProblem(m.GPUUUID, false); p != "" {
 		v.add(field("gpu_uuid"), "%s", p)
 	}
 	if !m.State.valid() {

@@ -9,8 +9,8 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/modelium/brain/gpu"
-	"github.com/modelium/brain/metrics"
-	"github.com/modelium/brain/rules"
+	"github.com/modelium/brain/hfconfig"
+	"github.com/modelium/brain/internal/validate"
 )
 
 // fieldError places a domain error under a request field (for example the config.json of
@@ -48,13 +48,13 @@ func (s *Server) toStatus(err error) error {
 		prefix = fe.prefix
 	}
 	var (
-		cfgErr *rules.ConfigError
-		valErr *metrics.ValidationError
+		cfgErr *hfconfig.ConfigError
+		valErr *validate.Error
 	)
 	switch {
 	case errors.As(err, &cfgErr):
 		field := "config_json"
-		if cfgErr.Input == rules.InputIndex {
+		if cfgErr.Input == hfconfig.InputIndex {
 			field = "safetensors_index_json"
 		}
 		desc := cfgErr.Msg
@@ -92,8 +92,6 @@ func statusOfDomain(err error) error {
 	switch {
 	case errors.As(err, &nofit):
 		return placementStatus(nofit)
-	case errors.Is(err, gpu.ErrInvalidRequest):
-		return status.Errorf(codes.InvalidArgument, "invalid placement request: %v", err)
 	case errors.Is(err, gpu.ErrUnavailable):
 		return status.Errorf(codes.Unavailable, "GPU inventory unavailable, retry later: %v", err)
 	}
