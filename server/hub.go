@@ -89,6 +89,7 @@ func newHub(cfg hubConfig) *hub {
 // filter selects the events a subscriber receives; an empty field selects everything.
 type filter struct {
 	gateway string
+	allowed func(gateway string) bool // the caller's gateways (authorization); nil for all
 	models  map[string]struct{}
 	gpus    map[string]struct{}
 }
@@ -110,7 +111,7 @@ func newFilter(gateway string, models, gpus []string) filter {
 }
 
 func (f *filter) match(ev *event) bool {
-	if f.gateway != "" && f.gateway != ev.key.gateway {
+	if f.gateway != "" && f.gateway != ev.key.gateway || f.allowed != nil && !f.allowed(ev.key.gateway) {
 		return false
 	}
 	if f.models != nil {

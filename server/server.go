@@ -21,6 +21,7 @@ import (
 	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/status"
 
+	"github.com/modelium/brain/access"
 	brainv1 "github.com/modelium/brain/gen/modelium/brain/v1"
 	"github.com/modelium/brain/gpu"
 	"github.com/modelium/brain/metrics"
@@ -76,6 +77,13 @@ type Options struct {
 	Placement gpu.AllocatorConfig
 	// Creds are the transport credentials (NewTLS); nil serves plaintext.
 	Creds credentials.TransportCredentials
+	// Policy restricts RPCs by principal (NewPolicy); nil allows every RPC.
+	Policy *Policy
+	// Gateways, when set, lets a call that names a gateway through only from a principal that may
+	// act for it (authz.go); nil allows every caller every gateway.
+	Gateways *access.Gateways
+	// RateLimiter, when set, limits calls per client (authz.go); nil limits nothing.
+	RateLimiter *access.Limiter
 	// GatewayTTL forgets a gateway, with its models, after this long without a report, a sync or an
 	// open watch stream (0: never).
 	GatewayTTL time.Duration
@@ -160,15 +168,26 @@ func New(o Options) *Server {
 		recovery.UnaryServerInterceptor(recoveryOpts...),
 	}
 	unary = append(unary, o.UnaryInterceptors...)
-	rv := requestValidator{codec: newLenientCodec()}
-	unary = append(unary, rv.unary)
 	stream := []grpc.StreamServerInterceptor{
 		logging.StreamServerInterceptor(slogAdapter(o.Logger), logOpts...),
 		clientGoneStream,
 		recovery.StreamServerInterceptor(recoveryOpts...),
 	}
 	stream = append(stream, o.StreamInterceptors...)
-	stream = append(stream, rv.stream)
+	// Access before validation: a caller learns nothing of the rules of a request it may not make.
+	if o.Policy != nil {
+		unary, stream = append(unary, o.Policy.w.UnaryInterceptor), append(stream, o.Policy.w.StreamInterceptor)
+	}
+	if o.RateLimiter != nil {
+		rl := rateLimit{l: o.RateLimiter}
+		unary, stream = append(unary, rl.unary), append(stream, rl.stream)
+	}
+	if o.Gateways != nil {
+		ga := gatewayAuthz{gateways: o.Gateways}
+		unary, stream = append(unary, ga.unary), append(stream, ga.stream)
+	}
+	rv := requestValidator{codec: newLenientCodec()}
+	unary, stream = append(unary, rv.unary), append(stream, rv.stream)
 
 	serverOpts := []grpc.ServerOption{
 		grpc.ChainUnaryInterceptor(unary...),

@@ -92,6 +92,11 @@ func (s *syncBuffer) String() string {
 
 // startTLS serves a brain with TLS on a loopback port; it returns the address and its log.
 func startTLS(t testing.TB, c server.TLSConfig, o server.Options) (string, *syncBuffer) {
+	addr, logs, _ := startTLSServer(t, c, o)
+	return addr, logs
+}
+
+func startTLSServer(t testing.TB, c server.TLSConfig, o server.Options) (string, *syncBuffer, *server.Server) {
 	t.Helper()
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, nil))
@@ -115,7 +120,7 @@ func startTLS(t testing.TB, c server.TLSConfig, o server.Options) (string, *sync
 		defer cancel()
 		_ = srv.Shutdown(ctx)
 	})
-	return lis.Addr().String(), logs
+	return lis.Addr().String(), logs, srv
 }
 
 // dialTLS connects as a client trusting the brain's CA, with a client certificate when given.

@@ -16,8 +16,15 @@ import (
 // The handler only waits; a sender goroutine of its own does every Send, so that a subscriber that
 // stopped reading (its Send blocked on flow control) can still be cut off or shut down.
 func (s *Server) WatchUnloadRecommendations(req *brainv1.WatchUnloadRecommendationsRequest, stream brainv1.BrainService_WatchUnloadRecommendationsServer) error {
-	sub, _ := s.hub.subscribe(newFilter(req.GetGatewayId(), req.GetModelNames(), req.GetGpuUuids()),
-		req.GetResumeEpoch(), req.GetResumeAfterSequence())
+	f := newFilter(req.GetGatewayId(), req.GetModelNames(), req.GetGpuUuids())
+	if req.GetGatewayId() == "" { // a named gateway was authorized by the interceptor
+		scope, err := s.watchScope(stream.Context())
+		if err != nil {
+			return err
+		}
+		f.allowed = scope
+	}
+	sub, _ := s.hub.subscribe(f, req.GetResumeEpoch(), req.GetResumeAfterSequence())
 	defer s.hub.unsubscribe(sub)
 	s.markSyncRequired(req.GetGatewayId(), sub.initial)
 	s.watchStarted(req.GetGatewayId())

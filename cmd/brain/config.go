@@ -152,7 +152,9 @@ type ServerSection struct {
 	// open watch stream, so that rotating gateway ids do not fill max_gateways; 0 never forgets.
 	GatewayTTL Duration `yaml:"gateway_ttl"`
 	// TLS, authorization and rate limits: see security.go.
-	TLS TLSSection `yaml:"tls"`
+	TLS           TLSSection           `yaml:"tls"`
+	Authorization AuthorizationSection `yaml:"authorization"`
+	RateLimit     RateLimitSection     `yaml:"rate_limit"`
 }
 
 // ignored accepts any YAML value of a key that belongs to another Modelium component, and prints

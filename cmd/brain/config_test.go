@@ -118,6 +118,10 @@ func TestBadConfigFiles(t *testing.T) {
 		{"negative gateway ttl", "server:\n  gateway_ttl: -1s\n", []string{"server.gateway_ttl", "negative"}},
 		{"unknown client_auth", "server:\n  tls: {cert_file: a.crt, key_file: a.key, client_auth: maybe}\n", []string{"server.tls.client_auth", "none, request or require"}},
 		{"a certificate without its key", "server:\n  tls: {cert_file: a.crt}\n", []string{"server.tls", "go together"}},
+		{"a gateway map without client certificates", "server:\n  authorization:\n    gateways: [{principal: p, gateway_ids: [g]}]\n", []string{"server.authorization.gateways", "client_auth"}},
+		{"a gateway grant without gateways", "server:\n  authorization:\n    gateways: [{principal: p}]\n", []string{"server.authorization", "gateway_ids"}},
+		{"a negative rate", "server:\n  rate_limit: {per_client_rps: -1}\n", []string{"server.rate_limit.per_client_rps"}},
+		{"a rate without a burst", "server:\n  rate_limit: {per_client_rps: 10, burst: 0}\n", []string{"server.rate_limit.burst"}},
 		{"client authentication without TLS", "server:\n  tls: {client_ca_file: ca.pem, client_auth: require}\n", []string{"server.tls", "need cert_file"}},
 	}
 	for _, c := range cases {

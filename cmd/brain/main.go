@@ -172,7 +172,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		defer creds.Close()
 		transport = creds.Creds
 	}
-	srv := server.New(server.Options{
+	opts := server.Options{
 		UnloadPolicy:       unload,
 		DecisionInterval:   time.Duration(cfg.Orchestration.DecisionIntervalSeconds * float64(time.Second)),
 		GPUs:               inventory,
@@ -187,7 +187,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		Creds:              transport,
 		UnaryInterceptors:  []grpc.UnaryServerInterceptor{grpcMetrics.UnaryServerInterceptor()},
 		StreamInterceptors: []grpc.StreamServerInterceptor{grpcMetrics.StreamServerInterceptor()},
-	})
+	}
+	stopAccess, err := cfg.Server.accessOptions(&opts)
+	defer stopAccess()
+	if err != nil {
+		return err
+	}
+	srv := server.New(opts)
 	grpcMetrics.InitializeMetrics(srv.GRPC())
 
 	lis, err := net.Listen("tcp", f.grpcAddr)

@@ -6,6 +6,7 @@ import (
 	"net"
 	"time"
 
+	"github.com/modelium/brain/access"
 	"github.com/modelium/brain/server"
 )
 
@@ -19,6 +20,31 @@ type TLSSection struct {
 	// ClientAuth is none, request or require (server.ClientAuth*).
 	ClientAuth      string   `yaml:"client_auth"`
 	RefreshInterval Duration `yaml:"refresh_interval"`
+}
+
+// AuthorizationSection is `server.authorization`: which principal (from its client certificate)
+// may act for which gateways, and a grpc-go authz policy over RPCs.
+type AuthorizationSection struct {
+	// Gateways, when listed, is enforced on every RPC that names a gateway.
+	Gateways []GatewayGrant `yaml:"gateways"`
+	// PolicyFile is a grpc-go authz policy (JSON), re-read every RefreshInterval.
+	PolicyFile      string   `yaml:"policy_file"`
+	RefreshInterval Duration `yaml:"refresh_interval"`
+}
+
+// GatewayGrant is one principal and the gateway ids it may act for ("*": any).
+type GatewayGrant struct {
+	Principal  string   `yaml:"principal"`
+	GatewayIDs []string `yaml:"gateway_ids"`
+}
+
+// RateLimitSection is `server.rate_limit`: a token bucket per client (its principal, or its IP
+// address without a client certificate).
+type RateLimitSection struct {
+	// PerClientRPS is the sustained calls a second per client; 0 turns the limit off.
+	PerClientRPS float64 `yaml:"per_client_rps"`
+	// Burst is how many calls a client may make at once.
+	Burst int `yaml:"burst"`
 }
 
 // enabled says whether the brain serves TLS.
@@ -47,6 +73,59 @@ func (s ServerSection) validateSecurity(bad func(key, format string, args ...any
 	if t.RefreshInterval < 0 {
 		bad("server.tls.refresh_interval", "%v is negative", time.Duration(t.RefreshInterval))
 	}
+	a := s.Authorization
+	if len(a.Gateways) > 0 {
+		if _, err := s.gatewayMap(); err != nil {
+			bad("server.authorization", "%v", err)
+		}
+		if !t.enabled() || t.ClientAuth == "" || t.ClientAuth == server.ClientAuthNone {
+			bad("server.authorization.gateways", "principals come from client certificates: set server.tls with client_auth request or require")
+		}
+	}
+	if a.RefreshInterval < 0 {
+		bad("server.authorization.refresh_interval", "%v is negative", time.Duration(a.RefreshInterval))
+	}
+	r := s.RateLimit
+	if r.PerClientRPS < 0 {
+		bad("server.rate_limit.per_client_rps", "%g is negative: want 0 (no limit) or more calls a second", r.PerClientRPS)
+	}
+	if r.PerClientRPS > 0 && r.Burst < 1 {
+		bad("server.rate_limit.burst", "%d: want at least 1 call with per_client_rps set", r.Burst)
+	}
+}
+
+func (s ServerSection) gatewayMap() (*access.Gateways, error) {
+	if len(s.Authorization.Gateways) == 0 {
+		return nil, nil
+	}
+	rules := make([]access.GatewayRule, len(s.Authorization.Gateways))
+	for i, g := range s.Authorization.Gateways {
+		rules[i] = access.GatewayRule{Principal: g.Principal, GatewayIDs: g.GatewayIDs}
+	}
+	return access.NewGateways(rules)
+}
+
+// accessOptions sets the authorization and rate-limit options; the returned function stops the
+// policy file's watcher.
+func (s ServerSection) accessOptions(o *server.Options) (stop func(), err error) {
+	stop = func() {}
+	if o.Gateways, err = s.gatewayMap(); err != nil {
+		return stop, fmt.Errorf("server.authorization: %w", err)
+	}
+	if f := s.Authorization.PolicyFile; f != "" {
+		refresh := time.Duration(s.Authorization.RefreshInterval)
+		if refresh <= 0 {
+			refresh = server.DefaultTLSRefreshInterval
+		}
+		if o.Policy, err = server.NewPolicy(f, refresh); err != nil {
+			return stop, fmt.Errorf("server.%w", err)
+		}
+		stop = o.Policy.Close
+	}
+	if r := s.RateLimit; r.PerClientRPS > 0 {
+		o.RateLimiter = access.NewLimiter(r.PerClientRPS, r.Burst, 0, nil)
+	}
+	return stop, nil
 }
 
 // transportCredentials builds the TLS credentials, or nil (plaintext) without server.tls.

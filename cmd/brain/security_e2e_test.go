@@ -15,6 +15,7 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/status"
 
+	brainv1 "github.com/modelium/brain/gen/modelium/brain/v1"
 	"github.com/modelium/brain/internal/testpki"
 )
 
@@ -60,7 +61,8 @@ func newTestPKI(t *testing.T) *testPKI {
 
 // tlsConfig is the server.tls section for mutual TLS with these files.
 func (p *testPKI) tlsConfig() string {
-	return fmt.Sprintf("server:\n  tls:\n    cert_file: %s\n    key_file: %s\n    client_ca_file: %s\n    client_auth: require\n",
+	return fmt.Sprintf("server:\n  tls:\n    cert_file: %s\n    key_file: %s\n    client_ca_file: %s\n    client_auth: require\n"+
+		"  authorization:\n    gateways: [{principal: \"spiffe://example.org/gateway/gw-1\", gateway_ids: [gw-1]}]\n",
 		p.certFile, p.keyFile, p.caFile)
 }
 
@@ -85,8 +87,17 @@ func TestE2EMutualTLS(t *testing.T) {
 		_, err := healthpb.NewHealthClient(conn).Check(callCtx(t), &healthpb.HealthCheckRequest{})
 		return err
 	}
-	if err := check(p.dial(t, brain.GRPCAddr, true)); err != nil {
+	gw := p.dial(t, brain.GRPCAddr, true)
+	if err := check(gw); err != nil {
 		t.Errorf("a gateway with a certificate of the client CA: %v", err)
+	}
+	// server.authorization.gateways: the gateway acts for itself, not for another.
+	brainClient := brainv1.NewBrainServiceClient(gw)
+	if _, err := brainClient.SyncGateway(callCtx(t), &brainv1.SyncGatewayRequest{GatewayId: "gw-1"}); err != nil {
+		t.Errorf("gw-1 syncs itself: %v", err)
+	}
+	if _, err := brainClient.SyncGateway(callCtx(t), &brainv1.SyncGatewayRequest{GatewayId: "gw-2"}); status.Code(err) != codes.PermissionDenied {
+		t.Errorf("gw-1 syncs gw-2: %v; want PERMISSION_DENIED", err)
 	}
 	if err := check(p.dial(t, brain.GRPCAddr, false)); status.Code(err) != codes.Unavailable {
 		t.Errorf("a client without a certificate: %v; want UNAVAILABLE", err)
@@ -99,10 +110,16 @@ func TestE2EMutualTLS(t *testing.T) {
 	if err := check(conn); status.Code(err) != codes.Unavailable {
 		t.Errorf("a plaintext client: %v; want UNAVAILABLE", err)
 	}
+	refused, denied := false, false
 	for _, l := range brain.Logs() {
 		if strings.Contains(l, "beyond loopback") {
 			t.Errorf("a brain with TLS on loopback warned: %s", l)
 		}
+		refused = refused || strings.Contains(l, "TLS handshake refused") && strings.Contains(l, "peer.address")
+		denied = denied || strings.Contains(l, `principal \"spiffe://example.org/gateway/gw-1\" may not act for gateway \"gw-2\"`)
+	}
+	if !refused || !denied {
+		t.Errorf("the log does not say who was refused and why (handshake %v, gateway %v):\n%s", refused, denied, strings.Join(brain.Logs(), "\n"))
 	}
 }
 
