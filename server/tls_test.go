@@ -123,6 +123,23 @@ func startTLSServer(t testing.TB, c server.TLSConfig, o server.Options) (string,
 	return lis.Addr().String(), logs, srv
 }
 
+// startPlain serves a brain without TLS on a loopback port.
+func startPlain(t testing.TB) string {
+	t.Helper()
+	srv := server.New(server.Options{DecisionInterval: -1, Logger: slog.New(slog.DiscardHandler)})
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = srv.Serve(lis) }()
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+	})
+	return lis.Addr().String()
+}
+
 // dialTLS connects as a client trusting the brain's CA, with a client certificate when given.
 func dialTLS(t testing.TB, addr string, ca *testpki.CA, client *testpki.Issued) *grpc.ClientConn {
 	t.Helper()
