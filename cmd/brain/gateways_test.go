@@ -70,6 +70,7 @@ func TestGateways(t *testing.T) {
 		}
 		runGateway(t, "gw-python", "llama-8b", "mistral-7b", python)
 		runGatewayAcrossRestart(t, "gw-python-restart", "gemma-2b", python)
+		runGatewayOverMutualTLS(t, "gw-python-tls", python)
 	})
 	t.Run("typescript", func(t *testing.T) {
 		t.Parallel()
@@ -102,6 +103,7 @@ func TestGateways(t *testing.T) {
 		}
 		runGateway(t, "gw-ts", "qwen-7b", "phi-3", node)
 		runGatewayAcrossRestart(t, "gw-ts-restart", "falcon-7b", node)
+		runGatewayOverMutualTLS(t, "gw-ts-tls", node)
 	})
 }
 
@@ -379,6 +381,26 @@ func runGatewayAcrossRestart(t *testing.T, gatewayID, model string, gateway func
 		ms[0].GetPlacements()[0].GetGatewayId() != gatewayID || ms[0].GetPlacements()[0].GetState() != brainv1.ModelState_MODEL_STATE_LOADED ||
 		ms[0].GetPlacements()[0].GetMemoryBytes() != 1<<30 {
 		t.Errorf("the restarted brain lists %v; want %s LOADED on %s (1 GiB) and nothing else", ms, model, gatewayID)
+	}
+}
+
+// runGatewayOverMutualTLS runs a gateway with --tls-ca, --tls-cert and --tls-key against a brain
+// that requires client certificates and lets the certificate's principal act for this gateway
+// alone: the whole flow (sync, runtime, GPU, reports, watch) passes authorization, up to a
+// recommendation.
+func runGatewayOverMutualTLS(t *testing.T, gatewayID string, gateway func(args ...string) *exec.Cmd) {
+	p := newTestPKI(t)
+	cfg := strings.Replace(killBrainConfig, "server:\n", fmt.Sprintf("server:\n  tls: {cert_file: %s, key_file: %s, client_ca_file: %s, client_auth: require}\n"+
+		"  authorization:\n    gateways: [{principal: \"spiffe://example.org/gateway/gw-1\", gateway_ids: [%s]}]\n",
+		p.certFile, p.keyFile, p.caFile, gatewayID), 1)
+	brain := startBrain(t, "--config", writeConfig(t, cfg))
+	gw := startGateway(t, gateway("--brain", brain.GRPCAddr, "--gateway-id", gatewayID, "--model", "tls-model",
+		"--recommendations", "1", "--duration", "30", "--tls-ca", p.caFile, "--tls-cert", p.gatewayCert, "--tls-key", p.gatewayKey))
+	if err := gw.wait(30 * time.Second); err != nil {
+		t.Fatalf("gateway over mutual TLS: %v", err)
+	}
+	if !slices.ContainsFunc(gw.Lines(), func(l gatewayLine) bool { return l.live() && l.str("model") == "tls-model" }) {
+		t.Errorf("the gateway over mutual TLS saw no recommendation of its model")
 	}
 }
 
