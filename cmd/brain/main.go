@@ -26,6 +26,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 
+	"github.com/modelium/brain/internal/config"
 	"github.com/modelium/brain/metrics"
 	"github.com/modelium/brain/rules"
 	"github.com/modelium/brain/server"
@@ -100,11 +101,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	cfg, err := LoadConfig(f.config)
+	cfg, err := config.Load(f.config)
 	if err != nil {
 		return err
 	}
-	table, err := cfg.runtimeTable()
+	table, err := cfg.RuntimeTable()
 	if err != nil {
 		return err
 	}
@@ -143,7 +144,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 	tracker := metrics.NewTracker(metrics.Config{MaxGateways: cfg.Server.MaxGateways, MaxModels: cfg.Server.MaxModels})
 	recorder, err := metrics.NewRecorder(reg, tracker, metrics.RecorderConfig{
-		MaxModelSeries: cfg.maxModelSeries(),
+		MaxModelSeries: maxModelSeries(cfg),
 		Rules: map[metrics.DecisionKind][]string{
 			metrics.DecisionRuntime: ruleNames(table),
 			metrics.DecisionGPU:     gpuStrategyNames(),
@@ -153,17 +154,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("prometheus metrics: %w", err)
 	}
-	unload, err := cfg.unloadPolicy()
+	unload, err := cfg.UnloadPolicy()
 	if err != nil {
 		return err
 	}
-	inventory, placement, err := cfg.gpuInventory(log)
+	inventory, placement, err := gpuInventory(cfg, log)
 	if err != nil {
 		return err
 	}
 	defer inventory.Close()
-	enabled := cfg.enabled()
-	creds, err := cfg.Server.transportCredentials(log)
+	enabled := cfg.Enabled()
+	creds, err := transportCredentials(cfg.Server, log)
 	if err != nil {
 		return err
 	}
@@ -174,7 +175,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	opts := server.Options{
 		UnloadPolicy:       unload,
-		DecisionInterval:   time.Duration(cfg.Orchestration.DecisionIntervalSeconds * float64(time.Second)),
+		DecisionInterval:   cfg.DecisionInterval(),
 		GPUs:               inventory,
 		Placement:          placement,
 		Tracker:            tracker,
@@ -188,7 +189,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		UnaryInterceptors:  []grpc.UnaryServerInterceptor{grpcMetrics.UnaryServerInterceptor()},
 		StreamInterceptors: []grpc.StreamServerInterceptor{grpcMetrics.StreamServerInterceptor()},
 	}
-	stopAccess, err := cfg.Server.accessOptions(&opts)
+	stopAccess, err := accessOptions(cfg.Server, &opts)
 	defer stopAccess()
 	if err != nil {
 		return err
@@ -253,7 +254,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-func enabledRuntimes(cfg *Config) string {
+func enabledRuntimes(cfg *config.Config) string {
 	var on []string
 	for _, r := range []struct {
 		name string
