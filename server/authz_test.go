@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -129,6 +130,8 @@ func TestGatewayAuthorization(t *testing.T) {
 		{"a client without a certificate may not watch every gateway", nil, watch(""), codes.Unauthenticated},
 		{"a principal the map does not list may not watch every gateway", &c.stranger, watch(""), codes.PermissionDenied},
 		{"a call that names no gateway needs no certificate", nil, chooseRuntime, allowed},
+		{"an oversized gateway id is refused for a principal without *", &c.gw1, sync(strings.Repeat("g", server.MaxNameBytes+1)), codes.PermissionDenied},
+		{"a principal with * gets validation's answer to an oversized gateway id", &c.ops, sync(strings.Repeat("g", server.MaxNameBytes+1)), codes.InvalidArgument},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
