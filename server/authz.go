@@ -62,6 +62,8 @@ func namedGateway(req any) string {
 		return r.GetGatewayId()
 	case *brainv1.WatchUnloadRecommendationsRequest:
 		return r.GetGatewayId()
+	case *brainv1.WatchRecommendationsRequest:
+		return r.GetGatewayId()
 	case *brainv1.ChooseGPURequest:
 		if r.GetReserve() {
 			return r.GetGatewayId()

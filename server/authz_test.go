@@ -104,6 +104,16 @@ func TestGatewayAuthorization(t *testing.T) {
 			return err
 		}
 	}
+	watchAll := func(gw string) func(context.Context, brainv1.BrainServiceClient) error {
+		return func(ctx context.Context, cl brainv1.BrainServiceClient) error {
+			stream, err := cl.WatchRecommendations(ctx, &brainv1.WatchRecommendationsRequest{GatewayId: gw})
+			if err != nil {
+				return err
+			}
+			_, err = stream.Recv()
+			return err
+		}
+	}
 	chooseRuntime := func(ctx context.Context, cl brainv1.BrainServiceClient) error {
 		_, err := cl.ChooseRuntime(ctx, &brainv1.ChooseRuntimeRequest{Model: &brainv1.ModelSpec{Name: "gpt2"}})
 		return err
@@ -123,6 +133,8 @@ func TestGatewayAuthorization(t *testing.T) {
 		{"a placement without a reservation names no gateway", &c.gw1, chooseGPU("gw-2", false), allowed},
 		{"a gateway may not watch another", &c.gw1, watch("gw-2"), codes.PermissionDenied},
 		{"a gateway watches itself", &c.gw1, watch("gw-1"), allowed},
+		{"a gateway may not watch another's recommendations of every kind", &c.gw1, watchAll("gw-2"), codes.PermissionDenied},
+		{"a client without a certificate may not watch every gateway's recommendations of every kind", nil, watchAll(""), codes.Unauthenticated},
 		{"a principal with * acts for any gateway (DNS SAN)", &c.ops, sync("gw-9"), allowed},
 		{"a principal by common name acts for its gateways", &c.cnOnly, sync("gw-3"), allowed},
 		{"a principal the map does not list is refused", &c.stranger, sync("gw-1"), codes.PermissionDenied},
@@ -216,7 +228,7 @@ func TestPolicyFileRestrictsRPCsAndIsReread(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(policy.Close)
-	addr, _ := startAuthz(t, c, server.Options{Policy: policy})
+	addr, _ := startAuthz(t, c, server.Options{AuthzPolicy: policy})
 	listModels := func(caller *testpki.Issued) error {
 		_, err := client(t, addr, c, caller).ListModels(ctxT(t), &brainv1.ListModelsRequest{})
 		return err

@@ -112,6 +112,12 @@ func FuzzWatchUnloadRecommendations(f *testing.F) {
 	}, nil)
 }
 
+func FuzzWatchRecommendations(f *testing.F) {
+	fuzzRequest[*brainv1.WatchRecommendationsRequest](f, func() *brainv1.WatchRecommendationsRequest {
+		return &brainv1.WatchRecommendationsRequest{}
+	}, nil)
+}
+
 func FuzzListModels(f *testing.F) {
 	fuzzRequest(f, func() *brainv1.ListModelsRequest { return &brainv1.ListModelsRequest{} },
 		func(s *Server, r *brainv1.ListModelsRequest) error { _, err := s.ListModels(bg, r); return err })

@@ -106,14 +106,10 @@ func (s *Server) runExpiry() {
 	}
 }
 
-// markSyncRequired sets SnapshotEnd.sync_required in a new stream's first messages: the gateway
-// must sync when the brain has had no sync from it since it started (or forgot it), and a watch
-// without a gateway_id cannot be told otherwise.
-func (s *Server) markSyncRequired(gateway string, initial []*brainv1.WatchUnloadRecommendationsResponse) {
-	required := gateway == "" || !s.tracker.Synced(gateway)
-	for _, m := range initial {
-		if end := m.GetSnapshotEnd(); end != nil {
-			end.SyncRequired = required
-		}
-	}
+// snapshotEnd is the marker that ends a stream's snapshot. sync_required tells the gateway to
+// sync: the brain has had no sync from it since it started (or forgot it), and a watch without a
+// gateway_id cannot be told otherwise. A snapshot is sent at a fresh start and after every reset,
+// so a restarted brain reaches every resuming gateway this way.
+func (s *Server) snapshotEnd(gateway string, open int) *brainv1.SnapshotEnd {
+	return &brainv1.SnapshotEnd{OpenRecommendations: int64(open), SyncRequired: gateway == "" || !s.tracker.Synced(gateway)}
 }

@@ -116,6 +116,23 @@ func TestSnapshotEndSaysWhenToSync(t *testing.T) {
 	if !syncRequired(&brainv1.WatchUnloadRecommendationsRequest{}) {
 		t.Error("a watch without a gateway_id was not told to sync")
 	}
+	// WatchRecommendations ends its snapshot with the same marker.
+	all, err := b.client.WatchRecommendations(ctx, &brainv1.WatchRecommendationsRequest{GatewayId: "gw-3"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		m, err := all.Recv()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if end := m.GetSnapshotEnd(); end != nil {
+			if !end.GetSyncRequired() {
+				t.Error("WatchRecommendations did not tell an unsynced gateway to sync")
+			}
+			break
+		}
+	}
 }
 
 func TestGatewayTTLForgetsSilentGateways(t *testing.T) {

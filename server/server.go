@@ -25,6 +25,7 @@ import (
 	brainv1 "github.com/modelium/brain/gen/modelium/brain/v1"
 	"github.com/modelium/brain/gpu"
 	"github.com/modelium/brain/metrics"
+	"github.com/modelium/brain/recommend"
 	"github.com/modelium/brain/rules"
 )
 
@@ -54,9 +55,12 @@ type Options struct {
 	// Recorder counts decisions and recommendations for Prometheus; nil counts nothing.
 	Recorder *metrics.Recorder
 
-	// UnloadPolicy decides unloads, for ShouldUnload and the evaluation loop (default:
+	// UnloadPolicy is the fixed policy's configuration, which GetPolicy shows (default:
 	// rules.DefaultUnloadPolicy()).
 	UnloadPolicy *rules.UnloadPolicy
+	// Policy decides recommendations, for ShouldUnload and the evaluation loop (default:
+	// recommend.NewFixedPolicy(UnloadPolicy)).
+	Policy recommend.Policy
 	// DecisionInterval is how often the evaluation loop runs (default 10 s); negative runs none,
 	// and the caller drives cycles with Server.Evaluate.
 	DecisionInterval time.Duration
@@ -77,8 +81,8 @@ type Options struct {
 	Placement gpu.AllocatorConfig
 	// Creds are the transport credentials (NewTLS); nil serves plaintext.
 	Creds credentials.TransportCredentials
-	// Policy restricts RPCs by principal (NewPolicy); nil allows every RPC.
-	Policy *Policy
+	// AuthzPolicy restricts RPCs by principal (NewPolicy); nil allows every RPC.
+	AuthzPolicy *Policy
 	// Gateways, when set, lets a call that names a gateway through only from a principal that may
 	// act for it (authz.go); nil allows every caller every gateway.
 	Gateways *access.Gateways
@@ -87,6 +91,9 @@ type Options struct {
 	// GatewayTTL forgets a gateway, with its models, after this long without a report, a sync or an
 	// open watch stream (0: never).
 	GatewayTTL time.Duration
+	// NextUse estimates when a loaded model is wanted next, for ChooseGPU's eviction plans (the
+	// predictive keep-alive policy's estimate); nil ranks victims by their last request (LRU).
+	NextUse gpu.NextUseEstimator
 }
 
 // Server is the gRPC server of the brain: the BrainService, the health service and reflection,
@@ -106,11 +113,11 @@ type Server struct {
 	health   *health.Server
 	epoch    string
 
-	// Unload recommendations: the policy, the evaluation loop's state and the stream hub.
-	unload    *rules.UnloadPolicy
-	evaluator *evaluator
-	hub       *hub
-	watchers  watchers
+	// Recommendations: the fixed policy's configuration, the engine and the streams' hub.
+	unload   *rules.UnloadPolicy
+	engine   *recommend.Engine
+	hub      *recommend.Hub[*wire]
+	watchers watchers // open recommendation streams per gateway, which keep it from expiring
 
 	stopOnce sync.Once
 	stopping chan struct{} // closed when shutdown starts: streams end with UNAVAILABLE
@@ -175,8 +182,8 @@ func New(o Options) *Server {
 	}
 	stream = append(stream, o.StreamInterceptors...)
 	// Access before validation: a caller learns nothing of the rules of a request it may not make.
-	if o.Policy != nil {
-		unary, stream = append(unary, o.Policy.w.UnaryInterceptor), append(stream, o.Policy.w.StreamInterceptor)
+	if o.AuthzPolicy != nil {
+		unary, stream = append(unary, o.AuthzPolicy.w.UnaryInterceptor), append(stream, o.AuthzPolicy.w.StreamInterceptor)
 	}
 	if o.RateLimiter != nil {
 		rl := rateLimit{l: o.RateLimiter}

@@ -28,6 +28,7 @@ import (
 
 	"github.com/modelium/brain/internal/config"
 	"github.com/modelium/brain/metrics"
+	"github.com/modelium/brain/recommend"
 	"github.com/modelium/brain/rules"
 	"github.com/modelium/brain/server"
 )
@@ -148,7 +149,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		Rules: map[metrics.DecisionKind][]string{
 			metrics.DecisionRuntime: ruleNames(table),
 			metrics.DecisionGPU:     gpuStrategyNames(),
-			metrics.DecisionUnload:  append(slices.Clone(rules.UnloadRules), server.RuleNotLoaded),
+			metrics.DecisionUnload:  append(slices.Clone(rules.UnloadRules), recommend.RuleNotLoaded),
 		},
 	})
 	if err != nil {

@@ -35,10 +35,10 @@ func accessOptions(s config.ServerSection, o *server.Options) (stop func(), err 
 		if refresh <= 0 {
 			refresh = server.DefaultTLSRefreshInterval
 		}
-		if o.Policy, err = server.NewPolicy(f, refresh); err != nil {
+		if o.AuthzPolicy, err = server.NewPolicy(f, refresh); err != nil {
 			return stop, fmt.Errorf("server.%w", err)
 		}
-		stop = o.Policy.Close
+		stop = o.AuthzPolicy.Close
 	}
 	if r := s.RateLimit; r.PerClientRPS > 0 {
 		o.RateLimiter = access.NewLimiter(r.PerClientRPS, r.Burst, 0, nil)
