@@ -84,8 +84,7 @@ func BenchmarkCycle100k(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		for i, name := range names {
-			p.Observe(name, last[i])
-			p.ShouldUnload(fixed, rules.UnloadInput{Model: name, IdleSeconds: 300}, now)
+			p.Decide(fixed, predict.Input{UnloadInput: rules.UnloadInput{Model: name, IdleSeconds: 300}, Loaded: true, LastRequest: last[i]}, now)
 		}
 	}
 }

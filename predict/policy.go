@@ -131,43 +131,80 @@ func (d Decision) ExpectedTime() time.Time {
 	return time.Unix(d.Expected*60, 0).UTC()
 }
 
+// Input is what a cycle knows of one model: the fixed policy's input (name, idle time, QPS,
+// requests in flight), whether it is loaded, and its latest request (zero: none).
+type Input struct {
+	rules.UnloadInput
+	Loaded      bool
+	LastRequest time.Time
+}
+
+// Decide observes in.LastRequest (as [Policy.Observe]) and decides for the model, with one map
+// lookup when the observation is not new: [Policy.ShouldUnload] for a loaded model,
+// [Policy.ShouldLoad] for one that is not. A cycle calls it once per model.
+func (p *Policy) Decide(fixed *rules.UnloadPolicy, in Input, now time.Time) Decision {
+	d := Decision{Model: in.Model, Now: Minute(now), Threshold: p.cfg.MinProbability, MinHistory: p.cfg.MinHistory}
+	var fd rules.UnloadDecision
+	if in.Loaded {
+		fd = fixed.ShouldUnload(in.UnloadInput)
+		switch {
+		case fd.Rule == rules.UnloadRulePinned, fd.Rule == rules.UnloadRuleInFlight, fd.Rule == rules.UnloadRuleUnknown, fd.FromKeepAlive:
+			p.Observe(in.Model, in.LastRequest)
+			return d.byFixedPolicy(fd)
+		}
+	}
+	p.mu.RLock()
+	h := p.models[in.Model]
+	if !in.LastRequest.IsZero() && (h == nil || h.last == 0 || Minute(in.LastRequest) >= h.last) {
+		p.mu.RUnlock()
+		p.Observe(in.Model, in.LastRequest)
+		p.mu.RLock()
+		h = p.models[in.Model]
+	}
+	d = p.decide(d, h, in.Loaded)
+	p.mu.RUnlock()
+	if in.Loaded && d.Gaps < p.cfg.MinHistory {
+		return d.byFixedPolicy(fd)
+	}
+	return d
+}
+
+// decide applies the history to a model, under the read lock.
+func (p *Policy) decide(d Decision, h *History, loaded bool) Decision {
+	if !loaded {
+		d.Rule = RuleNotExpected
+	}
+	if h == nil {
+		return d
+	}
+	d.Gaps = int(h.gaps)
+	if d.Gaps < p.cfg.MinHistory {
+		return d
+	}
+	want, exp, chance := h.Want(d.Now, loaded, &p.cfg)
+	switch {
+	case loaded && want:
+		d.Rule, d.Expected, d.Chance = RuleExpectedSoon, exp, chance
+		return d
+	case loaded:
+		d.Rule, d.Unload = RulePredictedIdle, true
+	case want && exp > d.Now:
+		d.Rule, d.Load, d.Expected, d.Chance = RulePrewarm, true, exp, chance
+		return d
+	case want: // busy this minute: the request loads it, no pre-warm
+		return d
+	}
+	d.Expected, d.Chance, _ = h.NextLikely(d.Now+1, &p.cfg)
+	return d
+}
+
 // ShouldUnload decides for a LOADED model: the fixed policy first for what always wins over a
 // prediction (pinned, a per-model keep_alive, requests in flight, an unusable idle time or QPS),
 // and while the model has fewer than MinHistory gaps; otherwise keep it when a request is likely
 // enough in the next minute or the one after ([RuleExpectedSoon]), else unload it
-// ([RulePredictedIdle]). It allocates nothing.
+// ([RulePredictedIdle]). It observes nothing and allocates nothing.
 func (p *Policy) ShouldUnload(fixed *rules.UnloadPolicy, in rules.UnloadInput, now time.Time) Decision {
-	fd := fixed.ShouldUnload(in)
-	d := Decision{Model: in.Model, Now: Minute(now), Threshold: p.cfg.MinProbability, MinHistory: p.cfg.MinHistory}
-	switch fd.Rule {
-	case rules.UnloadRulePinned, rules.UnloadRuleInFlight, rules.UnloadRuleUnknown:
-		return d.byFixedPolicy(fd)
-	}
-	if fd.FromKeepAlive {
-		return d.byFixedPolicy(fd)
-	}
-	p.mu.RLock()
-	h := p.models[in.Model]
-	var want bool
-	if h != nil {
-		d.Gaps = int(h.gaps)
-		if d.Gaps >= p.cfg.MinHistory {
-			want, d.Expected, d.Chance = h.Want(d.Now, true, &p.cfg)
-			if !want {
-				d.Expected, d.Chance, _ = h.NextLikely(d.Now+1, &p.cfg)
-			}
-		}
-	}
-	p.mu.RUnlock()
-	if d.Gaps < p.cfg.MinHistory {
-		return d.byFixedPolicy(fd)
-	}
-	if want {
-		d.Rule = RuleExpectedSoon
-	} else {
-		d.Rule, d.Unload = RulePredictedIdle, true
-	}
-	return d
+	return p.Decide(fixed, Input{UnloadInput: in, Loaded: true}, now)
 }
 
 func (d Decision) byFixedPolicy(fd rules.UnloadDecision) Decision {
@@ -177,28 +214,9 @@ func (d Decision) byFixedPolicy(fd rules.UnloadDecision) Decision {
 
 // ShouldLoad decides for a model that is not loaded: load it now ([RulePrewarm]) when it has at
 // least MinHistory gaps and a request is at least MinProbability likely in the next minute;
-// otherwise leave it ([RuleNotExpected]). It allocates nothing.
+// otherwise leave it ([RuleNotExpected]). It observes nothing and allocates nothing.
 func (p *Policy) ShouldLoad(model string, now time.Time) Decision {
-	d := Decision{Model: model, Now: Minute(now), Threshold: p.cfg.MinProbability, MinHistory: p.cfg.MinHistory, Rule: RuleNotExpected}
-	p.mu.RLock()
-	defer p.mu.RUnlock()
-	h := p.models[model]
-	if h == nil {
-		return d
-	}
-	d.Gaps = int(h.gaps)
-	if d.Gaps < p.cfg.MinHistory {
-		return d
-	}
-	want, exp, chance := h.Want(d.Now, false, &p.cfg)
-	if want && exp > d.Now {
-		d.Rule, d.Load, d.Expected, d.Chance = RulePrewarm, true, exp, chance
-		return d
-	}
-	if !want {
-		d.Expected, d.Chance, _ = h.NextLikely(d.Now+1, &p.cfg)
-	}
-	return d
+	return p.Decide(nil, Input{UnloadInput: rules.UnloadInput{Model: model}}, now)
 }
 
 // AppendModels appends the names of the models with a history to dst, for a cycle that asks

@@ -108,7 +108,6 @@ func TestBadInvocationsAreClearErrors(t *testing.T) {
 		want string
 	}{
 		{"no trace", nil, "--trace is required: a trace file to replay (see --help)"},
-		{"predictive is not there yet", []string{"--trace", invFile, "--policy", "predictive"}, `policy "predictive" is not available yet: this version has the fixed keep-alive policy only (--policy fixed)`},
 		{"unknown policy", []string{"--trace", invFile, "--policy", "lru"}, `policy "lru": want fixed or predictive`},
 		{"bad rows", []string{"--trace", invFile, "--rows", "5-1"}, `--rows "5-1": the last row is before the first`},
 		{"rows beyond the trace", []string{"--trace", invFile, "--rows", "999-1001"}, "1000_inv.csv: rows 999-1001 asked, but the file has 1000 data rows"},

@@ -8,6 +8,7 @@ import (
 
 	"github.com/schollz/progressbar/v3"
 
+	"github.com/modelium/brain/predict"
 	"github.com/modelium/brain/replay"
 	"github.com/modelium/brain/rules"
 )
@@ -83,6 +84,13 @@ func run(args []string, stdout, stderr io.Writer, terminal bool) error {
 			return err
 		}
 		cfg := replay.Config{Policy: policy, DecisionInterval: settings.interval, Memory: mem}
+		if spec.policy == policyPredictive {
+			pol, err := predict.New(predict.Config{})
+			if err != nil {
+				return err
+			}
+			cfg.NewCycle = replay.PredictiveCycle(pol)
+		}
 		if bar != nil {
 			done := i * tr.Minutes
 			cfg.Progress = func(m, _ int) {
@@ -174,7 +182,6 @@ func (f *flags) specs(configPolicy string) ([]runSpec, error) {
 		switch p {
 		case policyFixed:
 		case policyPredictive:
-			return nil, fmt.Errorf("policy %q is not available yet: this version has the fixed keep-alive policy only (--policy fixed)", p)
 		default:
 			return nil, fmt.Errorf("policy %q: want %s or %s", p, policyFixed, policyPredictive)
 		}
