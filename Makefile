@@ -9,7 +9,7 @@ BUF   := $(TOOL) buf
 CGO_CFLAGS ?= -O2 -g -Wno-deprecated-declarations
 export CGO_CFLAGS
 
-.PHONY: all generate lint fmt-check generate-check vet build-nocgo unit test bench bench-smoke gpu-check run
+.PHONY: all generate lint fmt-check generate-check tidy-check vet build-nocgo unit test bench bench-smoke gpu-check run grpcurl
 
 all: test
 
@@ -45,8 +45,28 @@ build-nocgo:
 unit:
 	$(GO) test -race -count=1 ./...
 
-## test: everything CI checks
-test: lint generate-check client-deps generate-clients-check fmt-check vet build-nocgo unit
+## tidy-check: go.mod and go.sum are tidy (go mod tidy would change nothing)
+tidy-check:
+	$(GO) mod tidy -diff
+
+## test: everything CI checks, phase by phase, each announced with what it does and roughly how long
+## it takes (2 CPUs; "cold" is a machine with empty Go caches), and timed.
+TEST_PHASES := \
+  "lint|buf lint and buf format (cold: builds buf, about 2 min; warm: seconds)" \
+  "tidy-check|go.mod and go.sum are tidy (seconds)" \
+  "generate-check|gen/ and server/brain.binpb match proto/ (seconds)" \
+  "client-deps|Debian protoc and grpc plugin, python3-grpcio, npm ci (new machine: about 1 min; else seconds)" \
+  "generate-clients-check|gen/python and gen/ts match proto/ (seconds)" \
+  "fmt-check|gofmt (seconds)" \
+  "vet|go vet ./... (cold: about 2 min, it compiles everything; warm: seconds)" \
+  "build-nocgo|CGO_ENABLED=0 go build ./... (cold: about 1 min; warm: seconds)" \
+  "unit|go test -race ./..., the end-to-end tests of the real binary included (cold: about 6 min; warm: about 2 min)"
+test:
+	@start=$$(date +%s); for p in $(TEST_PHASES); do \
+	  t=$${p%%|*}; what=$${p#*|}; echo "==> make $$t: $$what"; s=$$(date +%s); \
+	  $(MAKE) --no-print-directory $$t || { echo "<== make $$t FAILED after $$(( $$(date +%s) - s )) s"; exit 1; }; \
+	  echo "<== make $$t: done in $$(( $$(date +%s) - s )) s"; done; \
+	echo "make test: every phase passed in $$(( $$(date +%s) - start )) s"
 
 ## bench: the real brain over loopback gRPC beside Health/Check, watch fan-out and memory (cmd/brainbench,
 ## writes bench/results.json and bench/results.md, CPU profiles in bench/profiles), then the Go
@@ -69,6 +89,11 @@ gpu-check:
 ## run: the brain with embedded defaults
 run:
 	$(GO) run ./cmd/brain
+
+## grpcurl: build the pinned grpcurl (tools.mod) into bin/, for the README's examples:
+## `make grpcurl && export PATH=$PWD/bin:$PATH`
+grpcurl:
+	$(GO) build -modfile=tools.mod -o bin/grpcurl github.com/fullstorydev/grpcurl/cmd/grpcurl
 
 # --- Python and TypeScript clients ----------------------------------------------------------------
 # gen/python and gen/ts come from the same proto/ through buf with local plugins only: Debian's

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/modelium/brain/internal/validate"
 	"slices"
 	"strconv"
 	"strings"
@@ -14,13 +15,14 @@ import (
 
 // DefaultReservationTTL is how long a reservation lasts when neither the request nor the
 // configuration says: long enough to load a large model from a slow disk.
-const DefaultReservationTTL = 10 * time.Minute
+const DefaultReservationTTL = 5 * time.Minute
 
 var (
 	// ErrNoFit says no GPU can take the model; errors.As a *NoFitError for the reasons.
 	ErrNoFit = errors.New("no GPU fits")
-	// ErrInvalidRequest says a Request breaks a rule (for example RequiredBytes <= 0).
-	ErrInvalidRequest = errors.New("invalid placement request")
+	// ErrInvalidRequest says a Request breaks a rule (for example RequiredBytes <= 0); the error
+	// is a *validate.Error naming each field.
+	ErrInvalidRequest = validate.ErrInvalid
 )
 
 // AllocatorConfig tunes an Allocator; zero fields take defaults.
@@ -233,7 +235,7 @@ func (a *Allocator) assessLocked(d *Device, req *Request) (verdict, int64) {
 // Choose picks a GPU for req and, when req.Reserve is set, reserves the bytes on it in the same
 // step. Errors: ErrInvalidRequest, ErrUnavailable (the snapshot is too old), *NoFitError.
 func (a *Allocator) Choose(req Request) (Placement, error) {
-	if err := validate(&req); err != nil {
+	if err := check(&req); err != nil {
 		return Placement{}, err
 	}
 	now := req.Now
@@ -289,16 +291,23 @@ func (a *Allocator) Choose(req Request) (Placement, error) {
 	return p, nil
 }
 
-func validate(req *Request) error {
-	switch {
-	case req.RequiredBytes <= 0:
-		return fmt.Errorf("%w: required bytes must be > 0, got %d", ErrInvalidRequest, req.RequiredBytes)
-	case req.TTL < 0:
-		return fmt.Errorf("%w: reservation TTL must not be negative, got %s", ErrInvalidRequest, req.TTL)
-	case req.Reserve && req.Model == "":
-		return fmt.Errorf("%w: a reservation needs a model name", ErrInvalidRequest)
+// CheckRequest is the one check of what a placement request means (Choose runs it first); the
+// server runs it too while it checks the wire form, so that a bad request is answered with every
+// broken field at once.
+func CheckRequest(req Request) error { return check(&req) }
+
+func check(req *Request) error {
+	var v validate.Violations
+	if req.RequiredBytes <= 0 {
+		v.Add("required_bytes", "is %d; must be a positive number of bytes", req.RequiredBytes)
 	}
-	return nil
+	if req.TTL < 0 {
+		v.Add("reservation_ttl", "is %s; must not be negative (zero or unset uses the configured default)", req.TTL)
+	}
+	if req.Reserve && req.Model == "" {
+		v.Add("model_name", "required to reserve memory")
+	}
+	return v.Err()
 }
 
 func (a *Allocator) noFitLocked(snap Snapshot, req *Request) error {

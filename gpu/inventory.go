@@ -19,7 +19,7 @@ const (
 // Defaults applied by Open to zero Config fields.
 const (
 	DefaultRefreshInterval = time.Second
-	DefaultMaxSnapshotAge  = 10 * time.Second
+	DefaultMaxSnapshotAge  = 30 * time.Second
 )
 
 // ErrNVMLUnavailable says the nvml backend could not start: no cgo in this build, no driver, or a
@@ -40,10 +40,12 @@ type Inventory interface {
 }
 
 // StaticDevice is a GPU declared in the configuration (gpu.devices).
+//
+// The struct tags are the keys of a `gpu.devices` entry in the brain's YAML configuration.
 type StaticDevice struct {
-	Name       string
-	TotalBytes int64
-	UsedBytes  int64
+	Name       string `yaml:"name"`
+	TotalBytes int64  `yaml:"total_bytes"`
+	UsedBytes  int64  `yaml:"used_bytes"`
 }
 
 // Config selects and tunes a backend.

@@ -32,5 +32,5 @@ func ExampleTracker() {
 	// Output:
 	// batch error: <nil>
 	// llama-3-8b on gw-1: loaded; qps 1m 0.0, 5m 0.4; idle 120 s; 120 requests, 2 errors
-	// invalid report: samples[0].end_time: 1h0m0s in the future (allowed clock skew 5s)
+	// invalid request: samples[0].end_time: 1h0m0s in the future (allowed clock skew 5s)
 }

@@ -156,7 +156,7 @@ func TestReportStateRejects(t *testing.T) {
 		{"missing names", with(func(r *metrics.StateReport) { r.Gateway, r.Model = "", "" }),
 			[]metrics.FieldViolation{{"gateway_id", "required"}, {"model_name", "required"}}},
 		{"an oversized GPU UUID", with(func(r *metrics.StateReport) { r.GPUUUID = strings.Repeat("x", 300) }),
-			[]metrics.FieldViolation{{"gpu_uuid", "300 bytes, more than 256"}}},
+			[]metrics.FieldViolation{{"gpu_uuid", "is 300 bytes long; at most 256 bytes are allowed"}}},
 		{"no state", with(func(r *metrics.StateReport) { r.State = metrics.StateUnknown }),
 			[]metrics.FieldViolation{{"state", "required: one of loading, loaded, unloading, unloaded, failed"}}},
 		{"a state out of range", with(func(r *metrics.StateReport) { r.State = 9 }),

@@ -12,7 +12,7 @@ import (
 // Defaults for a zero Config.
 const (
 	DefaultMaxGateways = 1000
-	DefaultMaxModels   = 100000
+	DefaultMaxModels   = 200_000
 	DefaultClockSkew   = 5 * time.Second
 )
 

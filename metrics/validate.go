@@ -1,99 +1,38 @@
 package metrics
 
 import (
-	"errors"
 	"fmt"
-	"strings"
 	"time"
-	"unicode/utf8"
+
+	"github.com/modelium/brain/internal/validate"
 )
 
-// Limits on what a report may carry; DESIGN.md sets them for the whole API.
+// Limits on what a report may carry: the API's, owned by internal/validate.
 const (
 	// MaxNameBytes bounds gateway, model, runtime and GPU names.
-	MaxNameBytes = 256
+	MaxNameBytes = validate.MaxNameBytes
 	// MaxSamples bounds the samples in one traffic batch.
-	MaxSamples = 10000
-	// maxViolations bounds the violations one error lists; the rest are summed up in one more.
-	maxViolations = 100
+	MaxSamples = validate.MaxSamplesPerBatch
 )
 
 // ErrInvalid is matched (errors.Is) by every *ValidationError.
-var ErrInvalid = errors.New("invalid report")
+var ErrInvalid = validate.ErrInvalid
 
 // FieldViolation names one field of a report and the rule it breaks. Field is a path of proto field
 // names ("samples[3].end_time", "gateway_id"), ready for a google.rpc.BadRequest.
-type FieldViolation struct {
-	Field       string
-	Description string
-}
+type FieldViolation = validate.FieldViolation
 
 // ValidationError is returned for a report that was rejected as a whole; nothing of it was applied.
-type ValidationError struct {
-	Violations []FieldViolation
-}
+type ValidationError = validate.Error
 
-func (e *ValidationError) Error() string {
-	var b strings.Builder
-	b.WriteString("invalid report: ")
-	for i, v := range e.Violations {
-		if i > 0 {
-			b.WriteString("; ")
-		}
-		b.WriteString(v.Field)
-		b.WriteString(": ")
-		b.WriteString(v.Description)
-	}
-	return b.String()
-}
+// violations collects field violations (see validate.Violations).
+type violations struct{ validate.Violations }
 
-// Is makes errors.Is(err, ErrInvalid) true.
-func (e *ValidationError) Is(target error) bool { return target == ErrInvalid }
+func (v *violations) add(field, format string, args ...any) { v.Add(field, format, args...) }
 
-// violations collects field violations, keeping the first maxViolations and counting the rest.
-type violations struct {
-	list    []FieldViolation
-	omitted int
-}
+func (v *violations) err() error { return v.Err() }
 
-func (v *violations) add(field, format string, args ...any) {
-	if len(v.list) >= maxViolations {
-		v.omitted++
-		return
-	}
-	v.list = append(v.list, FieldViolation{Field: field, Description: fmt.Sprintf(format, args...)})
-}
-
-func (v *violations) err() error {
-	if len(v.list) == 0 {
-		return nil
-	}
-	list := v.list
-	if v.omitted > 0 {
-		list = append(list, FieldViolation{Field: "samples", Description: fmt.Sprintf("%d more violations not listed", v.omitted)})
-	}
-	return &ValidationError{Violations: list}
-}
-
-func (v *violations) name(field, value string, required bool) {
-	if p := nameProblem(value, required); p != "" {
-		v.add(field, "%s", p)
-	}
-}
-
-// nameProblem says what is wrong with a name, or "" when nothing is; it formats only on failure,
-// so that checking a batch of valid samples allocates nothing.
-func nameProblem(value string, required bool) string {
-	switch {
-	case value == "" && required:
-		return "required"
-	case len(value) > MaxNameBytes:
-		return fmt.Sprintf("%d bytes, more than %d", len(value), MaxNameBytes)
-	case !utf8.ValidString(value):
-		return "not valid UTF-8"
-	}
-	return ""
-}
+func (v *violations) name(field, value string, required bool) { v.Name(field, value, required) }
 
 // epoch is the earliest time the tracker stores (it keeps Unix nanoseconds).
 var epoch = time.Unix(0, 0)
@@ -128,7 +67,7 @@ func sampleField(i int, name string) string {
 // paths are formatted only for a violation.
 func (v *violations) checkSample(i int, s *Sample, now time.Time, skew time.Duration) {
 	field := func(name string) string { return sampleField(i, name) }
-	if p := nameProblem(s.Model, true); p != "" {
+	if p := validate.NameProblem(s.Model, true); p != "" {
 		v.add(field("model_name"), "%s", p)
 	}
 	if p := timeProblem(s.Start, true, now, skew); p != "" {

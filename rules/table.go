@@ -34,21 +34,24 @@ import (
 // A catch-all is written explicitly as Match{Any: true} (any: true in YAML)
 // and may carry no other values; a Match with no values and Any unset is an
 // error, so that a typo in a table cannot silently make a catch-all.
+//
+// The struct tags are the keys of a `runtime_rules` entry in the brain's YAML configuration, which
+// decodes straight into these types.
 type Match struct {
-	Architectures []string // config.json architectures[0], e.g. "LlamaForCausalLM"
-	ModelTypes    []string // config.json model_type, e.g. "llama"
-	Names         []string // the model's id; consulted only when the model has neither architecture nor model_type
-	Formats       []string // weight format, e.g. "onnx", "gguf"
-	Tasks         []string // e.g. "text-generation", "embedding"
-	Any           bool     // matches every model; no other field may be set
+	Architectures []string `yaml:"architectures,omitempty,flow"` // config.json architectures[0], e.g. "LlamaForCausalLM"
+	ModelTypes    []string `yaml:"model_types,omitempty,flow"`   // config.json model_type, e.g. "llama"
+	Names         []string `yaml:"names,omitempty,flow"`         // the model's id; consulted only when the model has neither architecture nor model_type
+	Formats       []string `yaml:"formats,omitempty,flow"`       // weight format, e.g. "onnx", "gguf"
+	Tasks         []string `yaml:"tasks,omitempty,flow"`         // e.g. "text-generation", "embedding"
+	Any           bool     `yaml:"any,omitempty"`                // matches every model; no other field may be set
 }
 
 // Rule is one named line of a runtime table: models that match go to Runtime.
 type Rule struct {
-	Name        string // unique in its table; decisions name it
-	Runtime     string // RuntimeVLLM, RuntimeRay or RuntimeTriton
-	Match       Match
-	Description string // what the rule is about, in a few words; decisions quote it
+	Name        string `yaml:"name"`                  // unique in its table; decisions name it
+	Runtime     string `yaml:"runtime"`               // RuntimeVLLM, RuntimeRay or RuntimeTriton
+	Match       Match  `yaml:"match"`                 // what the rule matches
+	Description string `yaml:"description,omitempty"` // what the rule is about, in a few words; decisions quote it
 }
 
 // clone returns a copy of r that shares no slice with it.

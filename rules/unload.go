@@ -36,10 +36,74 @@ var UnloadRules = []string{UnloadRulePinned, UnloadRuleInFlight, UnloadRuleUnkno
 
 // KeepAlive overrides evict_after_idle for one model, like Ollama's keep_alive: Forever never
 // unloads it (config -1); otherwise After is how long it may stay idle, 0 meaning as soon as it is
-// idle at all.
+// idle at all. Its text form (the configuration's) is -1, or a duration: seconds as a number
+// ("300") or Go's syntax ("5m").
 type KeepAlive struct {
 	Forever bool
 	After   time.Duration
+}
+
+// ParseKeepAlive reads a keep-alive's text form: -1 (forever), 0 (as soon as idle), a number of
+// seconds, or a Go duration.
+func ParseKeepAlive(s string) (KeepAlive, error) {
+	if s == "-1" || s == "-1s" {
+		return KeepAlive{Forever: true}, nil
+	}
+	d, err := ParseSeconds(s)
+	if err != nil {
+		return KeepAlive{}, err
+	}
+	if d < 0 {
+		return KeepAlive{}, fmt.Errorf("keep_alive %q is negative: use -1 for never, 0 for as soon as idle, or a duration", s)
+	}
+	return KeepAlive{After: d}, nil
+}
+
+// UnmarshalText reads the text form (see [ParseKeepAlive]).
+func (k *KeepAlive) UnmarshalText(b []byte) error {
+	v, err := ParseKeepAlive(string(b))
+	if err != nil {
+		return err
+	}
+	*k = v
+	return nil
+}
+
+// MarshalText writes -1 for forever, else the Go duration.
+func (k KeepAlive) MarshalText() ([]byte, error) {
+	if k.Forever {
+		return []byte("-1"), nil
+	}
+	return []byte(k.After.String()), nil
+}
+
+// MarshalYAML writes forever as the number -1 rather than the string "-1" (YAML encoders that look
+// for this method need no import here).
+func (k KeepAlive) MarshalYAML() (any, error) {
+	if k.Forever {
+		return -1, nil
+	}
+	return k.After.String(), nil
+}
+
+// MaxSeconds bounds a duration written as seconds: a float64 count beyond a century does not fit a
+// time.Duration.
+const MaxSeconds = 100 * 365 * 24 * 3600
+
+// ParseSeconds reads a duration written as a number of seconds ("300", "0.5") or in Go's syntax
+// ("5m", "1m30s"), the form of every duration in the brain's configuration.
+func ParseSeconds(s string) (time.Duration, error) {
+	if secs, err := strconv.ParseFloat(s, 64); err == nil {
+		if math.IsNaN(secs) || math.Abs(secs) > MaxSeconds {
+			return 0, fmt.Errorf("%s seconds is out of range (at most a century)", s)
+		}
+		return time.Duration(secs * float64(time.Second)), nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("%q is not a duration (want e.g. 30s, 5m, or seconds as a number)", s)
+	}
+	return d, nil
 }
 
 // UnloadPolicy decides whether a loaded model should be unloaded. Fill in the exported fields and

@@ -9,7 +9,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/modelium/brain/gpu"
-	"github.com/modelium/brain/metrics"
+	"github.com/modelium/brain/internal/validate"
 	"github.com/modelium/brain/rules"
 )
 
@@ -49,7 +49,7 @@ func (s *Server) toStatus(err error) error {
 	}
 	var (
 		cfgErr *rules.ConfigError
-		valErr *metrics.ValidationError
+		valErr *validate.Error
 	)
 	switch {
 	case errors.As(err, &cfgErr):
@@ -92,8 +92,6 @@ func statusOfDomain(err error) error {
 	switch {
 	case errors.As(err, &nofit):
 		return placementStatus(nofit)
-	case errors.Is(err, gpu.ErrInvalidRequest):
-		return status.Errorf(codes.InvalidArgument, "invalid placement request: %v", err)
 	case errors.Is(err, gpu.ErrUnavailable):
 		return status.Errorf(codes.Unavailable, "GPU inventory unavailable, retry later: %v", err)
 	}

@@ -16,23 +16,8 @@ import (
 // ChooseGPU picks the GPU a model should be loaded on, from the inventory snapshot (never the
 // hardware) minus outstanding reservations, and reserves the memory when asked.
 func (s *Server) ChooseGPU(_ context.Context, req *brainv1.ChooseGPURequest) (*brainv1.ChooseGPUResponse, error) {
-	greq := gpu.Request{
-		Model:         req.GetModelName(),
-		Gateway:       req.GetGatewayId(),
-		RequiredBytes: req.GetRequiredBytes(),
-		Exclude:       req.GetExcludeGpuUuids(),
-		Reserve:       req.GetReserve(),
-		Now:           s.now(),
-	}
-	switch req.GetStrategy() {
-	case brainv1.PlacementStrategy_PLACEMENT_STRATEGY_MOST_FREE:
-		greq.Strategy = gpu.MostFree{}
-	case brainv1.PlacementStrategy_PLACEMENT_STRATEGY_BEST_FIT:
-		greq.Strategy = gpu.BestFit{}
-	}
-	if ttl := req.GetReservationTtl(); ttl != nil {
-		greq.TTL = ttl.AsDuration()
-	}
+	greq := gpuRequest(req)
+	greq.Now = s.now()
 	p, err := s.gpus.Choose(greq)
 	if err != nil {
 		return nil, s.toStatus(err)
@@ -49,6 +34,27 @@ func (s *Server) ChooseGPU(_ context.Context, req *brainv1.ChooseGPURequest) (*b
 		resp.ReservationExpiresAt = timestamppb.New(p.ExpiresAt)
 	}
 	return resp, nil
+}
+
+// gpuRequest translates a ChooseGPU request into the allocator's terms.
+func gpuRequest(req *brainv1.ChooseGPURequest) gpu.Request {
+	greq := gpu.Request{
+		Model:         req.GetModelName(),
+		Gateway:       req.GetGatewayId(),
+		RequiredBytes: req.GetRequiredBytes(),
+		Exclude:       req.GetExcludeGpuUuids(),
+		Reserve:       req.GetReserve(),
+	}
+	switch req.GetStrategy() {
+	case brainv1.PlacementStrategy_PLACEMENT_STRATEGY_MOST_FREE:
+		greq.Strategy = gpu.MostFree{}
+	case brainv1.PlacementStrategy_PLACEMENT_STRATEGY_BEST_FIT:
+		greq.Strategy = gpu.BestFit{}
+	}
+	if ttl := req.GetReservationTtl(); ttl != nil {
+		greq.TTL = ttl.AsDuration()
+	}
+	return greq
 }
 
 // ListGPUs shows the inventory snapshot that placement reads, with reservations.

@@ -29,13 +29,16 @@ import (
 // ServiceName is the full name of the BrainService, as the health service and reflection know it.
 const ServiceName = "modelium.brain.v1.BrainService"
 
+// DefaultHeartbeatInterval is how often a quiet recommendation stream gets a heartbeat.
+const DefaultHeartbeatInterval = 5 * time.Second
+
 // Options configure a Server. The zero value of every field has a working default.
 type Options struct {
 	// Logger receives one line per finished call that did not succeed, panics and lifecycle events.
 	Logger *slog.Logger
 	// Clock tells the time; tests inject a fake one.
 	Clock func() time.Time
-	// HeartbeatInterval is how often a quiet recommendation stream gets a heartbeat (default 5 s).
+	// HeartbeatInterval is how often a quiet recommendation stream gets a heartbeat (default DefaultHeartbeatInterval).
 	HeartbeatInterval time.Duration
 	// Interceptors run inside logging and recovery and before validation, for example Prometheus
 	// server metrics.
@@ -107,7 +110,7 @@ func New(o Options) *Server {
 		o.Clock = time.Now
 	}
 	if o.HeartbeatInterval <= 0 {
-		o.HeartbeatInterval = 5 * time.Second
+		o.HeartbeatInterval = DefaultHeartbeatInterval
 	}
 	if o.Rules == nil {
 		o.Rules = rules.DefaultTable()
@@ -146,6 +149,7 @@ func New(o Options) *Server {
 	recoveryOpts := []recovery.Option{recovery.WithRecoveryHandlerContext(s.recoverPanic)}
 	unary := []grpc.UnaryServerInterceptor{
 		logging.UnaryServerInterceptor(slogAdapter(o.Logger), logOpts...),
+		clientGoneUnary,
 		recovery.UnaryServerInterceptor(recoveryOpts...),
 	}
 	unary = append(unary, o.UnaryInterceptors...)
@@ -153,6 +157,7 @@ func New(o Options) *Server {
 	unary = append(unary, rv.unary)
 	stream := []grpc.StreamServerInterceptor{
 		logging.StreamServerInterceptor(slogAdapter(o.Logger), logOpts...),
+		clientGoneStream,
 		recovery.StreamServerInterceptor(recoveryOpts...),
 	}
 	stream = append(stream, o.StreamInterceptors...)

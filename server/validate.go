@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
@@ -12,14 +13,16 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	brainv1 "github.com/modelium/brain/gen/modelium/brain/v1"
+	"github.com/modelium/brain/gpu"
+	"github.com/modelium/brain/internal/validate"
 )
 
-// Limits on request sizes (DESIGN.md, "Errors and bad input").
+// Limits on request sizes (DESIGN.md, "Errors and bad input"), owned by internal/validate.
 const (
-	MaxNameBytes       = 256
-	MaxConfigJSONBytes = 1 << 20
-	MaxSamplesPerBatch = 10_000
-	MaxFilterEntries   = 1_000
+	MaxNameBytes       = validate.MaxNameBytes
+	MaxConfigJSONBytes = validate.MaxConfigJSONBytes
+	MaxSamplesPerBatch = validate.MaxSamplesPerBatch
+	MaxFilterEntries   = validate.MaxFilterEntries
 )
 
 // violations collects the field violations of one request.
@@ -29,13 +32,20 @@ func (v *violations) add(field, format string, args ...any) {
 	*v = append(*v, &errdetails.BadRequest_FieldViolation{Field: field, Description: fmt.Sprintf(format, args...)})
 }
 
-// name checks an identifier field: at most MaxNameBytes, and present when required.
+// name checks a name field by the API's one name rule (validate.NameProblem).
 func (v *violations) name(field, value string, required bool) {
-	switch {
-	case required && value == "":
-		v.add(field, "required")
-	case len(value) > MaxNameBytes:
-		v.add(field, "is %d bytes long; at most %d bytes are allowed", len(value), MaxNameBytes)
+	if p := validate.NameProblem(value, required); p != "" {
+		v.add(field, "%s", p)
+	}
+}
+
+// domain adds the field violations of a domain package's check of the same request.
+func (v *violations) domain(err error) {
+	var e *validate.Error
+	if errors.As(err, &e) {
+		for _, fv := range e.Violations {
+			v.add(fv.Field, "%s", fv.Description)
+		}
 	}
 }
 
@@ -77,9 +87,12 @@ func (v violations) err() error {
 	return st.Err()
 }
 
-// validate checks what can be checked from a request alone, before any handler runs. Checks that
-// need the brain's state (an unknown model, a sample from the future) are made by the handler.
-func validate(req any) error {
+// validateWire checks the wire form of a request before any handler runs: bytes that decode,
+// timestamps and durations that are present and valid, enum values in range, byte and list
+// limits, names where no domain package reads them. What a value means (a positive byte count, a
+// sample's interval, a report's names and counts, a time in the future) is checked once, by the
+// domain package that owns it (gpu, metrics), and mapped to the same field violations.
+func validateWire(req any) error {
 	var v violations
 	switch r := req.(type) {
 	case *brainv1.ChooseRuntimeRequest:
@@ -99,37 +112,30 @@ func validate(req any) error {
 	case *brainv1.ChooseGPURequest:
 		v.name("model_name", r.GetModelName(), true)
 		v.name("gateway_id", r.GetGatewayId(), false)
-		if r.GetRequiredBytes() <= 0 {
-			v.add("required_bytes", "is %d; must be a positive number of bytes", r.GetRequiredBytes())
-		}
 		if _, ok := brainv1.PlacementStrategy_name[int32(r.GetStrategy())]; !ok {
 			v.add("strategy", "%d is not a known PlacementStrategy", r.GetStrategy())
 		}
 		v.names("exclude_gpu_uuids", r.GetExcludeGpuUuids())
 		if ttl := r.GetReservationTtl(); ttl != nil {
-			if err := ttl.CheckValid(); err != nil || ttl.AsDuration() <= 0 {
-				v.add("reservation_ttl", "must be a positive duration")
+			if err := ttl.CheckValid(); err != nil {
+				v.add("reservation_ttl", "is not a valid duration")
 			}
 		}
+		v.domain(gpu.CheckRequest(gpuRequest(r)))
 	case *brainv1.ShouldUnloadRequest:
 		v.name("model_name", r.GetModelName(), true)
 		v.name("gateway_id", r.GetGatewayId(), false)
 	case *brainv1.ReportModelStateRequest:
-		v.name("gateway_id", r.GetGatewayId(), true)
-		v.name("model_name", r.GetModelName(), true)
-		v.name("runtime", r.GetRuntime(), false)
-		v.name("gpu_uuid", r.GetGpuUuid(), false)
+		// Names, the state (its values are metrics.State's), memory and the time's meaning are the
+		// tracker's (metrics.Tracker.ReportState).
 		v.name("reservation_id", r.GetReservationId(), false)
-		if _, ok := brainv1.ModelState_name[int32(r.GetState())]; !ok || r.GetState() == brainv1.ModelState_MODEL_STATE_UNSPECIFIED {
-			v.add("state", "must be one of MODEL_STATE_LOADING, _LOADED, _UNLOADING, _UNLOADED, _FAILED")
-		}
-		v.nonNegative("memory_bytes", r.GetMemoryBytes())
 		if r.GetObservedTime() != nil {
 			v.timestamp("observed_time", r.GetObservedTime())
 		}
 	case *brainv1.ReportTrafficRequest:
-		if n := len(r.GetSamples()); n > MaxSamplesPerBatch {
-			v.add("samples", "has %d samples; at most %d are allowed in one batch", n, MaxSamplesPerBatch)
+		// The batch size, names, counts and intervals are the tracker's (metrics.Tracker.ReportTraffic);
+		// past the batch limit the tracker refuses the batch, so its timestamps are not worth checking.
+		if len(r.GetSamples()) > MaxSamplesPerBatch {
 			break
 		}
 		for i, s := range r.GetSamples() {
@@ -189,7 +195,7 @@ func (rv requestValidator) check(req any) error {
 		}
 		return status.Errorf(codes.InvalidArgument, "invalid request: its bytes do not decode as %s: %v", name, err)
 	}
-	return validate(req)
+	return validateWire(req)
 }
 
 func (rv requestValidator) unary(ctx context.Context, req any, _ *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"net"
 	"os"
 	"regexp"
@@ -15,6 +14,9 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/modelium/brain/gpu"
+	"github.com/modelium/brain/rules"
 )
 
 // defaultConfigYAML is the configuration that runs when no file is given. It is also the base that a
@@ -36,7 +38,7 @@ type Config struct {
 	GPU           GPUSection           `yaml:"gpu"`
 	Orchestration OrchestrationSection `yaml:"orchestration"`
 	Metrics       MetricsSection       `yaml:"metrics"`
-	RuntimeRules  []RuleConfig         `yaml:"runtime_rules,omitempty"`
+	RuntimeRules  []rules.Rule         `yaml:"runtime_rules,omitempty"`
 	Server        ServerSection        `yaml:"server"`
 
 	// Everything else in an original modelium.yaml (organization, runtime, conversion, storage, ...)
@@ -78,7 +80,7 @@ type GPUSection struct {
 	// HeadroomBytes is kept free on every GPU beyond a model's needs.
 	HeadroomBytes int64 `yaml:"headroom_bytes"`
 	// Devices is the static inventory.
-	Devices []StaticDevice `yaml:"devices,omitempty"`
+	Devices []gpu.StaticDevice `yaml:"devices,omitempty"`
 	// RefreshInterval is how often NVML is polled.
 	RefreshInterval Duration `yaml:"refresh_interval"`
 	// MaxSnapshotAge is how old the last good snapshot may get before placement answers UNAVAILABLE.
@@ -90,13 +92,6 @@ type GPUSection struct {
 	Count          ignored `yaml:"count,omitempty"`
 	Type           ignored `yaml:"type,omitempty"`
 	MemoryFraction ignored `yaml:"memory_fraction,omitempty"`
-}
-
-// StaticDevice is one GPU of the static inventory.
-type StaticDevice struct {
-	Name       string `yaml:"name"`
-	TotalBytes int64  `yaml:"total_bytes"`
-	UsedBytes  int64  `yaml:"used_bytes"`
 }
 
 // OrchestrationSection is `orchestration`.
@@ -118,7 +113,7 @@ type PoliciesConfig struct {
 	AlwaysLoaded          []string `yaml:"always_loaded"`
 	// KeepAlive maps a model name to how long it may stay idle: a duration ("10m", or seconds as a
 	// number), 0 = unload as soon as idle, -1 = never unload.
-	KeepAlive map[string]KeepAlive `yaml:"keep_alive,omitempty"`
+	KeepAlive map[string]rules.KeepAlive `yaml:"keep_alive,omitempty"`
 
 	EvictWhenMemoryAbovePercent ignored `yaml:"evict_when_memory_above_percent,omitempty"`
 	PriorityByQPS               ignored `yaml:"priority_by_qps,omitempty"`
@@ -155,25 +150,6 @@ type ServerSection struct {
 	MaxModels int `yaml:"max_models"`
 }
 
-// RuleConfig is one row of `runtime_rules`.
-type RuleConfig struct {
-	Name        string      `yaml:"name"`
-	Runtime     string      `yaml:"runtime"`
-	Match       MatchConfig `yaml:"match"`
-	Description string      `yaml:"description,omitempty"`
-}
-
-// MatchConfig is what a rule matches on.
-type MatchConfig struct {
-	Architectures []string `yaml:"architectures,omitempty,flow"`
-	ModelTypes    []string `yaml:"model_types,omitempty,flow"`
-	Names         []string `yaml:"names,omitempty,flow"`
-	Formats       []string `yaml:"formats,omitempty,flow"`
-	Tasks         []string `yaml:"tasks,omitempty,flow"`
-	// Any makes the rule a catch-all.
-	Any bool `yaml:"any,omitempty"`
-}
-
 // ignored accepts any YAML value of a key that belongs to another Modelium component, and prints
 // as nothing.
 type ignored struct{ set bool }
@@ -199,59 +175,19 @@ func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 // MarshalYAML writes the Go duration syntax.
 func (d Duration) MarshalYAML() (any, error) { return time.Duration(d).String(), nil }
 
-// Bounds of the settings given in seconds: a float64 number of seconds beyond maxSeconds does not
-// fit a time.Duration, and an evaluation loop that runs less than hourly is no loop.
-const (
-	maxSeconds                 = 100 * 365 * 24 * 3600 // a century
-	maxDecisionIntervalSeconds = 3600
-)
+// maxDecisionIntervalSeconds bounds the evaluation loop's period: a loop that runs less than
+// hourly is no loop. (Any setting in seconds is bounded by rules.MaxSeconds.)
+const maxDecisionIntervalSeconds = 3600
 
 func parseDuration(n *yaml.Node) (time.Duration, error) {
 	if n.Kind != yaml.ScalarNode {
 		return 0, fmt.Errorf("line %d: want a duration such as 30s or 5m, got a %s", n.Line, kindName(n.Kind))
 	}
-	if secs, err := strconv.ParseFloat(n.Value, 64); err == nil {
-		if math.IsNaN(secs) || math.Abs(secs) > maxSeconds {
-			return 0, fmt.Errorf("line %d: %s seconds is out of range (at most a century)", n.Line, n.Value)
-		}
-		return time.Duration(secs * float64(time.Second)), nil
-	}
-	d, err := time.ParseDuration(n.Value)
+	d, err := rules.ParseSeconds(n.Value)
 	if err != nil {
-		return 0, fmt.Errorf("line %d: %q is not a duration (want e.g. 30s, 5m, or seconds as a number)", n.Line, n.Value)
+		return 0, fmt.Errorf("line %d: %w", n.Line, err)
 	}
 	return d, nil
-}
-
-// KeepAlive is a per-model keep-alive: Forever, or a duration (0 = as soon as idle).
-type KeepAlive struct {
-	Forever bool
-	After   time.Duration
-}
-
-// UnmarshalYAML reads -1 (forever), 0, a number of seconds or a duration string.
-func (k *KeepAlive) UnmarshalYAML(n *yaml.Node) error {
-	d, err := parseDuration(n)
-	if err != nil {
-		return err
-	}
-	switch {
-	case d == -time.Second || n.Value == "-1" || n.Value == "-1s":
-		*k = KeepAlive{Forever: true}
-	case d < 0:
-		return fmt.Errorf("line %d: keep_alive %q is negative: use -1 for never, 0 for as soon as idle, or a duration", n.Line, n.Value)
-	default:
-		*k = KeepAlive{After: d}
-	}
-	return nil
-}
-
-// MarshalYAML writes -1 for forever.
-func (k KeepAlive) MarshalYAML() (any, error) {
-	if k.Forever {
-		return -1, nil
-	}
-	return k.After.String(), nil
 }
 
 func kindName(k yaml.Kind) string {
@@ -387,8 +323,8 @@ func (c *Config) Validate() error {
 		bad("orchestration.decision_interval_seconds", "%g: want a number of seconds above 0 and at most %d", d, maxDecisionIntervalSeconds)
 	}
 	p := c.Orchestration.Policies
-	if e := p.EvictAfterIdleSeconds; !(e >= 0 && e <= maxSeconds) {
-		bad("orchestration.policies.evict_after_idle_seconds", "%g: want 0 to %g seconds", e, float64(maxSeconds))
+	if e := p.EvictAfterIdleSeconds; !(e >= 0 && e <= rules.MaxSeconds) {
+		bad("orchestration.policies.evict_after_idle_seconds", "%g: want 0 to %g seconds", e, float64(rules.MaxSeconds))
 	}
 	if p.MinQPS < 0 {
 		bad("orchestration.policies.min_qps", "%g is negative: want 0 or more requests per second", p.MinQPS)

@@ -108,7 +108,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if f.printConfig {
-		cfg.RuntimeRules = rulesConfig(table)
+		cfg.RuntimeRules = table.Rules()
 		out, err := cfg.Marshal()
 		if err != nil {
 			return err

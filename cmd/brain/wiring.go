@@ -14,38 +14,11 @@ func (c *Config) runtimeTable() (*rules.Table, error) {
 	if len(c.RuntimeRules) == 0 {
 		return rules.DefaultTable(), nil
 	}
-	rs := make([]rules.Rule, len(c.RuntimeRules))
-	for i, r := range c.RuntimeRules {
-		rs[i] = rules.Rule{Name: r.Name, Runtime: r.Runtime, Description: r.Description, Match: rules.Match{
-			Architectures: r.Match.Architectures,
-			ModelTypes:    r.Match.ModelTypes,
-			Names:         r.Match.Names,
-			Formats:       r.Match.Formats,
-			Tasks:         r.Match.Tasks,
-			Any:           r.Match.Any,
-		}}
-	}
-	t, err := rules.NewTable(rs)
+	t, err := rules.NewTable(c.RuntimeRules)
 	if err != nil {
 		return nil, fmt.Errorf("runtime_rules: %w", err)
 	}
 	return t, nil
-}
-
-// rulesConfig is the table as the configuration file writes it, for --print-config.
-func rulesConfig(t *rules.Table) []RuleConfig {
-	var out []RuleConfig
-	for _, r := range t.Rules() {
-		out = append(out, RuleConfig{Name: r.Name, Runtime: r.Runtime, Description: r.Description, Match: MatchConfig{
-			Architectures: r.Match.Architectures,
-			ModelTypes:    r.Match.ModelTypes,
-			Names:         r.Match.Names,
-			Formats:       r.Match.Formats,
-			Tasks:         r.Match.Tasks,
-			Any:           r.Match.Any,
-		}})
-	}
-	return out
 }
 
 // enabled is the set of runtimes the table may choose.
@@ -64,13 +37,9 @@ func ruleNames(t *rules.Table) []string {
 
 // gpuInventory opens the configured GPU backend and the placement settings.
 func (c *Config) gpuInventory(log *slog.Logger) (gpu.Inventory, gpu.AllocatorConfig, error) {
-	devices := make([]gpu.StaticDevice, len(c.GPU.Devices))
-	for i, d := range c.GPU.Devices {
-		devices[i] = gpu.StaticDevice{Name: d.Name, TotalBytes: d.TotalBytes, UsedBytes: d.UsedBytes}
-	}
 	inv, err := gpu.Open(gpu.Config{
 		Backend:         c.GPU.Backend,
-		Devices:         devices,
+		Devices:         c.GPU.Devices,
 		RefreshInterval: time.Duration(c.GPU.RefreshInterval),
 		MaxSnapshotAge:  time.Duration(c.GPU.MaxSnapshotAge),
 	}, log)
@@ -92,15 +61,11 @@ func (c *Config) gpuInventory(log *slog.Logger) (gpu.Inventory, gpu.AllocatorCon
 // unloadPolicy compiles orchestration.policies.
 func (c *Config) unloadPolicy() (*rules.UnloadPolicy, error) {
 	p := c.Orchestration.Policies
-	keep := make(map[string]rules.KeepAlive, len(p.KeepAlive))
-	for model, k := range p.KeepAlive {
-		keep[model] = rules.KeepAlive{Forever: k.Forever, After: k.After}
-	}
 	policy, err := rules.NewUnloadPolicy(rules.UnloadPolicy{
 		EvictAfterIdle: time.Duration(p.EvictAfterIdleSeconds * float64(time.Second)),
 		MinQPS:         p.MinQPS,
 		AlwaysLoaded:   p.AlwaysLoaded,
-		KeepAlive:      keep,
+		KeepAlive:      p.KeepAlive,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("orchestration.policies: %w", err)
