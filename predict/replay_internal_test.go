@@ -1,3 +1,7 @@
+//go:build !race
+
+// The minute-level replay of whole trace halves: seconds, but far longer under the race detector.
+
 package predict
 
 import (
