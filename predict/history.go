@@ -83,6 +83,10 @@ type History struct {
 	// gaps and busy count the gaps and busy minutes behind the histograms; they are halved with
 	// them when a bin would overflow, so that old behaviour fades.
 	gaps, busy uint32
+	// plan[a-1] is the probability, times probScale, of a request in minute last+a given none
+	// since last, for a in 1..Horizon. It comes first after the counts: a decision reads last
+	// and one byte of plan, often in the same cache line.
+	plan [Horizon]uint8
 	// recent holds how many minutes before last each of the latest busy minutes was (recent[0]
 	// is the one before last); 0 is an empty slot.
 	recent [recentBusy - 1]uint16
@@ -90,9 +94,6 @@ type History struct {
 	gap [Horizon + 1]uint16
 	// lag[d-1] counts pairs of busy minutes d apart (d in 1..Horizon) among the recent ones.
 	lag [Horizon]uint16
-	// plan[a-1] is the probability, times probScale, of a request in minute last+a given none
-	// since last, for a in 1..Horizon.
-	plan [Horizon]uint8
 }
 
 // Last returns the latest busy minute and whether there is one.
@@ -172,33 +173,41 @@ func (h *History) replan(cfg *Config) {
 	for _, c := range h.gap {
 		tail += uint32(c)
 	}
-	busy := float64(max(h.busy, 1))
-	for a := 1; a <= Horizon; a++ {
-		var p float64
-		if tail > 0 {
-			p = float64(h.gap[a-1]) / float64(tail)
+	busy := max(h.busy, 1)
+	// A lag count reaches MinLagShare at minLag; offs are the recent busy minutes' distances
+	// back from the latest (offs[0] = 0: the latest itself).
+	minLag := uint32(math.Ceil(cfg.MinLagShare*float64(busy) - 1e-9))
+	var offs [recentBusy]int
+	n := 1
+	for _, r := range h.recent {
+		if r == 0 {
+			break
 		}
+		offs[n] = offs[n-1] + int(r)
+		n++
+	}
+	for a := 1; a <= Horizon; a++ {
+		// The gap hazard as a fraction num/den, then the strongest rhythm if it is larger.
+		num, den := uint32(h.gap[a-1]), tail
 		tail -= uint32(h.gap[a-1])
-		// The latest busy minute is a minutes back; the older ones further.
-		back := int64(a)
-		for i := -1; i < len(h.recent); i++ {
-			if i >= 0 {
-				if h.recent[i] == 0 {
-					break
-				}
-				back += int64(h.recent[i])
-			}
-			if back > Horizon {
+		var best uint32
+		for _, o := range offs[:n] {
+			d := a + o
+			if d > Horizon {
 				break
 			}
-			if back < 2 {
-				continue // lag 1 from the latest busy minute is the gap hazard's
-			}
-			if q := float64(h.lag[back-1]) / busy; q >= cfg.MinLagShare && q > p {
-				p = q
+			if d >= 2 { // lag 1 from the latest busy minute is the gap hazard's
+				best = max(best, uint32(h.lag[d-1]))
 			}
 		}
-		h.plan[a-1] = uint8(math.Round(min(p, 1) * probScale))
+		if best > 0 && best >= minLag && (den == 0 || uint64(best)*uint64(den) > uint64(num)*uint64(busy)) {
+			num, den = best, busy
+		}
+		var q uint8
+		if den > 0 {
+			q = uint8(min((uint64(num)*probScale*2+uint64(den))/(2*uint64(den)), probScale))
+		}
+		h.plan[a-1] = q
 	}
 }
 
