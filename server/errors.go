@@ -9,8 +9,8 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/modelium/brain/gpu"
+	"github.com/modelium/brain/hfconfig"
 	"github.com/modelium/brain/internal/validate"
-	"github.com/modelium/brain/rules"
 )
 
 // fieldError places a domain error under a request field (for example the config.json of
@@ -48,13 +48,13 @@ func (s *Server) toStatus(err error) error {
 		prefix = fe.prefix
 	}
 	var (
-		cfgErr *rules.ConfigError
+		cfgErr *hfconfig.ConfigError
 		valErr *validate.Error
 	)
 	switch {
 	case errors.As(err, &cfgErr):
 		field := "config_json"
-		if cfgErr.Input == rules.InputIndex {
+		if cfgErr.Input == hfconfig.InputIndex {
 			field = "safetensors_index_json"
 		}
 		desc := cfgErr.Msg

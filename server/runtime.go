@@ -4,6 +4,7 @@ import (
 	"context"
 
 	brainv1 "github.com/modelium/brain/gen/modelium/brain/v1"
+	"github.com/modelium/brain/hfconfig"
 	"github.com/modelium/brain/metrics"
 	"github.com/modelium/brain/rules"
 )
@@ -21,16 +22,15 @@ func (s *Server) ChooseRuntime(_ context.Context, req *brainv1.ChooseRuntimeRequ
 	}
 	var analysis *brainv1.ModelAnalysis
 	if len(spec.GetConfigJson()) > 0 {
-		a, err := rules.Analyze(spec.GetConfigJson(), spec.GetSafetensorsIndexJson(), rules.AnalyzeOptions{})
+		a, err := hfconfig.Analyze(spec.GetConfigJson(), spec.GetSafetensorsIndexJson(), hfconfig.AnalyzeOptions{})
 		if err != nil {
 			return nil, s.toStatus(inField("model", err))
 		}
-		fromConfig := a.Model(model.Name)
 		if model.Architecture == "" {
-			model.Architecture = fromConfig.Architecture
+			model.Architecture = a.Architecture
 		}
 		if model.ModelType == "" {
-			model.ModelType = fromConfig.ModelType
+			model.ModelType = a.ModelType
 		}
 		analysis = analysisProto(a)
 	}
@@ -41,7 +41,7 @@ func (s *Server) ChooseRuntime(_ context.Context, req *brainv1.ChooseRuntimeRequ
 
 // AnalyzeModel reads a config.json (and optionally a shard index) into an analysis.
 func (s *Server) AnalyzeModel(_ context.Context, req *brainv1.AnalyzeModelRequest) (*brainv1.AnalyzeModelResponse, error) {
-	a, err := rules.Analyze(req.GetConfigJson(), req.GetSafetensorsIndexJson(), rules.AnalyzeOptions{
+	a, err := hfconfig.Analyze(req.GetConfigJson(), req.GetSafetensorsIndexJson(), hfconfig.AnalyzeOptions{
 		ContextLength: req.GetContextLength(),
 		Sequences:     req.GetSequences(),
 	})
@@ -51,7 +51,7 @@ func (s *Server) AnalyzeModel(_ context.Context, req *brainv1.AnalyzeModelReques
 	return &brainv1.AnalyzeModelResponse{Analysis: analysisProto(a)}, nil
 }
 
-func analysisProto(a rules.Analysis) *brainv1.ModelAnalysis {
+func analysisProto(a hfconfig.Analysis) *brainv1.ModelAnalysis {
 	return &brainv1.ModelAnalysis{
 		Architecture:          a.Architecture,
 		ModelType:             a.ModelType,
@@ -84,11 +84,11 @@ func analysisProto(a rules.Analysis) *brainv1.ModelAnalysis {
 	}
 }
 
-func paramSourceProto(p rules.ParamSource) brainv1.ParameterCountSource {
+func paramSourceProto(p hfconfig.ParamSource) brainv1.ParameterCountSource {
 	switch p {
-	case rules.ParamSourceConfig:
+	case hfconfig.ParamSourceConfig:
 		return brainv1.ParameterCountSource_PARAMETER_COUNT_SOURCE_ESTIMATED
-	case rules.ParamSourceShardIndex:
+	case hfconfig.ParamSourceShardIndex:
 		return brainv1.ParameterCountSource_PARAMETER_COUNT_SOURCE_SAFETENSORS_INDEX
 	default:
 		return brainv1.ParameterCountSource_PARAMETER_COUNT_SOURCE_UNSPECIFIED

@@ -1,4 +1,4 @@
-package rules
+package hfconfig
 
 import (
 	"bytes"

@@ -1,4 +1,4 @@
-package rules_test
+package hfconfig_test
 
 import (
 	"errors"
@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/modelium/brain/hfconfig"
 	"github.com/modelium/brain/rules"
 )
 
@@ -38,17 +39,17 @@ func TestAnalyzeMalformedJSON(t *testing.T) {
 		line, column int
 		offset       int64
 	}{
-		{"syntax error names line and column", []byte("{\n  \"a\": 1,\n  \"b\": ]\n}"), nil, rules.InputConfig, 3, 8, 19},
-		{"truncated input points at its end", []byte(`{"a": 1`), nil, rules.InputConfig, 1, 8, 7},
-		{"top-level array is not an object", []byte(`  [1, 2]`), nil, rules.InputConfig, 1, 3, 2},
-		{"trailing data is an error", []byte(`{"a": 1} x`), nil, rules.InputConfig, 1, 10, 9},
-		{"empty config", []byte(``), nil, rules.InputConfig, 1, 1, 0},
-		{"a bad index is named as the index", llamaConfig, []byte(`{"metadata": {"total_size": 1,}}`), rules.InputIndex, 1, 31, 30},
+		{"syntax error names line and column", []byte("{\n  \"a\": 1,\n  \"b\": ]\n}"), nil, hfconfig.InputConfig, 3, 8, 19},
+		{"truncated input points at its end", []byte(`{"a": 1`), nil, hfconfig.InputConfig, 1, 8, 7},
+		{"top-level array is not an object", []byte(`  [1, 2]`), nil, hfconfig.InputConfig, 1, 3, 2},
+		{"trailing data is an error", []byte(`{"a": 1} x`), nil, hfconfig.InputConfig, 1, 10, 9},
+		{"empty config", []byte(``), nil, hfconfig.InputConfig, 1, 1, 0},
+		{"a bad index is named as the index", llamaConfig, []byte(`{"metadata": {"total_size": 1,}}`), hfconfig.InputIndex, 1, 31, 30},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := rules.Analyze(tt.config, tt.index, rules.AnalyzeOptions{})
-			var ce *rules.ConfigError
+			_, err := hfconfig.Analyze(tt.config, tt.index, hfconfig.AnalyzeOptions{})
+			var ce *hfconfig.ConfigError
 			if !errors.As(err, &ce) {
 				t.Fatalf("error %v is not a *ConfigError", err)
 			}
@@ -64,8 +65,8 @@ func TestAnalyzeMalformedJSON(t *testing.T) {
 }
 
 func TestAnalyzeIndexWithoutTotalSize(t *testing.T) {
-	_, err := rules.Analyze(llamaConfig, []byte(`{"weight_map": {}}`), rules.AnalyzeOptions{})
-	var ce *rules.ConfigError
+	_, err := hfconfig.Analyze(llamaConfig, []byte(`{"weight_map": {}}`), hfconfig.AnalyzeOptions{})
+	var ce *hfconfig.ConfigError
 	if !errors.As(err, &ce) || ce.Field != "metadata.total_size" {
 		t.Fatalf("got %v, want a ConfigError for metadata.total_size", err)
 	}
@@ -86,7 +87,7 @@ func TestAnalyzePartial(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			a, err := rules.Analyze([]byte(tt.config), nil, rules.AnalyzeOptions{})
+			a, err := hfconfig.Analyze([]byte(tt.config), nil, hfconfig.AnalyzeOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -108,18 +109,18 @@ func TestAnalyzePartial(t *testing.T) {
 func TestAnalyzeMemory(t *testing.T) {
 	tests := []struct {
 		name      string
-		opt       rules.AnalyzeOptions
+		opt       hfconfig.AnalyzeOptions
 		context   int64
 		sequences int64
 		kv        int64
 	}{
 		// 2 × 32 layers × 8 KV heads × 128 head dim × 2 bytes = 128 KiB a token.
-		{"defaults cap the context at 4096 tokens, one sequence", rules.AnalyzeOptions{}, 4096, 1, 4096 * 128 << 10},
-		{"a given context and sequence count are used as is", rules.AnalyzeOptions{ContextLength: 200000, Sequences: 3}, 200000, 3, 3 * 200000 * 128 << 10},
+		{"defaults cap the context at 4096 tokens, one sequence", hfconfig.AnalyzeOptions{}, 4096, 1, 4096 * 128 << 10},
+		{"a given context and sequence count are used as is", hfconfig.AnalyzeOptions{ContextLength: 200000, Sequences: 3}, 200000, 3, 3 * 200000 * 128 << 10},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			a, err := rules.Analyze(llamaConfig, nil, tt.opt)
+			a, err := hfconfig.Analyze(llamaConfig, nil, tt.opt)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -130,22 +131,72 @@ func TestAnalyzeMemory(t *testing.T) {
 			if m.WeightsBytes != 2*a.ParameterCount {
 				t.Errorf("weights %d, want 2 bytes × %d parameters", m.WeightsBytes, a.ParameterCount)
 			}
-			wantOverhead := int64(rules.OverheadFixedBytes) + int64(rules.OverheadWeightsFraction*float64(m.WeightsBytes)+0.5)
+			wantOverhead := int64(hfconfig.OverheadFixedBytes) + int64(hfconfig.OverheadWeightsFraction*float64(m.WeightsBytes)+0.5)
 			if d := m.OverheadBytes - wantOverhead; d < -1 || d > 1 {
 				t.Errorf("overhead %d, want %d", m.OverheadBytes, wantOverhead)
 			}
-			if d := m.TotalBytes - (m.WeightsBytes + m.KVCacheBytes + m.OverheadBytes); d < -2 || d > 2 {
-				t.Errorf("total %d is not the sum of its parts", m.TotalBytes)
+			if m.TotalBytes != m.WeightsBytes+m.KVCacheBytes+m.OverheadBytes {
+				t.Errorf("total %d is not the sum of its parts %+v", m.TotalBytes, m)
 			}
 		})
 	}
-	if _, err := rules.Analyze(llamaConfig, nil, rules.AnalyzeOptions{Sequences: -1}); err == nil {
+	if _, err := hfconfig.Analyze(llamaConfig, nil, hfconfig.AnalyzeOptions{Sequences: -1}); err == nil {
 		t.Error("negative sequences accepted")
 	}
 }
 
+// TestAnalyzeTotalIsSumOfParts: a caller that adds weights, KV cache and overhead gets
+// total_bytes, on every answer: each part is rounded once and the total is their sum, also
+// where a part is a fraction of a byte or the total saturates at MaxInt64.
+func TestAnalyzeTotalIsSumOfParts(t *testing.T) {
+	// 4 bits a parameter. With an index of 8,030,000,011 bytes stored 1 byte a parameter, the
+	// weights are 4,015,000,005.5 bytes and the overhead's 10 % of them ends in .55: rounded
+	// alone, both parts go up, and their sum is a byte more than the total rounded once.
+	fourBit := strings.Replace(string(llamaConfig), `"vocab_size": 128256`, `"vocab_size": 128257, "quantization_config": {"quant_method": "gptq", "bits": 4}`, 1)
+	tests := []struct {
+		name      string
+		config    string
+		index     string
+		opt       hfconfig.AnalyzeOptions
+		saturated bool
+	}{
+		{"a Llama in bfloat16", string(llamaConfig), "", hfconfig.AnalyzeOptions{}, false},
+		{"half-byte weights of a 4-bit model", fourBit, "", hfconfig.AnalyzeOptions{}, false},
+		{"half-byte weights and a fractional overhead, both rounded up alone", fourBit, `{"metadata":{"total_size":8030000011}}`, hfconfig.AnalyzeOptions{}, false},
+		{"a KV cache beyond int64 saturates the total", string(llamaConfig), "", hfconfig.AnalyzeOptions{ContextLength: 1 << 62, Sequences: 1 << 62}, true},
+		{"weights beyond int64 saturate the total", `{"architectures":["LlamaForCausalLM"],"hidden_size":4096,"num_hidden_layers":32,"vocab_size":32000,
+			"num_attention_heads":4294967296,"num_key_value_heads":4294967296,"head_dim":6442450944}`, "", hfconfig.AnalyzeOptions{}, true},
+		{"a shard index of 1e300 bytes saturates the total", string(llamaConfig), `{"metadata":{"total_size":1e300}}`, hfconfig.AnalyzeOptions{}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var index []byte
+			if tt.index != "" {
+				index = []byte(tt.index)
+			}
+			a, err := hfconfig.Analyze([]byte(tt.config), index, tt.opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := a.Memory
+			sum, ok := addInt64(m.WeightsBytes, m.KVCacheBytes, m.OverheadBytes)
+			if !ok || sum != m.TotalBytes {
+				t.Errorf("total %d is not the sum of its parts %+v (sum %d, fits: %v)", m.TotalBytes, m, sum, ok)
+			}
+			if got := m.TotalBytes == math.MaxInt64; got != tt.saturated {
+				t.Errorf("total %d saturated: %v, want %v", m.TotalBytes, got, tt.saturated)
+			}
+			if !tt.saturated && m.OverheadBytes < hfconfig.OverheadFixedBytes {
+				t.Errorf("overhead %d is below the fixed %d", m.OverheadBytes, hfconfig.OverheadFixedBytes)
+			}
+		})
+	}
+}
+
 func TestAnalyzeFormats(t *testing.T) {
-	read := func(dir, file string) []byte {
+	// read takes the subtest's t: a subtest must not call FailNow on its parent.
+	read := func(t *testing.T, dir, file string) []byte {
+		t.Helper()
 		b, err := os.ReadFile(filepath.Join(hfConfigs, dir, file))
 		if err != nil {
 			t.Fatalf("the Hugging Face configs in testdata/hf-configs are required: %v", err)
@@ -153,7 +204,7 @@ func TestAnalyzeFormats(t *testing.T) {
 		return b
 	}
 	t.Run("transformers-5 dtype is read like torch_dtype", func(t *testing.T) {
-		a, err := rules.Analyze(read("Qwen__Qwen2.5-1.5B-Instruct", "config.json"), nil, rules.AnalyzeOptions{})
+		a, err := hfconfig.Analyze(read(t, "Qwen__Qwen2.5-1.5B-Instruct", "config.json"), nil, hfconfig.AnalyzeOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -163,7 +214,7 @@ func TestAnalyzeFormats(t *testing.T) {
 	})
 	t.Run("total_size written as a float is exact", func(t *testing.T) {
 		dir := "togethercomputer__RedPajama-INCITE-7B-Base"
-		a, err := rules.Analyze(read(dir, "config.json"), read(dir, "pytorch_model.bin.index.json"), rules.AnalyzeOptions{})
+		a, err := hfconfig.Analyze(read(t, dir, "config.json"), read(t, dir, "pytorch_model.bin.index.json"), hfconfig.AnalyzeOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -172,7 +223,7 @@ func TestAnalyzeFormats(t *testing.T) {
 		}
 	})
 	t.Run("DeepSeek-V3 MoE with MLA and fp8 weights", func(t *testing.T) {
-		a, err := rules.Analyze(read("deepseek-ai__DeepSeek-R1", "config.json"), nil, rules.AnalyzeOptions{})
+		a, err := hfconfig.Analyze(read(t, "deepseek-ai__DeepSeek-R1", "config.json"), nil, hfconfig.AnalyzeOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -187,7 +238,7 @@ func TestAnalyzeFormats(t *testing.T) {
 	t.Run("a float32 checkpoint of a float16 model is counted right", func(t *testing.T) {
 		// Stored in 4 bytes a parameter although torch_dtype says float16.
 		cfg := strings.Replace(string(llamaConfig), `"bfloat16"`, `"float16"`, 1)
-		a, err := rules.Analyze([]byte(cfg), []byte(`{"metadata":{"total_size":32120000000}}`), rules.AnalyzeOptions{})
+		a, err := hfconfig.Analyze([]byte(cfg), []byte(`{"metadata":{"total_size":32120000000}}`), hfconfig.AnalyzeOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -196,7 +247,7 @@ func TestAnalyzeFormats(t *testing.T) {
 		}
 	})
 	t.Run("encoder-decoder is flagged and has a decoder KV cache", func(t *testing.T) {
-		a, err := rules.Analyze(read("google-t5__t5-base", "config.json"), nil, rules.AnalyzeOptions{})
+		a, err := hfconfig.Analyze(read(t, "google-t5__t5-base", "config.json"), nil, hfconfig.AnalyzeOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -205,7 +256,7 @@ func TestAnalyzeFormats(t *testing.T) {
 		}
 	})
 	t.Run("an encoder keeps no KV cache", func(t *testing.T) {
-		a, err := rules.Analyze(read("google-bert__bert-base-uncased", "config.json"), nil, rules.AnalyzeOptions{})
+		a, err := hfconfig.Analyze(read(t, "google-bert__bert-base-uncased", "config.json"), nil, hfconfig.AnalyzeOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -278,7 +329,7 @@ func TestAnalyzeVisionLanguage(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			a, err := rules.Analyze(tt.config, nil, rules.AnalyzeOptions{})
+			a, err := hfconfig.Analyze(tt.config, nil, hfconfig.AnalyzeOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -298,7 +349,7 @@ func TestAnalyzeVisionLanguage(t *testing.T) {
 		if err != nil {
 			t.Fatalf("the Hugging Face configs in testdata/hf-configs are required: %v", err)
 		}
-		a, err := rules.Analyze(b, nil, rules.AnalyzeOptions{})
+		a, err := hfconfig.Analyze(b, nil, hfconfig.AnalyzeOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -314,7 +365,7 @@ var hugeDepthConfig = []byte(`{"architectures":["ResNetForImageClassification"],
 // TestAnalyzeHugeCountsReturn: the work Analyze does must not grow with the counts a config
 // states. The go test timeout is the time budget: each call must simply return.
 func TestAnalyzeHugeCountsReturn(t *testing.T) {
-	a, err := rules.Analyze(hugeDepthConfig, nil, rules.AnalyzeOptions{})
+	a, err := hfconfig.Analyze(hugeDepthConfig, nil, hfconfig.AnalyzeOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -324,7 +375,7 @@ func TestAnalyzeHugeCountsReturn(t *testing.T) {
 	// 1100 stages of 2^53-1 blocks: the block count saturates instead of wrapping.
 	const stages = 1100
 	cfg := `{"hidden_sizes":[1` + strings.Repeat(",1", stages-1) + `],"depths":[9007199254740991` + strings.Repeat(",9007199254740991", stages-1) + `]}`
-	if a, err = rules.Analyze([]byte(cfg), nil, rules.AnalyzeOptions{}); err != nil {
+	if a, err = hfconfig.Analyze([]byte(cfg), nil, hfconfig.AnalyzeOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	if a.NumLayers != math.MaxInt64 {
@@ -349,17 +400,19 @@ func TestAnalyzeShapeProductsDoNotWrap(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			a, err := rules.Analyze([]byte(tt.config), nil, rules.AnalyzeOptions{})
+			a, err := hfconfig.Analyze([]byte(tt.config), nil, hfconfig.AnalyzeOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}
 			m := a.Memory
-			if a.ParameterCount != math.MaxInt64 || a.ConfigParameterCount != math.MaxInt64 || a.ParameterSource != rules.ParamSourceConfig || !a.Partial {
+			if a.ParameterCount != math.MaxInt64 || a.ConfigParameterCount != math.MaxInt64 || a.ParameterSource != hfconfig.ParamSourceConfig || !a.Partial {
 				t.Errorf("count %d (config %d) from %s, partial %v; want saturated at MaxInt64, from config, partial",
 					a.ParameterCount, a.ConfigParameterCount, a.ParameterSource, a.Partial)
 			}
-			if m.WeightsBytes != math.MaxInt64 || m.KVCacheBytes < 0 || m.OverheadBytes <= 0 || m.TotalBytes != math.MaxInt64 {
-				t.Errorf("memory %+v; want weights and total saturated at MaxInt64, nothing negative", m)
+			// The weights fill the int64 range, so the parts after them are cut to 0 and the
+			// total is still their sum.
+			if m.WeightsBytes != math.MaxInt64 || m.KVCacheBytes != 0 || m.OverheadBytes != 0 || m.TotalBytes != math.MaxInt64 {
+				t.Errorf("memory %+v; want weights and total saturated at MaxInt64, KV cache and overhead cut to 0", m)
 			}
 		})
 	}
@@ -379,31 +432,47 @@ func FuzzAnalyze(f *testing.F) {
 		}
 	}
 	f.Fuzz(func(t *testing.T, config, index []byte) {
-		a, err := rules.Analyze(config, index, rules.AnalyzeOptions{})
+		a, err := hfconfig.Analyze(config, index, hfconfig.AnalyzeOptions{})
 		if err != nil {
-			var ce *rules.ConfigError
+			var ce *hfconfig.ConfigError
 			if !errors.As(err, &ce) {
 				t.Fatalf("error %v is not a *ConfigError", err)
 			}
 			return
 		}
 		m := a.Memory
-		if a.ParameterCount < 0 || m.WeightsBytes < 0 || m.KVCacheBytes < 0 || m.TotalBytes < m.OverheadBytes {
+		if a.ParameterCount < 0 || m.WeightsBytes < 0 || m.KVCacheBytes < 0 || m.OverheadBytes < 0 || m.TotalBytes < m.OverheadBytes {
 			t.Fatalf("negative or inconsistent estimate: %+v", a)
+		}
+		if sum, ok := addInt64(m.WeightsBytes, m.KVCacheBytes, m.OverheadBytes); !ok || sum != m.TotalBytes {
+			t.Fatalf("total %d is not the sum of its parts %+v (sum %d, fits in int64: %v)", m.TotalBytes, m, sum, ok)
 		}
 		if (a.ParameterCount == 0 || a.ParameterCount == math.MaxInt64) && !a.Partial {
 			t.Fatalf("parameter count %d (none or saturated) but not partial", a.ParameterCount)
 		}
-		rules.DefaultTable().Choose(a.Model(""), rules.AllEnabled)
+		// Whatever the config names, the runtime choice over it answers.
+		rules.DefaultTable().Choose(rules.Model{Architecture: a.Architecture, ModelType: a.ModelType}, rules.AllEnabled)
 	})
 }
 
-var analysisSink rules.Analysis
+// addInt64 adds non-negative numbers, reporting whether the sum fits in int64.
+func addInt64(xs ...int64) (int64, bool) {
+	var sum int64
+	for _, x := range xs {
+		if x > math.MaxInt64-sum {
+			return 0, false
+		}
+		sum += x
+	}
+	return sum, true
+}
+
+var analysisSink hfconfig.Analysis
 
 func BenchmarkAnalyzeLlama(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
-		a, err := rules.Analyze(llamaConfig, nil, rules.AnalyzeOptions{})
+		a, err := hfconfig.Analyze(llamaConfig, nil, hfconfig.AnalyzeOptions{})
 		if err != nil {
 			b.Fatal(err)
 		}
