@@ -186,25 +186,27 @@ func (h *History) replan(cfg *Config) {
 		offs[n] = offs[n-1] + int(r)
 		n++
 	}
+	// best[a-1]: the largest lag count that a recent busy minute points at for minute last+a.
+	var best [Horizon]uint16
+	for _, o := range offs[:n] {
+		if o >= Horizon {
+			break // offs grow: the older ones are further still
+		}
+		lag := h.lag[max(o, 1):] // lag d = a + o for a = 1..Horizon-o; lag 1 is the hazard's
+		dst := best[max(1-o, 0):]
+		for i := 0; i < len(lag) && i < len(dst); i++ {
+			dst[i] = max(dst[i], lag[i])
+		}
+	}
 	for a := 1; a <= Horizon; a++ {
 		// The gap hazard as a fraction num/den, then the strongest rhythm if it is larger.
 		num, den := uint32(h.gap[a-1]), tail
 		tail -= uint32(h.gap[a-1])
-		var best uint32
-		for _, o := range offs[:n] {
-			d := a + o
-			if d > Horizon {
-				break
-			}
-			if d >= 2 { // lag 1 from the latest busy minute is the gap hazard's
-				best = max(best, uint32(h.lag[d-1]))
-			}
-		}
-		if best > 0 && best >= minLag && (den == 0 || uint64(best)*uint64(den) > uint64(num)*uint64(busy)) {
-			num, den = best, busy
+		if b := uint32(best[a-1]); b > 0 && b >= minLag && (den == 0 || uint64(b)*uint64(den) > uint64(num)*uint64(busy)) {
+			num, den = b, busy
 		}
 		var q uint8
-		if den > 0 {
+		if num > 0 && den > 0 {
 			q = uint8(min((uint64(num)*probScale*2+uint64(den))/(2*uint64(den)), probScale))
 		}
 		h.plan[a-1] = q
