@@ -10,12 +10,17 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"time"
 )
 
 // The state file: a magic line, the horizon, the number of models, each model's history (the
 // plan is not stored: it is recomputed with the knobs of the reading policy), and a CRC-32 of all
 // that precedes it, so that a truncated or foreign file is recognised and refused whole.
 const fileMagic = "modelium-brain predict v1\n"
+
+// SaveInterval is how often a daemon writes the state file (besides at shutdown): a crash loses at
+// most this much history, and 100,000 models (about 130 MB) are written seldom enough.
+const SaveInterval = 5 * time.Minute
 
 // maxNameLen bounds a model name in a state file: a longer one means a corrupt file.
 const maxNameLen = 4096
