@@ -22,7 +22,7 @@ func trained(b *testing.B, n int) (*predict.Policy, []string) {
 		names[i] = "model-" + strconv.Itoa(i)
 		period := 7 + i%50
 		for m := 0; m < 240; m += period {
-			p.Observe(names[i], minute(m))
+			p.Observe(predict.Key{Gateway: gw, Model: names[i]}, minute(m))
 		}
 	}
 	return p, names
@@ -35,7 +35,7 @@ func BenchmarkShouldUnload(b *testing.B) {
 	now := minute(241)
 	b.ReportAllocs()
 	for b.Loop() {
-		p.ShouldUnload(fixed, in, now)
+		p.ShouldUnload(fixed, gw, in, now)
 	}
 }
 
@@ -44,7 +44,7 @@ func BenchmarkShouldLoad(b *testing.B) {
 	now := minute(241)
 	b.ReportAllocs()
 	for b.Loop() {
-		p.ShouldLoad(names[0], now)
+		p.ShouldLoad(gw, names[0], now)
 	}
 }
 
@@ -55,17 +55,17 @@ func BenchmarkObserve(b *testing.B) {
 	m := 240
 	for b.Loop() {
 		m += 7
-		p.Observe(names[0], minute(m))
+		p.Observe(predict.Key{Gateway: gw, Model: names[0]}, minute(m))
 	}
 }
 
 func BenchmarkObserveUnchanged(b *testing.B) {
 	p, names := trained(b, 1)
 	at := minute(300)
-	p.Observe(names[0], at)
+	p.Observe(predict.Key{Gateway: gw, Model: names[0]}, at)
 	b.ReportAllocs()
 	for b.Loop() {
-		p.Observe(names[0], at)
+		p.Observe(predict.Key{Gateway: gw, Model: names[0]}, at)
 	}
 }
 
@@ -84,7 +84,7 @@ func BenchmarkCycle100k(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		for i, name := range names {
-			p.Decide(fixed, predict.Input{UnloadInput: rules.UnloadInput{Model: name, IdleSeconds: 300}, Loaded: true, LastRequest: last[i]}, now)
+			p.Decide(fixed, predict.Input{Gateway: gw, UnloadInput: rules.UnloadInput{Model: name, IdleSeconds: 300}, Loaded: true, LastRequest: last[i]}, now)
 		}
 	}
 }

@@ -11,8 +11,8 @@
 // busy minute, of the probability for each of the next [Horizon] minutes. A decision reads the
 // plan: no arithmetic over the history, no allocation.
 //
-// The [Policy] keeps one History per model, fed from what the brain observes each cycle (the
-// model's last request time); with fewer than [Config.MinHistory] gaps it defers to the fixed
+// The [Policy] keeps one History per model and gateway ([Key]: a pre-warm is a load on one
+// gateway), fed from what the brain observes each cycle (the last request time there); with fewer than [Config.MinHistory] gaps it defers to the fixed
 // policy ([rules.UnloadPolicy]), which also keeps deciding pinned models, per-model keep_alive and
 // requests in flight. Histories are saved and restored with [Policy.WriteFile] and
 // [Policy.ReadFile] (one file, written atomically).

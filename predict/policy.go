@@ -30,14 +30,20 @@ const (
 // values up front.
 var Rules = []string{RuleExpectedSoon, RulePredictedIdle, RulePrewarm, RuleNotExpected}
 
-// Policy is the predictive keep-alive and pre-warming policy: one [History] per model, and the
-// knobs. It is safe for concurrent use: observations and decisions may come from the evaluation
+// Key names a history: a model on a gateway. Each gateway's traffic is its own rhythm, and a
+// pre-warm is a load on one gateway.
+type Key struct {
+	Gateway, Model string
+}
+
+// Policy is the predictive keep-alive and pre-warming policy: one [History] per model and
+// gateway, and the knobs. It is safe for concurrent use: observations and decisions may come from the evaluation
 // cycle and from RPCs at once.
 type Policy struct {
 	cfg Config
 
 	mu     sync.RWMutex
-	models map[string]*History
+	models map[Key]*History
 }
 
 // New returns a policy with no history. Zero fields of cfg take their defaults.
@@ -46,13 +52,13 @@ func New(cfg Config) (*Policy, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Policy{cfg: c, models: make(map[string]*History)}, nil
+	return &Policy{cfg: c, models: make(map[Key]*History)}, nil
 }
 
 // Config returns the knobs in use, defaults filled in.
 func (p *Policy) Config() Config { return p.cfg }
 
-// Len returns the number of models with a history.
+// Len returns the number of (gateway, model) pairs with a history.
 func (p *Policy) Len() int {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
@@ -68,16 +74,16 @@ func Minute(t time.Time) int64 {
 	return s / 60
 }
 
-// Observe records what the brain knows of a model's traffic: the time of its latest request (the
-// tracker's LastRequest; zero means none). The minute of that request is a busy minute. Calling
+// Observe records what the brain knows of a model's traffic on a gateway: the time of its latest
+// request there (the tracker's LastRequest; zero means none). The minute of that request is a busy minute. Calling
 // it every cycle with an unchanged time is cheap and changes nothing.
-func (p *Policy) Observe(model string, lastRequest time.Time) {
+func (p *Policy) Observe(k Key, lastRequest time.Time) {
 	if lastRequest.IsZero() {
 		return
 	}
 	m := Minute(lastRequest)
 	p.mu.RLock()
-	h := p.models[model]
+	h := p.models[k]
 	seen := h != nil && h.last != 0 && m < h.last
 	p.mu.RUnlock()
 	if seen {
@@ -85,19 +91,19 @@ func (p *Policy) Observe(model string, lastRequest time.Time) {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	h = p.models[model]
+	h = p.models[k]
 	if h == nil {
 		h = new(History)
-		p.models[model] = h
+		p.models[k] = h
 	}
 	h.Observe(m, &p.cfg)
 }
 
-// Forget drops a model's history (for example when the model is removed).
-func (p *Policy) Forget(model string) {
+// Forget drops a history (for example when the model is removed from the gateway).
+func (p *Policy) Forget(k Key) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	delete(p.models, model)
+	delete(p.models, k)
 }
 
 // Decision is the answer of [Policy.ShouldUnload] or [Policy.ShouldLoad]: what to do, the rule
@@ -131,9 +137,11 @@ func (d Decision) ExpectedTime() time.Time {
 	return time.Unix(d.Expected*60, 0).UTC()
 }
 
-// Input is what a cycle knows of one model: the fixed policy's input (name, idle time, QPS,
-// requests in flight), whether it is loaded, and its latest request (zero: none).
+// Input is what a cycle knows of one model on one gateway: the fixed policy's input (name, idle
+// time, QPS, requests in flight), whether it is loaded there, and its latest request there (zero:
+// none).
 type Input struct {
+	Gateway string
 	rules.UnloadInput
 	Loaded      bool
 	LastRequest time.Time
@@ -149,17 +157,18 @@ func (p *Policy) Decide(fixed *rules.UnloadPolicy, in Input, now time.Time) Deci
 		fd = fixed.ShouldUnload(in.UnloadInput)
 		switch {
 		case fd.Rule == rules.UnloadRulePinned, fd.Rule == rules.UnloadRuleInFlight, fd.Rule == rules.UnloadRuleUnknown, fd.FromKeepAlive:
-			p.Observe(in.Model, in.LastRequest)
+			p.Observe(Key{in.Gateway, in.Model}, in.LastRequest)
 			return d.byFixedPolicy(fd)
 		}
 	}
+	k := Key{in.Gateway, in.Model}
 	p.mu.RLock()
-	h := p.models[in.Model]
+	h := p.models[k]
 	if !in.LastRequest.IsZero() && (h == nil || h.last == 0 || Minute(in.LastRequest) >= h.last) {
 		p.mu.RUnlock()
-		p.Observe(in.Model, in.LastRequest)
+		p.Observe(k, in.LastRequest)
 		p.mu.RLock()
-		h = p.models[in.Model]
+		h = p.models[k]
 	}
 	d = p.decide(d, h, in.Loaded)
 	p.mu.RUnlock()
@@ -203,8 +212,8 @@ func (p *Policy) decide(d Decision, h *History, loaded bool) Decision {
 // and while the model has fewer than MinHistory gaps; otherwise keep it when a request is likely
 // enough in the next minute or the one after ([RuleExpectedSoon]), else unload it
 // ([RulePredictedIdle]). It observes nothing and allocates nothing.
-func (p *Policy) ShouldUnload(fixed *rules.UnloadPolicy, in rules.UnloadInput, now time.Time) Decision {
-	return p.Decide(fixed, Input{UnloadInput: in, Loaded: true}, now)
+func (p *Policy) ShouldUnload(fixed *rules.UnloadPolicy, gateway string, in rules.UnloadInput, now time.Time) Decision {
+	return p.Decide(fixed, Input{Gateway: gateway, UnloadInput: in, Loaded: true}, now)
 }
 
 func (d Decision) byFixedPolicy(fd rules.UnloadDecision) Decision {
@@ -215,19 +224,8 @@ func (d Decision) byFixedPolicy(fd rules.UnloadDecision) Decision {
 // ShouldLoad decides for a model that is not loaded: load it now ([RulePrewarm]) when it has at
 // least MinHistory gaps and a request is at least MinProbability likely in the next minute;
 // otherwise leave it ([RuleNotExpected]). It observes nothing and allocates nothing.
-func (p *Policy) ShouldLoad(model string, now time.Time) Decision {
-	return p.Decide(nil, Input{UnloadInput: rules.UnloadInput{Model: model}}, now)
-}
-
-// AppendModels appends the names of the models with a history to dst, for a cycle that asks
-// [Policy.ShouldLoad] about those not loaded.
-func (p *Policy) AppendModels(dst []string) []string {
-	p.mu.RLock()
-	defer p.mu.RUnlock()
-	for name := range p.models {
-		dst = append(dst, name)
-	}
-	return dst
+func (p *Policy) ShouldLoad(gateway, model string, now time.Time) Decision {
+	return p.Decide(nil, Input{Gateway: gateway, UnloadInput: rules.UnloadInput{Model: model}}, now)
 }
 
 // Reason says in one sentence why the decision was made, with the numbers, for example:

@@ -15,6 +15,9 @@ import (
 // t0 is a minute boundary; minute(k) is k minutes after it.
 var t0 = time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
 
+// gw is the gateway of the tests' models.
+const gw = "gw-1"
+
 func minute(k int) time.Time { return t0.Add(time.Duration(k) * time.Minute) }
 
 // periodic returns a policy that saw model "timer" busy every period minutes, n times from minute 0.
@@ -26,8 +29,8 @@ func periodic(t *testing.T, period, n int) *predict.Policy {
 	}
 	for i := range n {
 		// Several observations a minute, as cycles every 10 s would make them.
-		p.Observe("timer", minute(i*period).Add(59*time.Second))
-		p.Observe("timer", minute(i*period).Add(59*time.Second))
+		p.Observe(predict.Key{Gateway: gw, Model: "timer"}, minute(i*period).Add(59*time.Second))
+		p.Observe(predict.Key{Gateway: gw, Model: "timer"}, minute(i*period).Add(59*time.Second))
 	}
 	return p
 }
@@ -44,7 +47,7 @@ func TestDecisions(t *testing.T) {
 	trained := periodic(t, 10, 12) // busy at 0, 10, ..., 110
 	for _, name := range []string{"timer-pinned", "timer-kept", "timer-busy"} {
 		for i := range 12 {
-			trained.Observe(name, minute(i*10).Add(59*time.Second))
+			trained.Observe(predict.Key{Gateway: gw, Model: name}, minute(i*10).Add(59*time.Second))
 		}
 	}
 	last := 110
@@ -96,9 +99,9 @@ func TestDecisions(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			var d predict.Decision
 			if tc.loaded {
-				d = tc.p.ShouldUnload(fixed, tc.in, tc.now.Add(10*time.Second))
+				d = tc.p.ShouldUnload(fixed, gw, tc.in, tc.now.Add(10*time.Second))
 			} else {
-				d = tc.p.ShouldLoad(tc.in.Model, tc.now.Add(10*time.Second))
+				d = tc.p.ShouldLoad(gw, tc.in.Model, tc.now.Add(10*time.Second))
 			}
 			action := d.Unload || d.Load
 			if d.Rule != tc.wantRule || action != tc.wantAction || d.Unload && !tc.loaded || d.Load && tc.loaded {
@@ -116,12 +119,12 @@ func TestDecisions(t *testing.T) {
 
 func TestReasonCarriesTheNumbers(t *testing.T) {
 	p := periodic(t, 10, 12)
-	d := p.ShouldLoad("timer", minute(119).Add(10*time.Second))
+	d := p.ShouldLoad(gw, "timer", minute(119).Add(10*time.Second))
 	want := `"timer": a request is expected in minute 2026-11-29T14:00Z with probability 1, at least 0.05 (from 11 gaps), so it should be loaded now (pre-warm)`
 	if got := d.Reason(); got != want {
 		t.Errorf("reason\n got %s\nwant %s", got, want)
 	}
-	d = p.ShouldUnload(rules.DefaultUnloadPolicy(), rules.UnloadInput{Model: "timer", IdleSeconds: 61}, minute(111))
+	d = p.ShouldUnload(rules.DefaultUnloadPolicy(), gw, rules.UnloadInput{Model: "timer", IdleSeconds: 61}, minute(111))
 	want = `"timer": no request is expected in minute 2026-11-29T13:52Z with probability at least 0.05 (from 11 gaps); the next likely one is in minute 2026-11-29T14:00Z (probability 1), so it should be unloaded`
 	if got := d.Reason(); got != want {
 		t.Errorf("reason\n got %s\nwant %s", got, want)
@@ -155,10 +158,10 @@ func TestDecisionsDoNotAllocate(t *testing.T) {
 	fixed := rules.DefaultUnloadPolicy()
 	in := rules.UnloadInput{Model: "timer", IdleSeconds: 61}
 	now := minute(111)
-	if n := testing.AllocsPerRun(100, func() { p.ShouldUnload(fixed, in, now) }); n != 0 {
+	if n := testing.AllocsPerRun(100, func() { p.ShouldUnload(fixed, gw, in, now) }); n != 0 {
 		t.Errorf("ShouldUnload: %v allocations", n)
 	}
-	if n := testing.AllocsPerRun(100, func() { p.ShouldLoad("timer", now) }); n != 0 {
+	if n := testing.AllocsPerRun(100, func() { p.ShouldLoad(gw, "timer", now) }); n != 0 {
 		t.Errorf("ShouldLoad: %v allocations", n)
 	}
 }
@@ -171,9 +174,9 @@ func TestHistoryIsBounded(t *testing.T) {
 	// expected the next minute.
 	p, _ := predict.New(predict.Config{})
 	for i := range 31 * 24 * 60 {
-		p.Observe("hot", minute(i))
+		p.Observe(predict.Key{Gateway: gw, Model: "hot"}, minute(i))
 	}
-	if d := p.ShouldUnload(rules.DefaultUnloadPolicy(), rules.UnloadInput{Model: "hot", IdleSeconds: 1}, minute(31*24*60)); d.Rule != predict.RuleExpectedSoon {
+	if d := p.ShouldUnload(rules.DefaultUnloadPolicy(), gw, rules.UnloadInput{Model: "hot", IdleSeconds: 1}, minute(31*24*60)); d.Rule != predict.RuleExpectedSoon {
 		t.Errorf("a model busy every minute: %s (%s)", d.Rule, d.Reason())
 	}
 }
@@ -182,7 +185,7 @@ func TestStateFile(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "state.bin")
 	p := periodic(t, 10, 12)
-	p.Observe("other", minute(3))
+	p.Observe(predict.Key{Gateway: gw, Model: "other"}, minute(3))
 	if err := p.WriteFile(path); err != nil {
 		t.Fatal(err)
 	}
@@ -199,7 +202,7 @@ func TestStateFile(t *testing.T) {
 		if q.Len() != 2 {
 			t.Errorf("%d models restored, want 2", q.Len())
 		}
-		a, b := p.ShouldLoad("timer", minute(119)), q.ShouldLoad("timer", minute(119))
+		a, b := p.ShouldLoad(gw, "timer", minute(119)), q.ShouldLoad(gw, "timer", minute(119))
 		if a != b {
 			t.Errorf("restored decision %+v, want %+v", b, a)
 		}

@@ -2,6 +2,7 @@ package predict
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -10,13 +11,15 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 )
 
-// The state file: a magic line, the horizon, the number of models, each model's history (the
+// The state file: a magic line, the horizon, the number of histories, each with its gateway and
+// model names and the history (the
 // plan is not stored: it is recomputed with the knobs of the reading policy), and a CRC-32 of all
 // that precedes it, so that a truncated or foreign file is recognised and refused whole.
-const fileMagic = "modelium-brain predict v1\n"
+const fileMagic = "modelium-brain predict v2\n"
 
 // SaveInterval is how often a daemon writes the state file (besides at shutdown): a crash loses at
 // most this much history, and 100,000 models (about 130 MB) are written seldom enough.
@@ -33,19 +36,23 @@ const historyBytes = 8 + 4 + 4 + 2*(recentBusy-1) + 2*(Horizon+1) + 2*Horizon
 func (p *Policy) MarshalBinary() ([]byte, error) {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
-	names := make([]string, 0, len(p.models))
-	for name := range p.models {
-		names = append(names, name)
+	keys := make([]Key, 0, len(p.models))
+	for k := range p.models {
+		keys = append(keys, k)
 	}
-	slices.Sort(names)
-	b := make([]byte, 0, len(fileMagic)+8+len(names)*(historyBytes+32)+4)
+	slices.SortFunc(keys, func(a, b Key) int {
+		return cmp.Or(strings.Compare(a.Gateway, b.Gateway), strings.Compare(a.Model, b.Model))
+	})
+	b := make([]byte, 0, len(fileMagic)+8+len(keys)*(historyBytes+48)+4)
 	b = append(b, fileMagic...)
 	b = binary.LittleEndian.AppendUint32(b, Horizon)
-	b = binary.LittleEndian.AppendUint32(b, uint32(len(names)))
-	for _, name := range names {
-		h := p.models[name]
-		b = binary.AppendUvarint(b, uint64(len(name)))
-		b = append(b, name...)
+	b = binary.LittleEndian.AppendUint32(b, uint32(len(keys)))
+	for _, k := range keys {
+		h := p.models[k]
+		for _, name := range [2]string{k.Gateway, k.Model} {
+			b = binary.AppendUvarint(b, uint64(len(name)))
+			b = append(b, name...)
+		}
 		b = binary.LittleEndian.AppendUint64(b, uint64(h.last))
 		b = binary.LittleEndian.AppendUint32(b, h.gaps)
 		b = binary.LittleEndian.AppendUint32(b, h.busy)
@@ -77,7 +84,7 @@ func (p *Policy) UnmarshalBinary(b []byte) error {
 
 var errTruncated = errors.New("truncated")
 
-func decodeState(b []byte, cfg *Config) (map[string]*History, error) {
+func decodeState(b []byte, cfg *Config) (map[Key]*History, error) {
 	if !bytes.HasPrefix(b, []byte(fileMagic)) {
 		return nil, errors.New("not a predictive policy state file (no header)")
 	}
@@ -94,19 +101,23 @@ func decodeState(b []byte, cfg *Config) (map[string]*History, error) {
 	}
 	n := binary.LittleEndian.Uint32(r[4:])
 	r = r[8:]
-	if uint64(n) > uint64(len(r))/historyBytes {
+	if uint64(n) > uint64(len(r))/(historyBytes+2) {
 		return nil, fmt.Errorf("%d models cannot fit in %d bytes", n, len(r))
 	}
-	models := make(map[string]*History, n)
+	models := make(map[Key]*History, n)
 	for i := range n {
-		l, k := binary.Uvarint(r)
-		if k <= 0 || l > maxNameLen || uint64(len(r)-k) < l+historyBytes {
-			return nil, fmt.Errorf("model %d: %w", i, errTruncated)
+		var names [2]string
+		for j := range names {
+			l, k := binary.Uvarint(r)
+			if k <= 0 || l > maxNameLen || uint64(len(r)-k) < l+historyBytes {
+				return nil, fmt.Errorf("history %d: %w", i, errTruncated)
+			}
+			names[j] = string(r[k : k+int(l)])
+			r = r[k+int(l):]
 		}
-		name := string(r[k : k+int(l)])
-		r = r[k+int(l):]
-		if _, dup := models[name]; dup || name == "" {
-			return nil, fmt.Errorf("model %d: empty or repeated name %q", i, name)
+		key := Key{Gateway: names[0], Model: names[1]}
+		if _, dup := models[key]; dup || key.Model == "" {
+			return nil, fmt.Errorf("history %d: empty or repeated model %q on gateway %q", i, key.Model, key.Gateway)
 		}
 		h := new(History)
 		h.last = int64(binary.LittleEndian.Uint64(r))
@@ -126,12 +137,12 @@ func decodeState(b []byte, cfg *Config) (map[string]*History, error) {
 			r = r[2:]
 		}
 		if h.last < 0 {
-			return nil, fmt.Errorf("model %q: negative minute", name)
+			return nil, fmt.Errorf("model %q on gateway %q: negative minute", key.Model, key.Gateway)
 		}
 		if h.last != 0 {
 			h.replan(cfg)
 		}
-		models[name] = h
+		models[key] = h
 	}
 	if len(r) != 0 {
 		return nil, fmt.Errorf("%d bytes after the last model", len(r))

@@ -29,11 +29,11 @@ type predictiveCycle struct {
 
 func (c *predictiveCycle) Evaluate(now time.Time, dst []Recommendation) []Recommendation {
 	for _, v := range c.tracker.Models(Gateway) {
-		in := predict.Input{UnloadInput: rules.UnloadInput{Model: v.Name, QPS: v.QPS1m}, LastRequest: v.LastRequest}
+		in := predict.Input{Gateway: Gateway, UnloadInput: rules.UnloadInput{Model: v.Name, QPS: v.QPS1m}, }
 		for _, pl := range v.Placements {
 			if pl.Gateway == Gateway {
 				in.Loaded = pl.State == metrics.StateLoaded
-				in.IdleSeconds, in.InFlight = pl.IdleSeconds, pl.InFlight
+				in.IdleSeconds, in.InFlight, in.LastRequest = pl.IdleSeconds, pl.InFlight, pl.LastRequest
 			}
 		}
 		d := c.policy.Decide(c.fixed, in, now)

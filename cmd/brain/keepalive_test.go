@@ -17,7 +17,7 @@ func TestPredictivePolicyAndItsStateFile(t *testing.T) {
 	dir := t.TempDir()
 	saved, _ := predict.New(predict.Config{})
 	for m := range 5 {
-		saved.Observe("timer", time.Unix(int64(m)*600, 0))
+		saved.Observe(predict.Key{Gateway: "gw", Model: "timer"}, time.Unix(int64(m)*600, 0))
 	}
 	good := filepath.Join(dir, "good.state")
 	if err := saved.WriteFile(good); err != nil {
@@ -68,7 +68,7 @@ func TestPredictivePolicyAndItsStateFile(t *testing.T) {
 func TestStateIsWrittenAtShutdown(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "brain.state")
 	p, _ := predict.New(predict.Config{})
-	p.Observe("m", time.Unix(600, 0))
+	p.Observe(predict.Key{Gateway: "gw", Model: "m"}, time.Unix(600, 0))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { keepState(ctx, p, path, slog.New(slog.DiscardHandler)); close(done) }()
