@@ -3,7 +3,9 @@ package predict_test
 import (
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 	"unsafe"
@@ -255,4 +257,28 @@ func TestStateFile(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestConcurrentUse: the evaluation cycle and ShouldUnload calls decide while observations and a
+// state file write run beside them (run with -race).
+func TestConcurrentUse(t *testing.T) {
+	p, _ := predict.New(predict.Config{})
+	fixed := rules.DefaultUnloadPolicy()
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			for i := range 500 {
+				model := "m" + strconv.Itoa(i%10)
+				in := predict.Input{Gateway: gw, UnloadInput: rules.UnloadInput{Model: model, IdleSeconds: 1}, Loaded: g%2 == 0, LastRequest: minute(i)}
+				p.Decide(fixed, in, minute(i))
+				if _, err := p.MarshalBinary(); err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if p.Len() != 10 {
+		t.Errorf("%d histories, want 10", p.Len())
+	}
 }
