@@ -5,20 +5,15 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/modelium/brain/internal/config"
 	"github.com/modelium/brain/predict"
-)
-
-// Values of orchestration.policies.keep_alive_policy.
-const (
-	keepAliveFixed      = "fixed"
-	keepAlivePredictive = "predictive"
 )
 
 // predictivePolicy returns the predictive keep-alive policy when the configuration asks for it
 // (nil otherwise), with the histories of orchestration.state_file when there is one: a missing
 // file starts empty; an unreadable, foreign or truncated one is logged and ignored.
-func (c *Config) predictivePolicy(log *slog.Logger) (*predict.Policy, error) {
-	if c.Orchestration.Policies.KeepAlivePolicy != keepAlivePredictive {
+func predictivePolicy(c *config.Config, log *slog.Logger) (*predict.Policy, error) {
+	if c.Orchestration.Policies.KeepAlivePolicy != config.KeepAlivePredictive {
 		return nil, nil
 	}
 	p, err := predict.New(predict.Config{})

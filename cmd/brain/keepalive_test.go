@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/modelium/brain/internal/config"
 	"github.com/modelium/brain/predict"
 )
 
@@ -36,19 +37,19 @@ func TestPredictivePolicyAndItsStateFile(t *testing.T) {
 		wantModels int
 		wantLog    string
 	}{
-		{"the fixed policy has no predictive state", keepAliveFixed, good, false, 0, ""},
-		{"predictive without a state file starts empty", keepAlivePredictive, "", true, 0, ""},
-		{"a missing state file starts empty", keepAlivePredictive, filepath.Join(dir, "missing"), true, 0, "no state file yet"},
-		{"a state file restores the histories", keepAlivePredictive, good, true, 1, "state file read"},
-		{"a truncated state file is logged and ignored", keepAlivePredictive, truncated, true, 0, "state file ignored"},
+		{"the fixed policy has no predictive state", config.KeepAliveFixed, good, false, 0, ""},
+		{"predictive without a state file starts empty", config.KeepAlivePredictive, "", true, 0, ""},
+		{"a missing state file starts empty", config.KeepAlivePredictive, filepath.Join(dir, "missing"), true, 0, "no state file yet"},
+		{"a state file restores the histories", config.KeepAlivePredictive, good, true, 1, "state file read"},
+		{"a truncated state file is logged and ignored", config.KeepAlivePredictive, truncated, true, 0, "state file ignored"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var logs bytes.Buffer
 			log := slog.New(slog.NewTextHandler(&logs, nil))
-			cfg := &Config{}
+			cfg := &config.Config{}
 			cfg.Orchestration.Policies.KeepAlivePolicy = tc.policy
 			cfg.Orchestration.StateFile = tc.stateFile
-			p, err := cfg.predictivePolicy(log)
+			p, err := predictivePolicy(cfg, log)
 			if err != nil {
 				t.Fatal(err)
 			}

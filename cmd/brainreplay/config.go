@@ -1,18 +1,19 @@
 package main
 
 import (
-	"errors"
-	"time"
-
-	"github.com/modelium/brain/rules"
+	"github.com/modelium/brain/internal/config"
 )
 
-// loadSettings reads the brain's configuration file (empty: the embedded defaults).
-//
-// STAND-IN until the daemon's config loading moves to an importable package.
+// loadSettings reads the brain's configuration file (empty: the embedded defaults) with the
+// daemon's own code, so that the replay runs the daemon's policy, thresholds and decision interval.
 func loadSettings(path string) (*settings, error) {
-	if path != "" {
-		return nil, errors.New("--config is not wired yet")
+	cfg, err := config.Load(path)
+	if err != nil {
+		return nil, err
 	}
-	return &settings{policy: policyFixed, unload: rules.DefaultUnloadPolicy(), interval: 10 * time.Second}, nil
+	unload, err := cfg.UnloadPolicy()
+	if err != nil {
+		return nil, err
+	}
+	return &settings{policy: policyFixed, unload: unload, interval: cfg.DecisionInterval()}, nil
 }

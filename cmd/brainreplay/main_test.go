@@ -172,3 +172,66 @@ func TestDuration(t *testing.T) {
 		}
 	}
 }
+
+// writeConfig writes a brain configuration file for one test.
+func writeConfig(t *testing.T, yaml string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "brain.yaml")
+	if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestTheDaemonsConfigDecides(t *testing.T) {
+	rows := []string{"--trace", invFile, "--rows", "1-20"}
+	figures := func(m map[string]any) [3]any {
+		return [3]any{m["cold_starts"], m["idle_model_minutes"], m["unloads"]}
+	}
+	evict60 := writeConfig(t, "orchestration:\n  policies:\n    evict_after_idle_seconds: 60\n")
+	defaults := figures(replayJSON(t, rows...))
+	oneMinute := figures(replayJSON(t, append(rows, "--keep-alive", "1m")...))
+	fromConfig := figures(replayJSON(t, append(rows, "--config", evict60)...))
+	if fromConfig != oneMinute || fromConfig == defaults {
+		t.Errorf("evict_after_idle_seconds 60 in the config: %v; --keep-alive 1m: %v; defaults (300 s): %v; want the first two equal and unlike the third",
+			fromConfig, oneMinute, defaults)
+	}
+	if got := figures(replayJSON(t, append(rows, "--config", evict60, "--keep-alive", "5m")...)); got != defaults {
+		t.Errorf("--keep-alive 5m over a config of 60 s: %v, want the 5-minute figures %v", got, defaults)
+	}
+
+	// Row 1 of the trace, a function unloaded 144 times a day with a 1-minute threshold.
+	pinned := replayJSON(t, append(rows, "--config", writeConfig(t, "orchestration:\n  policies:\n    evict_after_idle_seconds: 60\n    always_loaded: [7aa0f8b221c579f9fab07bea9d93fdcc3c7ea09cfdf281ed97958f148471c6e5]\n"))...)
+	if p, want := pinned["unloads"].(float64), oneMinute[2].(float64)-144; p != want {
+		t.Errorf("with row 1's model always_loaded: %v unloads, want the %v without it less its 144", p, oneMinute[2])
+	}
+
+	slow := replayJSON(t, append(rows, "--config", writeConfig(t, "orchestration:\n  decision_interval_seconds: 60\n"))...)
+	if slow["decision_interval_seconds"] != 60.0 || slow["cycles"] != 1440.0 {
+		t.Errorf("decision_interval_seconds 60: interval %v, %v cycles; want 60, 1440", slow["decision_interval_seconds"], slow["cycles"])
+	}
+}
+
+func TestABadConfigIsTheDaemonsError(t *testing.T) {
+	path := writeConfig(t, "orchestration:\n  policies:\n    evict_after_idle_secs: 60\n")
+	err := run([]string{"--trace", invFile, "--config", path}, &bytes.Buffer{}, &bytes.Buffer{}, false)
+	want := path + `: line 3: unknown key "evict_after_idle_secs" in a section the brain reads (a misspelling? see the README's configuration section)`
+	if err == nil || err.Error() != want {
+		t.Fatalf("error %v\nwant        %s", err, want)
+	}
+}
+
+func TestProgressBarOnlyOnATerminal(t *testing.T) {
+	for _, terminal := range []bool{false, true} {
+		var out, errOut bytes.Buffer
+		if err := run([]string{"--trace", invFile, "--rows", "1-2", "--json"}, &out, &errOut, terminal); err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Contains(errOut.String(), "replaying 2 models"); got != terminal {
+			t.Errorf("terminal %v: progress bar shown %v (stderr %q)", terminal, got, errOut.String())
+		}
+		if !json.Valid(out.Bytes()) {
+			t.Errorf("terminal %v: stdout is not one JSON object: %q", terminal, out.String())
+		}
+	}
+}

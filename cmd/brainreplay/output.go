@@ -19,7 +19,7 @@ func writeJSON(w io.Writer, v any) error {
 // writeTable prints one run's figures, each with what it means.
 func writeTable(w io.Writer, r *report) error {
 	head := func(label, value string) { fmt.Fprintf(w, "%-10s %s\n", label, value) }
-	head("trace", fmt.Sprintf("%s (%s), rows %s of %d", r.Trace, r.Layout, r.Rows, r.RowsRead))
+	head("trace", fmt.Sprintf("%s (%s), %s", r.Trace, r.Layout, rowsText(r)))
 	head("models", fmt.Sprintf("%s over %s minutes, %s requests in %s invocation minutes",
 		group(int64(r.Models)), group(int64(r.Minutes)), group(r.Requests), group(r.InvocationMinutes)))
 	head("policy", policyLine(r))
@@ -43,7 +43,7 @@ func writeTable(w io.Writer, r *report) error {
 // writeSweepTable prints one line per run.
 func writeSweepTable(w io.Writer, reports []*report) error {
 	r0 := reports[0]
-	fmt.Fprintf(w, "%s (%s), rows %s of %d: %s models over %s minutes\n\n", r0.Trace, r0.Layout, r0.Rows, r0.RowsRead, group(int64(r0.Models)), group(int64(r0.Minutes)))
+	fmt.Fprintf(w, "%s (%s), %s: %s models over %s minutes\n\n", r0.Trace, r0.Layout, rowsText(r0), group(int64(r0.Models)), group(int64(r0.Minutes)))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	gb := ""
 	if r0.Memory != "" {
@@ -65,6 +65,14 @@ func policyName(r *report) string {
 		return r.Policy
 	}
 	return fmt.Sprintf("%s p>=%g", r.Policy, r.MinProbability)
+}
+
+// rowsText says which rows the run read: "rows 1-500 of 1000", "all 1000 rows".
+func rowsText(r *report) string {
+	if r.Rows == "all" {
+		return fmt.Sprintf("all %d rows", r.RowsRead)
+	}
+	return fmt.Sprintf("rows %s of %d", r.Rows, r.RowsRead)
 }
 
 func policyLine(r *report) string {

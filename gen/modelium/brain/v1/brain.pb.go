@@ -199,6 +199,59 @@ func (ModelState) EnumDescriptor() ([]byte, []int) {
 	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{2}
 }
 
+// RecommendationKind is what a recommendation advises.
+type RecommendationKind int32
+
+const (
+	// Not a kind: invalid in a filter.
+	RecommendationKind_RECOMMENDATION_KIND_UNSPECIFIED RecommendationKind = 0
+	// Unload a loaded model (UnloadRecommendation).
+	RecommendationKind_RECOMMENDATION_KIND_UNLOAD RecommendationKind = 1
+	// Load a model ahead of its expected next request (LoadRecommendation).
+	RecommendationKind_RECOMMENDATION_KIND_LOAD RecommendationKind = 2
+)
+
+// Enum value maps for RecommendationKind.
+var (
+	RecommendationKind_name = map[int32]string{
+		0: "RECOMMENDATION_KIND_UNSPECIFIED",
+		1: "RECOMMENDATION_KIND_UNLOAD",
+		2: "RECOMMENDATION_KIND_LOAD",
+	}
+	RecommendationKind_value = map[string]int32{
+		"RECOMMENDATION_KIND_UNSPECIFIED": 0,
+		"RECOMMENDATION_KIND_UNLOAD":      1,
+		"RECOMMENDATION_KIND_LOAD":        2,
+	}
+)
+
+func (x RecommendationKind) Enum() *RecommendationKind {
+	p := new(RecommendationKind)
+	*p = x
+	return p
+}
+
+func (x RecommendationKind) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (RecommendationKind) Descriptor() protoreflect.EnumDescriptor {
+	return file_modelium_brain_v1_brain_proto_enumTypes[3].Descriptor()
+}
+
+func (RecommendationKind) Type() protoreflect.EnumType {
+	return &file_modelium_brain_v1_brain_proto_enumTypes[3]
+}
+
+func (x RecommendationKind) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use RecommendationKind.Descriptor instead.
+func (RecommendationKind) EnumDescriptor() ([]byte, []int) {
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{3}
+}
+
 // WithdrawalCause says why a recommendation was withdrawn.
 type WithdrawalCause int32
 
@@ -213,6 +266,9 @@ const (
 	WithdrawalCause_WITHDRAWAL_CAUSE_PINNED WithdrawalCause = 3
 	// The policy changed and no longer recommends it.
 	WithdrawalCause_WITHDRAWAL_CAUSE_POLICY_CHANGED WithdrawalCause = 4
+	// A load recommendation's model is no longer unloaded on the gateway (it is loading or loaded,
+	// or failed to load).
+	WithdrawalCause_WITHDRAWAL_CAUSE_MODEL_LOADED WithdrawalCause = 5
 )
 
 // Enum value maps for WithdrawalCause.
@@ -223,6 +279,7 @@ var (
 		2: "WITHDRAWAL_CAUSE_MODEL_UNLOADED",
 		3: "WITHDRAWAL_CAUSE_PINNED",
 		4: "WITHDRAWAL_CAUSE_POLICY_CHANGED",
+		5: "WITHDRAWAL_CAUSE_MODEL_LOADED",
 	}
 	WithdrawalCause_value = map[string]int32{
 		"WITHDRAWAL_CAUSE_UNSPECIFIED":     0,
@@ -230,6 +287,7 @@ var (
 		"WITHDRAWAL_CAUSE_MODEL_UNLOADED":  2,
 		"WITHDRAWAL_CAUSE_PINNED":          3,
 		"WITHDRAWAL_CAUSE_POLICY_CHANGED":  4,
+		"WITHDRAWAL_CAUSE_MODEL_LOADED":    5,
 	}
 )
 
@@ -244,11 +302,11 @@ func (x WithdrawalCause) String() string {
 }
 
 func (WithdrawalCause) Descriptor() protoreflect.EnumDescriptor {
-	return file_modelium_brain_v1_brain_proto_enumTypes[3].Descriptor()
+	return file_modelium_brain_v1_brain_proto_enumTypes[4].Descriptor()
 }
 
 func (WithdrawalCause) Type() protoreflect.EnumType {
-	return &file_modelium_brain_v1_brain_proto_enumTypes[3]
+	return &file_modelium_brain_v1_brain_proto_enumTypes[4]
 }
 
 func (x WithdrawalCause) Number() protoreflect.EnumNumber {
@@ -257,7 +315,7 @@ func (x WithdrawalCause) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use WithdrawalCause.Descriptor instead.
 func (WithdrawalCause) EnumDescriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{3}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{4}
 }
 
 // ModelSpec describes a model. Any subset may be given; the runtime rules match on what is there.
@@ -2001,8 +2059,13 @@ type UnloadRecommendation struct {
 	MemoryBytes int64 `protobuf:"varint,9,opt,name=memory_bytes,json=memoryBytes,proto3" json:"memory_bytes,omitempty"`
 	// When the recommendation was made.
 	RecommendedTime *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=recommended_time,json=recommendedTime,proto3" json:"recommended_time,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// When the policy expects the model's next request on this gateway; unset when it made no
+	// prediction (the fixed policy never does).
+	ExpectedNextRequestTime *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=expected_next_request_time,json=expectedNextRequestTime,proto3" json:"expected_next_request_time,omitempty"`
+	// How sure the policy is of expected_next_request_time, from 0 to 1; 0 when not said.
+	Confidence    float64 `protobuf:"fixed64,12,opt,name=confidence,proto3" json:"confidence,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *UnloadRecommendation) Reset() {
@@ -2105,6 +2168,569 @@ func (x *UnloadRecommendation) GetRecommendedTime() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *UnloadRecommendation) GetExpectedNextRequestTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ExpectedNextRequestTime
+	}
+	return nil
+}
+
+func (x *UnloadRecommendation) GetConfidence() float64 {
+	if x != nil {
+		return x.Confidence
+	}
+	return 0
+}
+
+// LoadRecommendation advises a gateway to load a model that is not loaded there now (pre-warm),
+// because its next request is expected soon: loading it ahead spares that request a cold start.
+type LoadRecommendation struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Model name.
+	ModelName string `protobuf:"bytes,1,opt,name=model_name,json=modelName,proto3" json:"model_name,omitempty"`
+	// Gateway that should load it (the model is UNLOADED there).
+	GatewayId string `protobuf:"bytes,2,opt,name=gateway_id,json=gatewayId,proto3" json:"gateway_id,omitempty"`
+	// GPU the model was last loaded on there: where to load it again. Empty if never reported.
+	GpuUuid string `protobuf:"bytes,3,opt,name=gpu_uuid,json=gpuUuid,proto3" json:"gpu_uuid,omitempty"`
+	// Runtime that last served the model there.
+	Runtime string `protobuf:"bytes,4,opt,name=runtime,proto3" json:"runtime,omitempty"`
+	// Policy rule that decided.
+	Rule string `protobuf:"bytes,5,opt,name=rule,proto3" json:"rule,omitempty"`
+	// One sentence saying why, with the numbers (for example the expected next request and how
+	// sure the policy is of it).
+	Reason string `protobuf:"bytes,6,opt,name=reason,proto3" json:"reason,omitempty"`
+	// When the policy expects the model's next request on this gateway; unset if it made no
+	// prediction.
+	ExpectedNextRequestTime *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=expected_next_request_time,json=expectedNextRequestTime,proto3" json:"expected_next_request_time,omitempty"`
+	// How sure the policy is of expected_next_request_time, from 0 to 1; 0 when not said.
+	Confidence float64 `protobuf:"fixed64,8,opt,name=confidence,proto3" json:"confidence,omitempty"`
+	// GPU memory the model held when it was last loaded there, in bytes.
+	MemoryBytes int64 `protobuf:"varint,9,opt,name=memory_bytes,json=memoryBytes,proto3" json:"memory_bytes,omitempty"`
+	// Seconds since the model's last request (or last load) when recommended.
+	IdleSeconds float64 `protobuf:"fixed64,10,opt,name=idle_seconds,json=idleSeconds,proto3" json:"idle_seconds,omitempty"`
+	// When the recommendation was made.
+	RecommendedTime *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=recommended_time,json=recommendedTime,proto3" json:"recommended_time,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *LoadRecommendation) Reset() {
+	*x = LoadRecommendation{}
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LoadRecommendation) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LoadRecommendation) ProtoMessage() {}
+
+func (x *LoadRecommendation) ProtoReflect() protoreflect.Message {
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LoadRecommendation.ProtoReflect.Descriptor instead.
+func (*LoadRecommendation) Descriptor() ([]byte, []int) {
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *LoadRecommendation) GetModelName() string {
+	if x != nil {
+		return x.ModelName
+	}
+	return ""
+}
+
+func (x *LoadRecommendation) GetGatewayId() string {
+	if x != nil {
+		return x.GatewayId
+	}
+	return ""
+}
+
+func (x *LoadRecommendation) GetGpuUuid() string {
+	if x != nil {
+		return x.GpuUuid
+	}
+	return ""
+}
+
+func (x *LoadRecommendation) GetRuntime() string {
+	if x != nil {
+		return x.Runtime
+	}
+	return ""
+}
+
+func (x *LoadRecommendation) GetRule() string {
+	if x != nil {
+		return x.Rule
+	}
+	return ""
+}
+
+func (x *LoadRecommendation) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *LoadRecommendation) GetExpectedNextRequestTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ExpectedNextRequestTime
+	}
+	return nil
+}
+
+func (x *LoadRecommendation) GetConfidence() float64 {
+	if x != nil {
+		return x.Confidence
+	}
+	return 0
+}
+
+func (x *LoadRecommendation) GetMemoryBytes() int64 {
+	if x != nil {
+		return x.MemoryBytes
+	}
+	return 0
+}
+
+func (x *LoadRecommendation) GetIdleSeconds() float64 {
+	if x != nil {
+		return x.IdleSeconds
+	}
+	return 0
+}
+
+func (x *LoadRecommendation) GetRecommendedTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.RecommendedTime
+	}
+	return nil
+}
+
+// Recommendation is a recommendation of one kind.
+type Recommendation struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The recommendation; its field says its kind.
+	//
+	// Types that are valid to be assigned to Kind:
+	//
+	//	*Recommendation_Unload
+	//	*Recommendation_Load
+	Kind          isRecommendation_Kind `protobuf_oneof:"kind"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Recommendation) Reset() {
+	*x = Recommendation{}
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Recommendation) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Recommendation) ProtoMessage() {}
+
+func (x *Recommendation) ProtoReflect() protoreflect.Message {
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Recommendation.ProtoReflect.Descriptor instead.
+func (*Recommendation) Descriptor() ([]byte, []int) {
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *Recommendation) GetKind() isRecommendation_Kind {
+	if x != nil {
+		return x.Kind
+	}
+	return nil
+}
+
+func (x *Recommendation) GetUnload() *UnloadRecommendation {
+	if x != nil {
+		if x, ok := x.Kind.(*Recommendation_Unload); ok {
+			return x.Unload
+		}
+	}
+	return nil
+}
+
+func (x *Recommendation) GetLoad() *LoadRecommendation {
+	if x != nil {
+		if x, ok := x.Kind.(*Recommendation_Load); ok {
+			return x.Load
+		}
+	}
+	return nil
+}
+
+type isRecommendation_Kind interface {
+	isRecommendation_Kind()
+}
+
+type Recommendation_Unload struct {
+	// Unload a loaded model.
+	Unload *UnloadRecommendation `protobuf:"bytes,1,opt,name=unload,proto3,oneof"`
+}
+
+type Recommendation_Load struct {
+	// Load a model ahead of its expected next request.
+	Load *LoadRecommendation `protobuf:"bytes,2,opt,name=load,proto3,oneof"`
+}
+
+func (*Recommendation_Unload) isRecommendation_Kind() {}
+
+func (*Recommendation_Load) isRecommendation_Kind() {}
+
+// Withdrawal withdraws an earlier recommendation of any kind.
+type Withdrawal struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The recommendation being withdrawn, as it was made.
+	Recommendation *Recommendation `protobuf:"bytes,1,opt,name=recommendation,proto3" json:"recommendation,omitempty"`
+	// Why.
+	Cause WithdrawalCause `protobuf:"varint,2,opt,name=cause,proto3,enum=modelium.brain.v1.WithdrawalCause" json:"cause,omitempty"`
+	// One sentence saying why.
+	Reason        string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Withdrawal) Reset() {
+	*x = Withdrawal{}
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Withdrawal) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Withdrawal) ProtoMessage() {}
+
+func (x *Withdrawal) ProtoReflect() protoreflect.Message {
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Withdrawal.ProtoReflect.Descriptor instead.
+func (*Withdrawal) Descriptor() ([]byte, []int) {
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *Withdrawal) GetRecommendation() *Recommendation {
+	if x != nil {
+		return x.Recommendation
+	}
+	return nil
+}
+
+func (x *Withdrawal) GetCause() WithdrawalCause {
+	if x != nil {
+		return x.Cause
+	}
+	return WithdrawalCause_WITHDRAWAL_CAUSE_UNSPECIFIED
+}
+
+func (x *Withdrawal) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+// WatchRecommendationsRequest subscribes to recommendations of some or every kind.
+type WatchRecommendationsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Subscribing gateway; only recommendations for this gateway are sent. Empty receives every
+	// gateway's.
+	GatewayId string `protobuf:"bytes,1,opt,name=gateway_id,json=gatewayId,proto3" json:"gateway_id,omitempty"`
+	// Only these models; empty means all.
+	ModelNames []string `protobuf:"bytes,2,rep,name=model_names,json=modelNames,proto3" json:"model_names,omitempty"`
+	// Only models on (or, for loads, last loaded on) these GPUs; empty means all.
+	GpuUuids []string `protobuf:"bytes,3,rep,name=gpu_uuids,json=gpuUuids,proto3" json:"gpu_uuids,omitempty"`
+	// Epoch of the last message seen, to resume; empty starts fresh.
+	ResumeEpoch string `protobuf:"bytes,4,opt,name=resume_epoch,json=resumeEpoch,proto3" json:"resume_epoch,omitempty"`
+	// Sequence of the last message seen in resume_epoch.
+	ResumeAfterSequence uint64 `protobuf:"varint,5,opt,name=resume_after_sequence,json=resumeAfterSequence,proto3" json:"resume_after_sequence,omitempty"`
+	// Only these kinds; empty means all. At most one entry per kind; UNSPECIFIED is invalid.
+	Kinds         []RecommendationKind `protobuf:"varint,6,rep,packed,name=kinds,proto3,enum=modelium.brain.v1.RecommendationKind" json:"kinds,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WatchRecommendationsRequest) Reset() {
+	*x = WatchRecommendationsRequest{}
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WatchRecommendationsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WatchRecommendationsRequest) ProtoMessage() {}
+
+func (x *WatchRecommendationsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WatchRecommendationsRequest.ProtoReflect.Descriptor instead.
+func (*WatchRecommendationsRequest) Descriptor() ([]byte, []int) {
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *WatchRecommendationsRequest) GetGatewayId() string {
+	if x != nil {
+		return x.GatewayId
+	}
+	return ""
+}
+
+func (x *WatchRecommendationsRequest) GetModelNames() []string {
+	if x != nil {
+		return x.ModelNames
+	}
+	return nil
+}
+
+func (x *WatchRecommendationsRequest) GetGpuUuids() []string {
+	if x != nil {
+		return x.GpuUuids
+	}
+	return nil
+}
+
+func (x *WatchRecommendationsRequest) GetResumeEpoch() string {
+	if x != nil {
+		return x.ResumeEpoch
+	}
+	return ""
+}
+
+func (x *WatchRecommendationsRequest) GetResumeAfterSequence() uint64 {
+	if x != nil {
+		return x.ResumeAfterSequence
+	}
+	return 0
+}
+
+func (x *WatchRecommendationsRequest) GetKinds() []RecommendationKind {
+	if x != nil {
+		return x.Kinds
+	}
+	return nil
+}
+
+// WatchRecommendationsResponse is one message of the WatchRecommendations stream.
+type WatchRecommendationsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Random per brain process start; a different epoch means the brain restarted.
+	Epoch string `protobuf:"bytes,1,opt,name=epoch,proto3" json:"epoch,omitempty"`
+	// Strictly increasing within an epoch for events, in the sequence space that
+	// WatchUnloadRecommendations shares; snapshot items carry the sequence of the event that opened
+	// them, and heartbeats and snapshot_end carry the current sequence.
+	Sequence uint64 `protobuf:"varint,2,opt,name=sequence,proto3" json:"sequence,omitempty"`
+	// When the event was published (or, for a heartbeat, snapshot_end or stream_reset, sent).
+	Time *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=time,proto3" json:"time,omitempty"`
+	// The event.
+	//
+	// Types that are valid to be assigned to Event:
+	//
+	//	*WatchRecommendationsResponse_Recommended
+	//	*WatchRecommendationsResponse_Withdrawn
+	//	*WatchRecommendationsResponse_SnapshotEnd
+	//	*WatchRecommendationsResponse_Heartbeat
+	//	*WatchRecommendationsResponse_StreamReset
+	Event         isWatchRecommendationsResponse_Event `protobuf_oneof:"event"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WatchRecommendationsResponse) Reset() {
+	*x = WatchRecommendationsResponse{}
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WatchRecommendationsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WatchRecommendationsResponse) ProtoMessage() {}
+
+func (x *WatchRecommendationsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WatchRecommendationsResponse.ProtoReflect.Descriptor instead.
+func (*WatchRecommendationsResponse) Descriptor() ([]byte, []int) {
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *WatchRecommendationsResponse) GetEpoch() string {
+	if x != nil {
+		return x.Epoch
+	}
+	return ""
+}
+
+func (x *WatchRecommendationsResponse) GetSequence() uint64 {
+	if x != nil {
+		return x.Sequence
+	}
+	return 0
+}
+
+func (x *WatchRecommendationsResponse) GetTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Time
+	}
+	return nil
+}
+
+func (x *WatchRecommendationsResponse) GetEvent() isWatchRecommendationsResponse_Event {
+	if x != nil {
+		return x.Event
+	}
+	return nil
+}
+
+func (x *WatchRecommendationsResponse) GetRecommended() *Recommendation {
+	if x != nil {
+		if x, ok := x.Event.(*WatchRecommendationsResponse_Recommended); ok {
+			return x.Recommended
+		}
+	}
+	return nil
+}
+
+func (x *WatchRecommendationsResponse) GetWithdrawn() *Withdrawal {
+	if x != nil {
+		if x, ok := x.Event.(*WatchRecommendationsResponse_Withdrawn); ok {
+			return x.Withdrawn
+		}
+	}
+	return nil
+}
+
+func (x *WatchRecommendationsResponse) GetSnapshotEnd() *SnapshotEnd {
+	if x != nil {
+		if x, ok := x.Event.(*WatchRecommendationsResponse_SnapshotEnd); ok {
+			return x.SnapshotEnd
+		}
+	}
+	return nil
+}
+
+func (x *WatchRecommendationsResponse) GetHeartbeat() *Heartbeat {
+	if x != nil {
+		if x, ok := x.Event.(*WatchRecommendationsResponse_Heartbeat); ok {
+			return x.Heartbeat
+		}
+	}
+	return nil
+}
+
+func (x *WatchRecommendationsResponse) GetStreamReset() *StreamReset {
+	if x != nil {
+		if x, ok := x.Event.(*WatchRecommendationsResponse_StreamReset); ok {
+			return x.StreamReset
+		}
+	}
+	return nil
+}
+
+type isWatchRecommendationsResponse_Event interface {
+	isWatchRecommendationsResponse_Event()
+}
+
+type WatchRecommendationsResponse_Recommended struct {
+	// A recommendation (in the snapshot, or new).
+	Recommended *Recommendation `protobuf:"bytes,10,opt,name=recommended,proto3,oneof"`
+}
+
+type WatchRecommendationsResponse_Withdrawn struct {
+	// A withdrawn recommendation.
+	Withdrawn *Withdrawal `protobuf:"bytes,11,opt,name=withdrawn,proto3,oneof"`
+}
+
+type WatchRecommendationsResponse_SnapshotEnd struct {
+	// End of the snapshot.
+	SnapshotEnd *SnapshotEnd `protobuf:"bytes,12,opt,name=snapshot_end,json=snapshotEnd,proto3,oneof"`
+}
+
+type WatchRecommendationsResponse_Heartbeat struct {
+	// Keep-alive.
+	Heartbeat *Heartbeat `protobuf:"bytes,13,opt,name=heartbeat,proto3,oneof"`
+}
+
+type WatchRecommendationsResponse_StreamReset struct {
+	// The resume position was lost; a fresh snapshot follows.
+	StreamReset *StreamReset `protobuf:"bytes,14,opt,name=stream_reset,json=streamReset,proto3,oneof"`
+}
+
+func (*WatchRecommendationsResponse_Recommended) isWatchRecommendationsResponse_Event() {}
+
+func (*WatchRecommendationsResponse_Withdrawn) isWatchRecommendationsResponse_Event() {}
+
+func (*WatchRecommendationsResponse_SnapshotEnd) isWatchRecommendationsResponse_Event() {}
+
+func (*WatchRecommendationsResponse_Heartbeat) isWatchRecommendationsResponse_Event() {}
+
+func (*WatchRecommendationsResponse_StreamReset) isWatchRecommendationsResponse_Event() {}
+
 // UnloadWithdrawal withdraws an earlier recommendation.
 type UnloadWithdrawal struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -2120,7 +2746,7 @@ type UnloadWithdrawal struct {
 
 func (x *UnloadWithdrawal) Reset() {
 	*x = UnloadWithdrawal{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[21]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2132,7 +2758,7 @@ func (x *UnloadWithdrawal) String() string {
 func (*UnloadWithdrawal) ProtoMessage() {}
 
 func (x *UnloadWithdrawal) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[21]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2145,7 +2771,7 @@ func (x *UnloadWithdrawal) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UnloadWithdrawal.ProtoReflect.Descriptor instead.
 func (*UnloadWithdrawal) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{21}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *UnloadWithdrawal) GetRecommendation() *UnloadRecommendation {
@@ -2180,7 +2806,7 @@ type SnapshotEnd struct {
 
 func (x *SnapshotEnd) Reset() {
 	*x = SnapshotEnd{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[22]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2192,7 +2818,7 @@ func (x *SnapshotEnd) String() string {
 func (*SnapshotEnd) ProtoMessage() {}
 
 func (x *SnapshotEnd) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[22]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2205,7 +2831,7 @@ func (x *SnapshotEnd) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SnapshotEnd.ProtoReflect.Descriptor instead.
 func (*SnapshotEnd) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{22}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *SnapshotEnd) GetOpenRecommendations() int64 {
@@ -2224,7 +2850,7 @@ type Heartbeat struct {
 
 func (x *Heartbeat) Reset() {
 	*x = Heartbeat{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[23]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2236,7 +2862,7 @@ func (x *Heartbeat) String() string {
 func (*Heartbeat) ProtoMessage() {}
 
 func (x *Heartbeat) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[23]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2249,7 +2875,7 @@ func (x *Heartbeat) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Heartbeat.ProtoReflect.Descriptor instead.
 func (*Heartbeat) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{23}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{28}
 }
 
 // StreamReset tells a resuming subscriber that its position could not be resumed (unknown epoch, or
@@ -2264,7 +2890,7 @@ type StreamReset struct {
 
 func (x *StreamReset) Reset() {
 	*x = StreamReset{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[24]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2276,7 +2902,7 @@ func (x *StreamReset) String() string {
 func (*StreamReset) ProtoMessage() {}
 
 func (x *StreamReset) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[24]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2289,7 +2915,7 @@ func (x *StreamReset) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StreamReset.ProtoReflect.Descriptor instead.
 func (*StreamReset) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{24}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *StreamReset) GetReason() string {
@@ -2325,7 +2951,7 @@ type WatchUnloadRecommendationsResponse struct {
 
 func (x *WatchUnloadRecommendationsResponse) Reset() {
 	*x = WatchUnloadRecommendationsResponse{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[25]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2337,7 +2963,7 @@ func (x *WatchUnloadRecommendationsResponse) String() string {
 func (*WatchUnloadRecommendationsResponse) ProtoMessage() {}
 
 func (x *WatchUnloadRecommendationsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[25]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2350,7 +2976,7 @@ func (x *WatchUnloadRecommendationsResponse) ProtoReflect() protoreflect.Message
 
 // Deprecated: Use WatchUnloadRecommendationsResponse.ProtoReflect.Descriptor instead.
 func (*WatchUnloadRecommendationsResponse) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{25}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *WatchUnloadRecommendationsResponse) GetEpoch() string {
@@ -2476,7 +3102,7 @@ type ListModelsRequest struct {
 
 func (x *ListModelsRequest) Reset() {
 	*x = ListModelsRequest{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[26]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2488,7 +3114,7 @@ func (x *ListModelsRequest) String() string {
 func (*ListModelsRequest) ProtoMessage() {}
 
 func (x *ListModelsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[26]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2501,7 +3127,7 @@ func (x *ListModelsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListModelsRequest.ProtoReflect.Descriptor instead.
 func (*ListModelsRequest) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{26}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *ListModelsRequest) GetGatewayId() string {
@@ -2534,7 +3160,7 @@ type ModelPlacement struct {
 
 func (x *ModelPlacement) Reset() {
 	*x = ModelPlacement{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[27]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2546,7 +3172,7 @@ func (x *ModelPlacement) String() string {
 func (*ModelPlacement) ProtoMessage() {}
 
 func (x *ModelPlacement) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[27]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2559,7 +3185,7 @@ func (x *ModelPlacement) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ModelPlacement.ProtoReflect.Descriptor instead.
 func (*ModelPlacement) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{27}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *ModelPlacement) GetGatewayId() string {
@@ -2638,7 +3264,7 @@ type ModelStatus struct {
 
 func (x *ModelStatus) Reset() {
 	*x = ModelStatus{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[28]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2650,7 +3276,7 @@ func (x *ModelStatus) String() string {
 func (*ModelStatus) ProtoMessage() {}
 
 func (x *ModelStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[28]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2663,7 +3289,7 @@ func (x *ModelStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ModelStatus.ProtoReflect.Descriptor instead.
 func (*ModelStatus) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{28}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *ModelStatus) GetModelName() string {
@@ -2740,7 +3366,7 @@ type ListModelsResponse struct {
 
 func (x *ListModelsResponse) Reset() {
 	*x = ListModelsResponse{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[29]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2752,7 +3378,7 @@ func (x *ListModelsResponse) String() string {
 func (*ListModelsResponse) ProtoMessage() {}
 
 func (x *ListModelsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[29]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2765,7 +3391,7 @@ func (x *ListModelsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListModelsResponse.ProtoReflect.Descriptor instead.
 func (*ListModelsResponse) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{29}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *ListModelsResponse) GetModels() []*ModelStatus {
@@ -2784,7 +3410,7 @@ type ListGPUsRequest struct {
 
 func (x *ListGPUsRequest) Reset() {
 	*x = ListGPUsRequest{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[30]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2796,7 +3422,7 @@ func (x *ListGPUsRequest) String() string {
 func (*ListGPUsRequest) ProtoMessage() {}
 
 func (x *ListGPUsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[30]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2809,7 +3435,7 @@ func (x *ListGPUsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListGPUsRequest.ProtoReflect.Descriptor instead.
 func (*ListGPUsRequest) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{30}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{35}
 }
 
 // ListGPUsResponse is the GPU inventory snapshot.
@@ -2831,7 +3457,7 @@ type ListGPUsResponse struct {
 
 func (x *ListGPUsResponse) Reset() {
 	*x = ListGPUsResponse{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[31]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2843,7 +3469,7 @@ func (x *ListGPUsResponse) String() string {
 func (*ListGPUsResponse) ProtoMessage() {}
 
 func (x *ListGPUsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[31]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2856,7 +3482,7 @@ func (x *ListGPUsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListGPUsResponse.ProtoReflect.Descriptor instead.
 func (*ListGPUsResponse) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{31}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *ListGPUsResponse) GetGpus() []*GPU {
@@ -2903,7 +3529,7 @@ type GetPolicyRequest struct {
 
 func (x *GetPolicyRequest) Reset() {
 	*x = GetPolicyRequest{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[32]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2915,7 +3541,7 @@ func (x *GetPolicyRequest) String() string {
 func (*GetPolicyRequest) ProtoMessage() {}
 
 func (x *GetPolicyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[32]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2928,7 +3554,7 @@ func (x *GetPolicyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetPolicyRequest.ProtoReflect.Descriptor instead.
 func (*GetPolicyRequest) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{32}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{37}
 }
 
 // RuleMatch is what a runtime rule matches on. A rule matches when any of its lists has an entry
@@ -2954,7 +3580,7 @@ type RuleMatch struct {
 
 func (x *RuleMatch) Reset() {
 	*x = RuleMatch{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[33]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2966,7 +3592,7 @@ func (x *RuleMatch) String() string {
 func (*RuleMatch) ProtoMessage() {}
 
 func (x *RuleMatch) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[33]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2979,7 +3605,7 @@ func (x *RuleMatch) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RuleMatch.ProtoReflect.Descriptor instead.
 func (*RuleMatch) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{33}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *RuleMatch) GetArchitectures() []string {
@@ -3042,7 +3668,7 @@ type RuntimeRule struct {
 
 func (x *RuntimeRule) Reset() {
 	*x = RuntimeRule{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[34]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3054,7 +3680,7 @@ func (x *RuntimeRule) String() string {
 func (*RuntimeRule) ProtoMessage() {}
 
 func (x *RuntimeRule) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[34]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3067,7 +3693,7 @@ func (x *RuntimeRule) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RuntimeRule.ProtoReflect.Descriptor instead.
 func (*RuntimeRule) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{34}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *RuntimeRule) GetName() string {
@@ -3113,7 +3739,7 @@ type KeepAlive struct {
 
 func (x *KeepAlive) Reset() {
 	*x = KeepAlive{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[35]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3125,7 +3751,7 @@ func (x *KeepAlive) String() string {
 func (*KeepAlive) ProtoMessage() {}
 
 func (x *KeepAlive) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[35]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3138,7 +3764,7 @@ func (x *KeepAlive) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KeepAlive.ProtoReflect.Descriptor instead.
 func (*KeepAlive) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{35}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *KeepAlive) GetModelName() string {
@@ -3181,7 +3807,7 @@ type UnloadPolicy struct {
 
 func (x *UnloadPolicy) Reset() {
 	*x = UnloadPolicy{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[36]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3193,7 +3819,7 @@ func (x *UnloadPolicy) String() string {
 func (*UnloadPolicy) ProtoMessage() {}
 
 func (x *UnloadPolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[36]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3206,7 +3832,7 @@ func (x *UnloadPolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UnloadPolicy.ProtoReflect.Descriptor instead.
 func (*UnloadPolicy) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{36}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *UnloadPolicy) GetEvictAfterIdle() *durationpb.Duration {
@@ -3261,7 +3887,7 @@ type GPUPolicy struct {
 
 func (x *GPUPolicy) Reset() {
 	*x = GPUPolicy{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[37]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3273,7 +3899,7 @@ func (x *GPUPolicy) String() string {
 func (*GPUPolicy) ProtoMessage() {}
 
 func (x *GPUPolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[37]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3286,7 +3912,7 @@ func (x *GPUPolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GPUPolicy.ProtoReflect.Descriptor instead.
 func (*GPUPolicy) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{37}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *GPUPolicy) GetBackend() string {
@@ -3334,7 +3960,7 @@ type GetPolicyResponse struct {
 
 func (x *GetPolicyResponse) Reset() {
 	*x = GetPolicyResponse{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[38]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3346,7 +3972,7 @@ func (x *GetPolicyResponse) String() string {
 func (*GetPolicyResponse) ProtoMessage() {}
 
 func (x *GetPolicyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[38]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3359,7 +3985,7 @@ func (x *GetPolicyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetPolicyResponse.ProtoReflect.Descriptor instead.
 func (*GetPolicyResponse) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{38}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *GetPolicyResponse) GetRuntimeRules() []*RuntimeRule {
@@ -3549,7 +4175,7 @@ const file_modelium_brain_v1_brain_proto_rawDesc = "" +
 	"modelNames\x12\x1b\n" +
 	"\tgpu_uuids\x18\x03 \x03(\tR\bgpuUuids\x12!\n" +
 	"\fresume_epoch\x18\x04 \x01(\tR\vresumeEpoch\x122\n" +
-	"\x15resume_after_sequence\x18\x05 \x01(\x04R\x13resumeAfterSequence\"\xd4\x02\n" +
+	"\x15resume_after_sequence\x18\x05 \x01(\x04R\x13resumeAfterSequence\"\xcd\x03\n" +
 	"\x14UnloadRecommendation\x12\x1d\n" +
 	"\n" +
 	"model_name\x18\x01 \x01(\tR\tmodelName\x12\x1d\n" +
@@ -3563,7 +4189,57 @@ const file_modelium_brain_v1_brain_proto_rawDesc = "" +
 	"\x03qps\x18\b \x01(\x01R\x03qps\x12!\n" +
 	"\fmemory_bytes\x18\t \x01(\x03R\vmemoryBytes\x12E\n" +
 	"\x10recommended_time\x18\n" +
-	" \x01(\v2\x1a.google.protobuf.TimestampR\x0frecommendedTime\"\xb5\x01\n" +
+	" \x01(\v2\x1a.google.protobuf.TimestampR\x0frecommendedTime\x12W\n" +
+	"\x1aexpected_next_request_time\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\x17expectedNextRequestTime\x12\x1e\n" +
+	"\n" +
+	"confidence\x18\f \x01(\x01R\n" +
+	"confidence\"\xb9\x03\n" +
+	"\x12LoadRecommendation\x12\x1d\n" +
+	"\n" +
+	"model_name\x18\x01 \x01(\tR\tmodelName\x12\x1d\n" +
+	"\n" +
+	"gateway_id\x18\x02 \x01(\tR\tgatewayId\x12\x19\n" +
+	"\bgpu_uuid\x18\x03 \x01(\tR\agpuUuid\x12\x18\n" +
+	"\aruntime\x18\x04 \x01(\tR\aruntime\x12\x12\n" +
+	"\x04rule\x18\x05 \x01(\tR\x04rule\x12\x16\n" +
+	"\x06reason\x18\x06 \x01(\tR\x06reason\x12W\n" +
+	"\x1aexpected_next_request_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\x17expectedNextRequestTime\x12\x1e\n" +
+	"\n" +
+	"confidence\x18\b \x01(\x01R\n" +
+	"confidence\x12!\n" +
+	"\fmemory_bytes\x18\t \x01(\x03R\vmemoryBytes\x12!\n" +
+	"\fidle_seconds\x18\n" +
+	" \x01(\x01R\vidleSeconds\x12E\n" +
+	"\x10recommended_time\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\x0frecommendedTime\"\x98\x01\n" +
+	"\x0eRecommendation\x12A\n" +
+	"\x06unload\x18\x01 \x01(\v2'.modelium.brain.v1.UnloadRecommendationH\x00R\x06unload\x12;\n" +
+	"\x04load\x18\x02 \x01(\v2%.modelium.brain.v1.LoadRecommendationH\x00R\x04loadB\x06\n" +
+	"\x04kind\"\xa9\x01\n" +
+	"\n" +
+	"Withdrawal\x12I\n" +
+	"\x0erecommendation\x18\x01 \x01(\v2!.modelium.brain.v1.RecommendationR\x0erecommendation\x128\n" +
+	"\x05cause\x18\x02 \x01(\x0e2\".modelium.brain.v1.WithdrawalCauseR\x05cause\x12\x16\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\"\x8e\x02\n" +
+	"\x1bWatchRecommendationsRequest\x12\x1d\n" +
+	"\n" +
+	"gateway_id\x18\x01 \x01(\tR\tgatewayId\x12\x1f\n" +
+	"\vmodel_names\x18\x02 \x03(\tR\n" +
+	"modelNames\x12\x1b\n" +
+	"\tgpu_uuids\x18\x03 \x03(\tR\bgpuUuids\x12!\n" +
+	"\fresume_epoch\x18\x04 \x01(\tR\vresumeEpoch\x122\n" +
+	"\x15resume_after_sequence\x18\x05 \x01(\x04R\x13resumeAfterSequence\x12;\n" +
+	"\x05kinds\x18\x06 \x03(\x0e2%.modelium.brain.v1.RecommendationKindR\x05kinds\"\xd7\x03\n" +
+	"\x1cWatchRecommendationsResponse\x12\x14\n" +
+	"\x05epoch\x18\x01 \x01(\tR\x05epoch\x12\x1a\n" +
+	"\bsequence\x18\x02 \x01(\x04R\bsequence\x12.\n" +
+	"\x04time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x12E\n" +
+	"\vrecommended\x18\n" +
+	" \x01(\v2!.modelium.brain.v1.RecommendationH\x00R\vrecommended\x12=\n" +
+	"\twithdrawn\x18\v \x01(\v2\x1d.modelium.brain.v1.WithdrawalH\x00R\twithdrawn\x12C\n" +
+	"\fsnapshot_end\x18\f \x01(\v2\x1e.modelium.brain.v1.SnapshotEndH\x00R\vsnapshotEnd\x12<\n" +
+	"\theartbeat\x18\r \x01(\v2\x1c.modelium.brain.v1.HeartbeatH\x00R\theartbeat\x12C\n" +
+	"\fstream_reset\x18\x0e \x01(\v2\x1e.modelium.brain.v1.StreamResetH\x00R\vstreamResetB\a\n" +
+	"\x05event\"\xb5\x01\n" +
 	"\x10UnloadWithdrawal\x12O\n" +
 	"\x0erecommendation\x18\x01 \x01(\v2'.modelium.brain.v1.UnloadRecommendationR\x0erecommendation\x128\n" +
 	"\x05cause\x18\x02 \x01(\x0e2\".modelium.brain.v1.WithdrawalCauseR\x05cause\x12\x16\n" +
@@ -3671,13 +4347,18 @@ const file_modelium_brain_v1_brain_proto_rawDesc = "" +
 	"\x12MODEL_STATE_LOADED\x10\x02\x12\x19\n" +
 	"\x15MODEL_STATE_UNLOADING\x10\x03\x12\x18\n" +
 	"\x14MODEL_STATE_UNLOADED\x10\x04\x12\x16\n" +
-	"\x12MODEL_STATE_FAILED\x10\x05*\xc0\x01\n" +
+	"\x12MODEL_STATE_FAILED\x10\x05*w\n" +
+	"\x12RecommendationKind\x12#\n" +
+	"\x1fRECOMMENDATION_KIND_UNSPECIFIED\x10\x00\x12\x1e\n" +
+	"\x1aRECOMMENDATION_KIND_UNLOAD\x10\x01\x12\x1c\n" +
+	"\x18RECOMMENDATION_KIND_LOAD\x10\x02*\xe3\x01\n" +
 	"\x0fWithdrawalCause\x12 \n" +
 	"\x1cWITHDRAWAL_CAUSE_UNSPECIFIED\x10\x00\x12$\n" +
 	" WITHDRAWAL_CAUSE_TRAFFIC_RESUMED\x10\x01\x12#\n" +
 	"\x1fWITHDRAWAL_CAUSE_MODEL_UNLOADED\x10\x02\x12\x1b\n" +
 	"\x17WITHDRAWAL_CAUSE_PINNED\x10\x03\x12#\n" +
-	"\x1fWITHDRAWAL_CAUSE_POLICY_CHANGED\x10\x042\xf3\a\n" +
+	"\x1fWITHDRAWAL_CAUSE_POLICY_CHANGED\x10\x04\x12!\n" +
+	"\x1dWITHDRAWAL_CAUSE_MODEL_LOADED\x10\x052\xee\b\n" +
 	"\fBrainService\x12b\n" +
 	"\rChooseRuntime\x12'.modelium.brain.v1.ChooseRuntimeRequest\x1a(.modelium.brain.v1.ChooseRuntimeResponse\x12_\n" +
 	"\fAnalyzeModel\x12&.modelium.brain.v1.AnalyzeModelRequest\x1a'.modelium.brain.v1.AnalyzeModelResponse\x12V\n" +
@@ -3685,7 +4366,8 @@ const file_modelium_brain_v1_brain_proto_rawDesc = "" +
 	"\fShouldUnload\x12&.modelium.brain.v1.ShouldUnloadRequest\x1a'.modelium.brain.v1.ShouldUnloadResponse\x12k\n" +
 	"\x10ReportModelState\x12*.modelium.brain.v1.ReportModelStateRequest\x1a+.modelium.brain.v1.ReportModelStateResponse\x12b\n" +
 	"\rReportTraffic\x12'.modelium.brain.v1.ReportTrafficRequest\x1a(.modelium.brain.v1.ReportTrafficResponse\x12\x8b\x01\n" +
-	"\x1aWatchUnloadRecommendations\x124.modelium.brain.v1.WatchUnloadRecommendationsRequest\x1a5.modelium.brain.v1.WatchUnloadRecommendationsResponse0\x01\x12Y\n" +
+	"\x1aWatchUnloadRecommendations\x124.modelium.brain.v1.WatchUnloadRecommendationsRequest\x1a5.modelium.brain.v1.WatchUnloadRecommendationsResponse0\x01\x12y\n" +
+	"\x14WatchRecommendations\x12..modelium.brain.v1.WatchRecommendationsRequest\x1a/.modelium.brain.v1.WatchRecommendationsResponse0\x01\x12Y\n" +
 	"\n" +
 	"ListModels\x12$.modelium.brain.v1.ListModelsRequest\x1a%.modelium.brain.v1.ListModelsResponse\x12S\n" +
 	"\bListGPUs\x12\".modelium.brain.v1.ListGPUsRequest\x1a#.modelium.brain.v1.ListGPUsResponse\x12V\n" +
@@ -3703,123 +4385,145 @@ func file_modelium_brain_v1_brain_proto_rawDescGZIP() []byte {
 	return file_modelium_brain_v1_brain_proto_rawDescData
 }
 
-var file_modelium_brain_v1_brain_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_modelium_brain_v1_brain_proto_msgTypes = make([]protoimpl.MessageInfo, 39)
+var file_modelium_brain_v1_brain_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
+var file_modelium_brain_v1_brain_proto_msgTypes = make([]protoimpl.MessageInfo, 44)
 var file_modelium_brain_v1_brain_proto_goTypes = []any{
 	(ParameterCountSource)(0),                  // 0: modelium.brain.v1.ParameterCountSource
 	(PlacementStrategy)(0),                     // 1: modelium.brain.v1.PlacementStrategy
 	(ModelState)(0),                            // 2: modelium.brain.v1.ModelState
-	(WithdrawalCause)(0),                       // 3: modelium.brain.v1.WithdrawalCause
-	(*ModelSpec)(nil),                          // 4: modelium.brain.v1.ModelSpec
-	(*ChooseRuntimeRequest)(nil),               // 5: modelium.brain.v1.ChooseRuntimeRequest
-	(*ChooseRuntimeResponse)(nil),              // 6: modelium.brain.v1.ChooseRuntimeResponse
-	(*AnalyzeModelRequest)(nil),                // 7: modelium.brain.v1.AnalyzeModelRequest
-	(*AnalyzeModelResponse)(nil),               // 8: modelium.brain.v1.AnalyzeModelResponse
-	(*ModelAnalysis)(nil),                      // 9: modelium.brain.v1.ModelAnalysis
-	(*MemoryEstimate)(nil),                     // 10: modelium.brain.v1.MemoryEstimate
-	(*ChooseGPURequest)(nil),                   // 11: modelium.brain.v1.ChooseGPURequest
-	(*ChooseGPUResponse)(nil),                  // 12: modelium.brain.v1.ChooseGPUResponse
-	(*GPURefusal)(nil),                         // 13: modelium.brain.v1.GPURefusal
-	(*PlacementFailure)(nil),                   // 14: modelium.brain.v1.PlacementFailure
-	(*GPU)(nil),                                // 15: modelium.brain.v1.GPU
-	(*ShouldUnloadRequest)(nil),                // 16: modelium.brain.v1.ShouldUnloadRequest
-	(*ShouldUnloadResponse)(nil),               // 17: modelium.brain.v1.ShouldUnloadResponse
-	(*ReportModelStateRequest)(nil),            // 18: modelium.brain.v1.ReportModelStateRequest
-	(*ReportModelStateResponse)(nil),           // 19: modelium.brain.v1.ReportModelStateResponse
-	(*TrafficSample)(nil),                      // 20: modelium.brain.v1.TrafficSample
-	(*ReportTrafficRequest)(nil),               // 21: modelium.brain.v1.ReportTrafficRequest
-	(*ReportTrafficResponse)(nil),              // 22: modelium.brain.v1.ReportTrafficResponse
-	(*WatchUnloadRecommendationsRequest)(nil),  // 23: modelium.brain.v1.WatchUnloadRecommendationsRequest
-	(*UnloadRecommendation)(nil),               // 24: modelium.brain.v1.UnloadRecommendation
-	(*UnloadWithdrawal)(nil),                   // 25: modelium.brain.v1.UnloadWithdrawal
-	(*SnapshotEnd)(nil),                        // 26: modelium.brain.v1.SnapshotEnd
-	(*Heartbeat)(nil),                          // 27: modelium.brain.v1.Heartbeat
-	(*StreamReset)(nil),                        // 28: modelium.brain.v1.StreamReset
-	(*WatchUnloadRecommendationsResponse)(nil), // 29: modelium.brain.v1.WatchUnloadRecommendationsResponse
-	(*ListModelsRequest)(nil),                  // 30: modelium.brain.v1.ListModelsRequest
-	(*ModelPlacement)(nil),                     // 31: modelium.brain.v1.ModelPlacement
-	(*ModelStatus)(nil),                        // 32: modelium.brain.v1.ModelStatus
-	(*ListModelsResponse)(nil),                 // 33: modelium.brain.v1.ListModelsResponse
-	(*ListGPUsRequest)(nil),                    // 34: modelium.brain.v1.ListGPUsRequest
-	(*ListGPUsResponse)(nil),                   // 35: modelium.brain.v1.ListGPUsResponse
-	(*GetPolicyRequest)(nil),                   // 36: modelium.brain.v1.GetPolicyRequest
-	(*RuleMatch)(nil),                          // 37: modelium.brain.v1.RuleMatch
-	(*RuntimeRule)(nil),                        // 38: modelium.brain.v1.RuntimeRule
-	(*KeepAlive)(nil),                          // 39: modelium.brain.v1.KeepAlive
-	(*UnloadPolicy)(nil),                       // 40: modelium.brain.v1.UnloadPolicy
-	(*GPUPolicy)(nil),                          // 41: modelium.brain.v1.GPUPolicy
-	(*GetPolicyResponse)(nil),                  // 42: modelium.brain.v1.GetPolicyResponse
-	(*durationpb.Duration)(nil),                // 43: google.protobuf.Duration
-	(*timestamppb.Timestamp)(nil),              // 44: google.protobuf.Timestamp
+	(RecommendationKind)(0),                    // 3: modelium.brain.v1.RecommendationKind
+	(WithdrawalCause)(0),                       // 4: modelium.brain.v1.WithdrawalCause
+	(*ModelSpec)(nil),                          // 5: modelium.brain.v1.ModelSpec
+	(*ChooseRuntimeRequest)(nil),               // 6: modelium.brain.v1.ChooseRuntimeRequest
+	(*ChooseRuntimeResponse)(nil),              // 7: modelium.brain.v1.ChooseRuntimeResponse
+	(*AnalyzeModelRequest)(nil),                // 8: modelium.brain.v1.AnalyzeModelRequest
+	(*AnalyzeModelResponse)(nil),               // 9: modelium.brain.v1.AnalyzeModelResponse
+	(*ModelAnalysis)(nil),                      // 10: modelium.brain.v1.ModelAnalysis
+	(*MemoryEstimate)(nil),                     // 11: modelium.brain.v1.MemoryEstimate
+	(*ChooseGPURequest)(nil),                   // 12: modelium.brain.v1.ChooseGPURequest
+	(*ChooseGPUResponse)(nil),                  // 13: modelium.brain.v1.ChooseGPUResponse
+	(*GPURefusal)(nil),                         // 14: modelium.brain.v1.GPURefusal
+	(*PlacementFailure)(nil),                   // 15: modelium.brain.v1.PlacementFailure
+	(*GPU)(nil),                                // 16: modelium.brain.v1.GPU
+	(*ShouldUnloadRequest)(nil),                // 17: modelium.brain.v1.ShouldUnloadRequest
+	(*ShouldUnloadResponse)(nil),               // 18: modelium.brain.v1.ShouldUnloadResponse
+	(*ReportModelStateRequest)(nil),            // 19: modelium.brain.v1.ReportModelStateRequest
+	(*ReportModelStateResponse)(nil),           // 20: modelium.brain.v1.ReportModelStateResponse
+	(*TrafficSample)(nil),                      // 21: modelium.brain.v1.TrafficSample
+	(*ReportTrafficRequest)(nil),               // 22: modelium.brain.v1.ReportTrafficRequest
+	(*ReportTrafficResponse)(nil),              // 23: modelium.brain.v1.ReportTrafficResponse
+	(*WatchUnloadRecommendationsRequest)(nil),  // 24: modelium.brain.v1.WatchUnloadRecommendationsRequest
+	(*UnloadRecommendation)(nil),               // 25: modelium.brain.v1.UnloadRecommendation
+	(*LoadRecommendation)(nil),                 // 26: modelium.brain.v1.LoadRecommendation
+	(*Recommendation)(nil),                     // 27: modelium.brain.v1.Recommendation
+	(*Withdrawal)(nil),                         // 28: modelium.brain.v1.Withdrawal
+	(*WatchRecommendationsRequest)(nil),        // 29: modelium.brain.v1.WatchRecommendationsRequest
+	(*WatchRecommendationsResponse)(nil),       // 30: modelium.brain.v1.WatchRecommendationsResponse
+	(*UnloadWithdrawal)(nil),                   // 31: modelium.brain.v1.UnloadWithdrawal
+	(*SnapshotEnd)(nil),                        // 32: modelium.brain.v1.SnapshotEnd
+	(*Heartbeat)(nil),                          // 33: modelium.brain.v1.Heartbeat
+	(*StreamReset)(nil),                        // 34: modelium.brain.v1.StreamReset
+	(*WatchUnloadRecommendationsResponse)(nil), // 35: modelium.brain.v1.WatchUnloadRecommendationsResponse
+	(*ListModelsRequest)(nil),                  // 36: modelium.brain.v1.ListModelsRequest
+	(*ModelPlacement)(nil),                     // 37: modelium.brain.v1.ModelPlacement
+	(*ModelStatus)(nil),                        // 38: modelium.brain.v1.ModelStatus
+	(*ListModelsResponse)(nil),                 // 39: modelium.brain.v1.ListModelsResponse
+	(*ListGPUsRequest)(nil),                    // 40: modelium.brain.v1.ListGPUsRequest
+	(*ListGPUsResponse)(nil),                   // 41: modelium.brain.v1.ListGPUsResponse
+	(*GetPolicyRequest)(nil),                   // 42: modelium.brain.v1.GetPolicyRequest
+	(*RuleMatch)(nil),                          // 43: modelium.brain.v1.RuleMatch
+	(*RuntimeRule)(nil),                        // 44: modelium.brain.v1.RuntimeRule
+	(*KeepAlive)(nil),                          // 45: modelium.brain.v1.KeepAlive
+	(*UnloadPolicy)(nil),                       // 46: modelium.brain.v1.UnloadPolicy
+	(*GPUPolicy)(nil),                          // 47: modelium.brain.v1.GPUPolicy
+	(*GetPolicyResponse)(nil),                  // 48: modelium.brain.v1.GetPolicyResponse
+	(*durationpb.Duration)(nil),                // 49: google.protobuf.Duration
+	(*timestamppb.Timestamp)(nil),              // 50: google.protobuf.Timestamp
 }
 var file_modelium_brain_v1_brain_proto_depIdxs = []int32{
-	4,  // 0: modelium.brain.v1.ChooseRuntimeRequest.model:type_name -> modelium.brain.v1.ModelSpec
-	9,  // 1: modelium.brain.v1.ChooseRuntimeResponse.analysis:type_name -> modelium.brain.v1.ModelAnalysis
-	9,  // 2: modelium.brain.v1.AnalyzeModelResponse.analysis:type_name -> modelium.brain.v1.ModelAnalysis
+	5,  // 0: modelium.brain.v1.ChooseRuntimeRequest.model:type_name -> modelium.brain.v1.ModelSpec
+	10, // 1: modelium.brain.v1.ChooseRuntimeResponse.analysis:type_name -> modelium.brain.v1.ModelAnalysis
+	10, // 2: modelium.brain.v1.AnalyzeModelResponse.analysis:type_name -> modelium.brain.v1.ModelAnalysis
 	0,  // 3: modelium.brain.v1.ModelAnalysis.parameter_count_source:type_name -> modelium.brain.v1.ParameterCountSource
-	10, // 4: modelium.brain.v1.ModelAnalysis.memory:type_name -> modelium.brain.v1.MemoryEstimate
+	11, // 4: modelium.brain.v1.ModelAnalysis.memory:type_name -> modelium.brain.v1.MemoryEstimate
 	1,  // 5: modelium.brain.v1.ChooseGPURequest.strategy:type_name -> modelium.brain.v1.PlacementStrategy
-	43, // 6: modelium.brain.v1.ChooseGPURequest.reservation_ttl:type_name -> google.protobuf.Duration
-	15, // 7: modelium.brain.v1.ChooseGPUResponse.gpu:type_name -> modelium.brain.v1.GPU
-	44, // 8: modelium.brain.v1.ChooseGPUResponse.reservation_expires_at:type_name -> google.protobuf.Timestamp
-	13, // 9: modelium.brain.v1.PlacementFailure.refusals:type_name -> modelium.brain.v1.GPURefusal
+	49, // 6: modelium.brain.v1.ChooseGPURequest.reservation_ttl:type_name -> google.protobuf.Duration
+	16, // 7: modelium.brain.v1.ChooseGPUResponse.gpu:type_name -> modelium.brain.v1.GPU
+	50, // 8: modelium.brain.v1.ChooseGPUResponse.reservation_expires_at:type_name -> google.protobuf.Timestamp
+	14, // 9: modelium.brain.v1.PlacementFailure.refusals:type_name -> modelium.brain.v1.GPURefusal
 	2,  // 10: modelium.brain.v1.ReportModelStateRequest.state:type_name -> modelium.brain.v1.ModelState
-	44, // 11: modelium.brain.v1.ReportModelStateRequest.observed_time:type_name -> google.protobuf.Timestamp
+	50, // 11: modelium.brain.v1.ReportModelStateRequest.observed_time:type_name -> google.protobuf.Timestamp
 	2,  // 12: modelium.brain.v1.ReportModelStateResponse.previous_state:type_name -> modelium.brain.v1.ModelState
-	44, // 13: modelium.brain.v1.TrafficSample.start_time:type_name -> google.protobuf.Timestamp
-	44, // 14: modelium.brain.v1.TrafficSample.end_time:type_name -> google.protobuf.Timestamp
-	20, // 15: modelium.brain.v1.ReportTrafficRequest.samples:type_name -> modelium.brain.v1.TrafficSample
-	44, // 16: modelium.brain.v1.UnloadRecommendation.recommended_time:type_name -> google.protobuf.Timestamp
-	24, // 17: modelium.brain.v1.UnloadWithdrawal.recommendation:type_name -> modelium.brain.v1.UnloadRecommendation
-	3,  // 18: modelium.brain.v1.UnloadWithdrawal.cause:type_name -> modelium.brain.v1.WithdrawalCause
-	44, // 19: modelium.brain.v1.WatchUnloadRecommendationsResponse.time:type_name -> google.protobuf.Timestamp
-	24, // 20: modelium.brain.v1.WatchUnloadRecommendationsResponse.recommended:type_name -> modelium.brain.v1.UnloadRecommendation
-	25, // 21: modelium.brain.v1.WatchUnloadRecommendationsResponse.withdrawn:type_name -> modelium.brain.v1.UnloadWithdrawal
-	26, // 22: modelium.brain.v1.WatchUnloadRecommendationsResponse.snapshot_end:type_name -> modelium.brain.v1.SnapshotEnd
-	27, // 23: modelium.brain.v1.WatchUnloadRecommendationsResponse.heartbeat:type_name -> modelium.brain.v1.Heartbeat
-	28, // 24: modelium.brain.v1.WatchUnloadRecommendationsResponse.stream_reset:type_name -> modelium.brain.v1.StreamReset
-	2,  // 25: modelium.brain.v1.ModelPlacement.state:type_name -> modelium.brain.v1.ModelState
-	44, // 26: modelium.brain.v1.ModelPlacement.state_time:type_name -> google.protobuf.Timestamp
-	44, // 27: modelium.brain.v1.ModelPlacement.loaded_time:type_name -> google.protobuf.Timestamp
-	31, // 28: modelium.brain.v1.ModelStatus.placements:type_name -> modelium.brain.v1.ModelPlacement
-	44, // 29: modelium.brain.v1.ModelStatus.last_request_time:type_name -> google.protobuf.Timestamp
-	32, // 30: modelium.brain.v1.ListModelsResponse.models:type_name -> modelium.brain.v1.ModelStatus
-	15, // 31: modelium.brain.v1.ListGPUsResponse.gpus:type_name -> modelium.brain.v1.GPU
-	44, // 32: modelium.brain.v1.ListGPUsResponse.snapshot_time:type_name -> google.protobuf.Timestamp
-	37, // 33: modelium.brain.v1.RuntimeRule.match:type_name -> modelium.brain.v1.RuleMatch
-	43, // 34: modelium.brain.v1.KeepAlive.idle_timeout:type_name -> google.protobuf.Duration
-	43, // 35: modelium.brain.v1.UnloadPolicy.evict_after_idle:type_name -> google.protobuf.Duration
-	39, // 36: modelium.brain.v1.UnloadPolicy.keep_alive:type_name -> modelium.brain.v1.KeepAlive
-	43, // 37: modelium.brain.v1.UnloadPolicy.decision_interval:type_name -> google.protobuf.Duration
-	43, // 38: modelium.brain.v1.GPUPolicy.reservation_ttl:type_name -> google.protobuf.Duration
-	38, // 39: modelium.brain.v1.GetPolicyResponse.runtime_rules:type_name -> modelium.brain.v1.RuntimeRule
-	41, // 40: modelium.brain.v1.GetPolicyResponse.gpu:type_name -> modelium.brain.v1.GPUPolicy
-	40, // 41: modelium.brain.v1.GetPolicyResponse.unload:type_name -> modelium.brain.v1.UnloadPolicy
-	5,  // 42: modelium.brain.v1.BrainService.ChooseRuntime:input_type -> modelium.brain.v1.ChooseRuntimeRequest
-	7,  // 43: modelium.brain.v1.BrainService.AnalyzeModel:input_type -> modelium.brain.v1.AnalyzeModelRequest
-	11, // 44: modelium.brain.v1.BrainService.ChooseGPU:input_type -> modelium.brain.v1.ChooseGPURequest
-	16, // 45: modelium.brain.v1.BrainService.ShouldUnload:input_type -> modelium.brain.v1.ShouldUnloadRequest
-	18, // 46: modelium.brain.v1.BrainService.ReportModelState:input_type -> modelium.brain.v1.ReportModelStateRequest
-	21, // 47: modelium.brain.v1.BrainService.ReportTraffic:input_type -> modelium.brain.v1.ReportTrafficRequest
-	23, // 48: modelium.brain.v1.BrainService.WatchUnloadRecommendations:input_type -> modelium.brain.v1.WatchUnloadRecommendationsRequest
-	30, // 49: modelium.brain.v1.BrainService.ListModels:input_type -> modelium.brain.v1.ListModelsRequest
-	34, // 50: modelium.brain.v1.BrainService.ListGPUs:input_type -> modelium.brain.v1.ListGPUsRequest
-	36, // 51: modelium.brain.v1.BrainService.GetPolicy:input_type -> modelium.brain.v1.GetPolicyRequest
-	6,  // 52: modelium.brain.v1.BrainService.ChooseRuntime:output_type -> modelium.brain.v1.ChooseRuntimeResponse
-	8,  // 53: modelium.brain.v1.BrainService.AnalyzeModel:output_type -> modelium.brain.v1.AnalyzeModelResponse
-	12, // 54: modelium.brain.v1.BrainService.ChooseGPU:output_type -> modelium.brain.v1.ChooseGPUResponse
-	17, // 55: modelium.brain.v1.BrainService.ShouldUnload:output_type -> modelium.brain.v1.ShouldUnloadResponse
-	19, // 56: modelium.brain.v1.BrainService.ReportModelState:output_type -> modelium.brain.v1.ReportModelStateResponse
-	22, // 57: modelium.brain.v1.BrainService.ReportTraffic:output_type -> modelium.brain.v1.ReportTrafficResponse
-	29, // 58: modelium.brain.v1.BrainService.WatchUnloadRecommendations:output_type -> modelium.brain.v1.WatchUnloadRecommendationsResponse
-	33, // 59: modelium.brain.v1.BrainService.ListModels:output_type -> modelium.brain.v1.ListModelsResponse
-	35, // 60: modelium.brain.v1.BrainService.ListGPUs:output_type -> modelium.brain.v1.ListGPUsResponse
-	42, // 61: modelium.brain.v1.BrainService.GetPolicy:output_type -> modelium.brain.v1.GetPolicyResponse
-	52, // [52:62] is the sub-list for method output_type
-	42, // [42:52] is the sub-list for method input_type
-	42, // [42:42] is the sub-list for extension type_name
-	42, // [42:42] is the sub-list for extension extendee
-	0,  // [0:42] is the sub-list for field type_name
+	50, // 13: modelium.brain.v1.TrafficSample.start_time:type_name -> google.protobuf.Timestamp
+	50, // 14: modelium.brain.v1.TrafficSample.end_time:type_name -> google.protobuf.Timestamp
+	21, // 15: modelium.brain.v1.ReportTrafficRequest.samples:type_name -> modelium.brain.v1.TrafficSample
+	50, // 16: modelium.brain.v1.UnloadRecommendation.recommended_time:type_name -> google.protobuf.Timestamp
+	50, // 17: modelium.brain.v1.UnloadRecommendation.expected_next_request_time:type_name -> google.protobuf.Timestamp
+	50, // 18: modelium.brain.v1.LoadRecommendation.expected_next_request_time:type_name -> google.protobuf.Timestamp
+	50, // 19: modelium.brain.v1.LoadRecommendation.recommended_time:type_name -> google.protobuf.Timestamp
+	25, // 20: modelium.brain.v1.Recommendation.unload:type_name -> modelium.brain.v1.UnloadRecommendation
+	26, // 21: modelium.brain.v1.Recommendation.load:type_name -> modelium.brain.v1.LoadRecommendation
+	27, // 22: modelium.brain.v1.Withdrawal.recommendation:type_name -> modelium.brain.v1.Recommendation
+	4,  // 23: modelium.brain.v1.Withdrawal.cause:type_name -> modelium.brain.v1.WithdrawalCause
+	3,  // 24: modelium.brain.v1.WatchRecommendationsRequest.kinds:type_name -> modelium.brain.v1.RecommendationKind
+	50, // 25: modelium.brain.v1.WatchRecommendationsResponse.time:type_name -> google.protobuf.Timestamp
+	27, // 26: modelium.brain.v1.WatchRecommendationsResponse.recommended:type_name -> modelium.brain.v1.Recommendation
+	28, // 27: modelium.brain.v1.WatchRecommendationsResponse.withdrawn:type_name -> modelium.brain.v1.Withdrawal
+	32, // 28: modelium.brain.v1.WatchRecommendationsResponse.snapshot_end:type_name -> modelium.brain.v1.SnapshotEnd
+	33, // 29: modelium.brain.v1.WatchRecommendationsResponse.heartbeat:type_name -> modelium.brain.v1.Heartbeat
+	34, // 30: modelium.brain.v1.WatchRecommendationsResponse.stream_reset:type_name -> modelium.brain.v1.StreamReset
+	25, // 31: modelium.brain.v1.UnloadWithdrawal.recommendation:type_name -> modelium.brain.v1.UnloadRecommendation
+	4,  // 32: modelium.brain.v1.UnloadWithdrawal.cause:type_name -> modelium.brain.v1.WithdrawalCause
+	50, // 33: modelium.brain.v1.WatchUnloadRecommendationsResponse.time:type_name -> google.protobuf.Timestamp
+	25, // 34: modelium.brain.v1.WatchUnloadRecommendationsResponse.recommended:type_name -> modelium.brain.v1.UnloadRecommendation
+	31, // 35: modelium.brain.v1.WatchUnloadRecommendationsResponse.withdrawn:type_name -> modelium.brain.v1.UnloadWithdrawal
+	32, // 36: modelium.brain.v1.WatchUnloadRecommendationsResponse.snapshot_end:type_name -> modelium.brain.v1.SnapshotEnd
+	33, // 37: modelium.brain.v1.WatchUnloadRecommendationsResponse.heartbeat:type_name -> modelium.brain.v1.Heartbeat
+	34, // 38: modelium.brain.v1.WatchUnloadRecommendationsResponse.stream_reset:type_name -> modelium.brain.v1.StreamReset
+	2,  // 39: modelium.brain.v1.ModelPlacement.state:type_name -> modelium.brain.v1.ModelState
+	50, // 40: modelium.brain.v1.ModelPlacement.state_time:type_name -> google.protobuf.Timestamp
+	50, // 41: modelium.brain.v1.ModelPlacement.loaded_time:type_name -> google.protobuf.Timestamp
+	37, // 42: modelium.brain.v1.ModelStatus.placements:type_name -> modelium.brain.v1.ModelPlacement
+	50, // 43: modelium.brain.v1.ModelStatus.last_request_time:type_name -> google.protobuf.Timestamp
+	38, // 44: modelium.brain.v1.ListModelsResponse.models:type_name -> modelium.brain.v1.ModelStatus
+	16, // 45: modelium.brain.v1.ListGPUsResponse.gpus:type_name -> modelium.brain.v1.GPU
+	50, // 46: modelium.brain.v1.ListGPUsResponse.snapshot_time:type_name -> google.protobuf.Timestamp
+	43, // 47: modelium.brain.v1.RuntimeRule.match:type_name -> modelium.brain.v1.RuleMatch
+	49, // 48: modelium.brain.v1.KeepAlive.idle_timeout:type_name -> google.protobuf.Duration
+	49, // 49: modelium.brain.v1.UnloadPolicy.evict_after_idle:type_name -> google.protobuf.Duration
+	45, // 50: modelium.brain.v1.UnloadPolicy.keep_alive:type_name -> modelium.brain.v1.KeepAlive
+	49, // 51: modelium.brain.v1.UnloadPolicy.decision_interval:type_name -> google.protobuf.Duration
+	49, // 52: modelium.brain.v1.GPUPolicy.reservation_ttl:type_name -> google.protobuf.Duration
+	44, // 53: modelium.brain.v1.GetPolicyResponse.runtime_rules:type_name -> modelium.brain.v1.RuntimeRule
+	47, // 54: modelium.brain.v1.GetPolicyResponse.gpu:type_name -> modelium.brain.v1.GPUPolicy
+	46, // 55: modelium.brain.v1.GetPolicyResponse.unload:type_name -> modelium.brain.v1.UnloadPolicy
+	6,  // 56: modelium.brain.v1.BrainService.ChooseRuntime:input_type -> modelium.brain.v1.ChooseRuntimeRequest
+	8,  // 57: modelium.brain.v1.BrainService.AnalyzeModel:input_type -> modelium.brain.v1.AnalyzeModelRequest
+	12, // 58: modelium.brain.v1.BrainService.ChooseGPU:input_type -> modelium.brain.v1.ChooseGPURequest
+	17, // 59: modelium.brain.v1.BrainService.ShouldUnload:input_type -> modelium.brain.v1.ShouldUnloadRequest
+	19, // 60: modelium.brain.v1.BrainService.ReportModelState:input_type -> modelium.brain.v1.ReportModelStateRequest
+	22, // 61: modelium.brain.v1.BrainService.ReportTraffic:input_type -> modelium.brain.v1.ReportTrafficRequest
+	24, // 62: modelium.brain.v1.BrainService.WatchUnloadRecommendations:input_type -> modelium.brain.v1.WatchUnloadRecommendationsRequest
+	29, // 63: modelium.brain.v1.BrainService.WatchRecommendations:input_type -> modelium.brain.v1.WatchRecommendationsRequest
+	36, // 64: modelium.brain.v1.BrainService.ListModels:input_type -> modelium.brain.v1.ListModelsRequest
+	40, // 65: modelium.brain.v1.BrainService.ListGPUs:input_type -> modelium.brain.v1.ListGPUsRequest
+	42, // 66: modelium.brain.v1.BrainService.GetPolicy:input_type -> modelium.brain.v1.GetPolicyRequest
+	7,  // 67: modelium.brain.v1.BrainService.ChooseRuntime:output_type -> modelium.brain.v1.ChooseRuntimeResponse
+	9,  // 68: modelium.brain.v1.BrainService.AnalyzeModel:output_type -> modelium.brain.v1.AnalyzeModelResponse
+	13, // 69: modelium.brain.v1.BrainService.ChooseGPU:output_type -> modelium.brain.v1.ChooseGPUResponse
+	18, // 70: modelium.brain.v1.BrainService.ShouldUnload:output_type -> modelium.brain.v1.ShouldUnloadResponse
+	20, // 71: modelium.brain.v1.BrainService.ReportModelState:output_type -> modelium.brain.v1.ReportModelStateResponse
+	23, // 72: modelium.brain.v1.BrainService.ReportTraffic:output_type -> modelium.brain.v1.ReportTrafficResponse
+	35, // 73: modelium.brain.v1.BrainService.WatchUnloadRecommendations:output_type -> modelium.brain.v1.WatchUnloadRecommendationsResponse
+	30, // 74: modelium.brain.v1.BrainService.WatchRecommendations:output_type -> modelium.brain.v1.WatchRecommendationsResponse
+	39, // 75: modelium.brain.v1.BrainService.ListModels:output_type -> modelium.brain.v1.ListModelsResponse
+	41, // 76: modelium.brain.v1.BrainService.ListGPUs:output_type -> modelium.brain.v1.ListGPUsResponse
+	48, // 77: modelium.brain.v1.BrainService.GetPolicy:output_type -> modelium.brain.v1.GetPolicyResponse
+	67, // [67:78] is the sub-list for method output_type
+	56, // [56:67] is the sub-list for method input_type
+	56, // [56:56] is the sub-list for extension type_name
+	56, // [56:56] is the sub-list for extension extendee
+	0,  // [0:56] is the sub-list for field type_name
 }
 
 func init() { file_modelium_brain_v1_brain_proto_init() }
@@ -3827,7 +4531,18 @@ func file_modelium_brain_v1_brain_proto_init() {
 	if File_modelium_brain_v1_brain_proto != nil {
 		return
 	}
+	file_modelium_brain_v1_brain_proto_msgTypes[22].OneofWrappers = []any{
+		(*Recommendation_Unload)(nil),
+		(*Recommendation_Load)(nil),
+	}
 	file_modelium_brain_v1_brain_proto_msgTypes[25].OneofWrappers = []any{
+		(*WatchRecommendationsResponse_Recommended)(nil),
+		(*WatchRecommendationsResponse_Withdrawn)(nil),
+		(*WatchRecommendationsResponse_SnapshotEnd)(nil),
+		(*WatchRecommendationsResponse_Heartbeat)(nil),
+		(*WatchRecommendationsResponse_StreamReset)(nil),
+	}
+	file_modelium_brain_v1_brain_proto_msgTypes[30].OneofWrappers = []any{
 		(*WatchUnloadRecommendationsResponse_Recommended)(nil),
 		(*WatchUnloadRecommendationsResponse_Withdrawn)(nil),
 		(*WatchUnloadRecommendationsResponse_SnapshotEnd)(nil),
@@ -3839,8 +4554,8 @@ func file_modelium_brain_v1_brain_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_modelium_brain_v1_brain_proto_rawDesc), len(file_modelium_brain_v1_brain_proto_rawDesc)),
-			NumEnums:      4,
-			NumMessages:   39,
+			NumEnums:      5,
+			NumMessages:   44,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -31,6 +31,7 @@ const (
 	BrainService_ReportModelState_FullMethodName           = "/modelium.brain.v1.BrainService/ReportModelState"
 	BrainService_ReportTraffic_FullMethodName              = "/modelium.brain.v1.BrainService/ReportTraffic"
 	BrainService_WatchUnloadRecommendations_FullMethodName = "/modelium.brain.v1.BrainService/WatchUnloadRecommendations"
+	BrainService_WatchRecommendations_FullMethodName       = "/modelium.brain.v1.BrainService/WatchRecommendations"
 	BrainService_ListModels_FullMethodName                 = "/modelium.brain.v1.BrainService/ListModels"
 	BrainService_ListGPUs_FullMethodName                   = "/modelium.brain.v1.BrainService/ListGPUs"
 	BrainService_GetPolicy_FullMethodName                  = "/modelium.brain.v1.BrainService/GetPolicy"
@@ -68,6 +69,12 @@ type BrainServiceClient interface {
 	// snapshot-end marker, then live recommended/withdrawn events and heartbeats. A subscriber resumes
 	// from the last (epoch, sequence) it saw.
 	WatchUnloadRecommendations(ctx context.Context, in *WatchUnloadRecommendationsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[WatchUnloadRecommendationsResponse], error)
+	// WatchRecommendations streams recommendations of every kind (unload, and load ahead of an
+	// expected request) with the guarantees of WatchUnloadRecommendations: a snapshot of the open ones
+	// and a snapshot-end marker (or the exact replay of a resume), then live recommended/withdrawn
+	// events and heartbeats. Both streams read one sequence space per epoch:
+	// WatchUnloadRecommendations is this stream's unload-only view.
+	WatchRecommendations(ctx context.Context, in *WatchRecommendationsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[WatchRecommendationsResponse], error)
 	// ListModels shows every model the brain tracks, with its state per gateway and its traffic.
 	ListModels(ctx context.Context, in *ListModelsRequest, opts ...grpc.CallOption) (*ListModelsResponse, error)
 	// ListGPUs shows the GPU inventory snapshot that placement decisions read.
@@ -164,6 +171,25 @@ func (c *brainServiceClient) WatchUnloadRecommendations(ctx context.Context, in 
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type BrainService_WatchUnloadRecommendationsClient = grpc.ServerStreamingClient[WatchUnloadRecommendationsResponse]
 
+func (c *brainServiceClient) WatchRecommendations(ctx context.Context, in *WatchRecommendationsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[WatchRecommendationsResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &BrainService_ServiceDesc.Streams[1], BrainService_WatchRecommendations_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[WatchRecommendationsRequest, WatchRecommendationsResponse]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type BrainService_WatchRecommendationsClient = grpc.ServerStreamingClient[WatchRecommendationsResponse]
+
 func (c *brainServiceClient) ListModels(ctx context.Context, in *ListModelsRequest, opts ...grpc.CallOption) (*ListModelsResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(ListModelsResponse)
@@ -226,6 +252,12 @@ type BrainServiceServer interface {
 	// snapshot-end marker, then live recommended/withdrawn events and heartbeats. A subscriber resumes
 	// from the last (epoch, sequence) it saw.
 	WatchUnloadRecommendations(*WatchUnloadRecommendationsRequest, grpc.ServerStreamingServer[WatchUnloadRecommendationsResponse]) error
+	// WatchRecommendations streams recommendations of every kind (unload, and load ahead of an
+	// expected request) with the guarantees of WatchUnloadRecommendations: a snapshot of the open ones
+	// and a snapshot-end marker (or the exact replay of a resume), then live recommended/withdrawn
+	// events and heartbeats. Both streams read one sequence space per epoch:
+	// WatchUnloadRecommendations is this stream's unload-only view.
+	WatchRecommendations(*WatchRecommendationsRequest, grpc.ServerStreamingServer[WatchRecommendationsResponse]) error
 	// ListModels shows every model the brain tracks, with its state per gateway and its traffic.
 	ListModels(context.Context, *ListModelsRequest) (*ListModelsResponse, error)
 	// ListGPUs shows the GPU inventory snapshot that placement decisions read.
@@ -263,6 +295,9 @@ func (UnimplementedBrainServiceServer) ReportTraffic(context.Context, *ReportTra
 }
 func (UnimplementedBrainServiceServer) WatchUnloadRecommendations(*WatchUnloadRecommendationsRequest, grpc.ServerStreamingServer[WatchUnloadRecommendationsResponse]) error {
 	return status.Error(codes.Unimplemented, "method WatchUnloadRecommendations not implemented")
+}
+func (UnimplementedBrainServiceServer) WatchRecommendations(*WatchRecommendationsRequest, grpc.ServerStreamingServer[WatchRecommendationsResponse]) error {
+	return status.Error(codes.Unimplemented, "method WatchRecommendations not implemented")
 }
 func (UnimplementedBrainServiceServer) ListModels(context.Context, *ListModelsRequest) (*ListModelsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListModels not implemented")
@@ -413,6 +448,17 @@ func _BrainService_WatchUnloadRecommendations_Handler(srv interface{}, stream gr
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type BrainService_WatchUnloadRecommendationsServer = grpc.ServerStreamingServer[WatchUnloadRecommendationsResponse]
 
+func _BrainService_WatchRecommendations_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(WatchRecommendationsRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(BrainServiceServer).WatchRecommendations(m, &grpc.GenericServerStream[WatchRecommendationsRequest, WatchRecommendationsResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type BrainService_WatchRecommendationsServer = grpc.ServerStreamingServer[WatchRecommendationsResponse]
+
 func _BrainService_ListModels_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(ListModelsRequest)
 	if err := dec(in); err != nil {
@@ -515,6 +561,11 @@ var BrainService_ServiceDesc = grpc.ServiceDesc{
 		{
 			StreamName:    "WatchUnloadRecommendations",
 			Handler:       _BrainService_WatchUnloadRecommendations_Handler,
+			ServerStreams: true,
+		},
+		{
+			StreamName:    "WatchRecommendations",
+			Handler:       _BrainService_WatchRecommendations_Handler,
 			ServerStreams: true,
 		},
 	},
