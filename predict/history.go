@@ -22,12 +22,12 @@ const recentBusy = 8
 type Config struct {
 	// MinProbability is the probability of a request in the coming minute at or above which a
 	// model is kept (or pre-warmed) for that minute. It is the price of a cold start in idle
-	// minutes, inverted: 0.05 keeps a model resident for a minute when a cold start costs more
-	// than 20 idle minutes at that chance. Default 0.05.
+	// minutes, inverted: 0.1 keeps a model resident for a minute when, at that chance, a cold
+	// start costs more than 10 idle minutes. Default 0.1.
 	MinProbability float64
 	// MinLagShare is the share of a model's busy minutes that must have been followed by another
 	// one exactly d minutes later for lag d to count as a rhythm (periodic evidence). Below it a
-	// lag is taken as chance. Default 0.2.
+	// lag is taken as chance. Default 0.3.
 	MinLagShare float64
 	// MinHistory is the number of observed gaps below which the policy defers to the fixed
 	// keep-alive. Default 2.
@@ -36,8 +36,8 @@ type Config struct {
 
 // Defaults of [Config]; the one place they are written.
 const (
-	DefaultMinProbability = 0.05
-	DefaultMinLagShare    = 0.2
+	DefaultMinProbability = 0.1
+	DefaultMinLagShare    = 0.3
 	DefaultMinHistory     = 2
 )
 
@@ -266,10 +266,10 @@ func anyAtLeast(x uint64, t uint8) bool {
 
 // Want says whether a model with this history should be resident during minute now, so that a
 // request in the minute after finds it warm: when a request in the next minute is at least
-// MinProbability likely; and, for a model already loaded, also when the minute after that is (a
-// load costs more than the one idle minute that spares it). A minute that is itself busy
-// (now at or before the latest busy minute) is always wanted. It returns the minute that decided
-// and its probability (for an unwanted one: the next likely minute, if any within the horizon).
+// MinProbability likely. A model already loaded also stays for a request that likely in this very
+// minute (requests come at any second of it) or in the minute after next (a load costs more than
+// the one idle minute that spares it). A minute that is itself busy (now at or before the latest
+// busy minute) is always wanted. It returns the minute that decided and its probability.
 func (h *History) Want(now int64, loaded bool, cfg *Config) (want bool, minute int64, chance float64) {
 	last := h.last - 1
 	if h.last == 0 {
@@ -283,7 +283,15 @@ func (h *History) Want(now int64, loaded bool, cfg *Config) (want bool, minute i
 	if a <= Horizon && h.plan[a-1] >= th {
 		return true, now + 1, float64(h.plan[a-1]) / probScale
 	}
-	if loaded && a+1 <= Horizon && h.plan[a] >= th {
+	if !loaded {
+		return false, 0, 0
+	}
+	// A loaded model also stays for a request expected in this very minute (requests come at any
+	// second of it), and for one the minute after next (a reload costs more than an idle minute).
+	if a-1 <= Horizon && h.plan[a-2] >= th {
+		return true, now, float64(h.plan[a-2]) / probScale
+	}
+	if a+1 <= Horizon && h.plan[a] >= th {
 		return true, now + 2, float64(h.plan[a]) / probScale
 	}
 	return false, 0, 0

@@ -230,7 +230,7 @@ func (p *Policy) ShouldLoad(gateway, model string, now time.Time) Decision {
 
 // Reason says in one sentence why the decision was made, with the numbers, for example:
 //
-//	"fn" last had a request 14 min ago; the next one is expected in minute 2026-11-29T12:41Z with probability 0.82 (at least 0.05, from 37 gaps), so it should be loaded now
+//	"fn" last had a request 14 min ago; the next one is expected in minute 2026-11-29T12:41Z with probability 0.82 (at least 0.1, from 37 gaps), so it should be loaded now
 //
 // It is formatted when called, by appends: a cycle may format many.
 func (d Decision) Reason() string {
@@ -293,7 +293,7 @@ func (d Decision) Reason() string {
 	return string(b)
 }
 
-// appendBasis appends "<compared>0.05 (from 37 gaps)".
+// appendBasis appends "<compared>0.1 (from 37 gaps)".
 func (d Decision) appendBasis(b []byte, compared string) []byte {
 	b = append(b, compared...)
 	b = strconv.AppendFloat(b, d.Threshold, 'g', -1, 64)

@@ -4,52 +4,40 @@ import (
 	"time"
 
 	"github.com/modelium/brain/metrics"
+	"github.com/modelium/brain/recommend"
 	"github.com/modelium/brain/rules"
 )
 
-// BrainCycle is the brain's evaluation cycle over a tracker, with an unload policy.
-//
-// STAND-IN: the daemon's cycle still lives in server/ (which the replay must not import) until it
-// moves to package recommend; until then this applies the same policy to the same tracker view
-// (AppendLoaded, then rules.UnloadPolicy.ShouldUnload per LOADED placement) and keeps the same open
-// set (a recommendation is made once and stays open while the policy still says unload).
+// BrainCycle is the brain's evaluation cycle over a tracker with the fixed policy (the unload
+// policy's idle timer): EngineCycle of recommend.NewFixedPolicy(p).
 func BrainCycle(t *metrics.Tracker, p *rules.UnloadPolicy) Cycle {
-	return &standInCycle{tracker: t, policy: p, open: make(map[[2]string]uint64)}
+	return EngineCycle(recommend.NewFixedPolicy(p))(t, p)
 }
 
-type standInCycle struct {
-	tracker *metrics.Tracker
-	policy  *rules.UnloadPolicy
-	loaded  []metrics.LoadedModel
-	open    map[[2]string]uint64 // (gateway, model) -> the last cycle that recommended it
-	n       uint64
-}
-
-func (c *standInCycle) Evaluate(now time.Time, dst []Recommendation) []Recommendation {
-	c.n++
-	c.loaded = c.tracker.AppendLoaded(c.loaded[:0], now)
-	for i := range c.loaded {
-		lm := &c.loaded[i]
-		d := c.policy.ShouldUnload(rules.UnloadInput{Model: lm.Model, IdleSeconds: lm.IdleSeconds, QPS: lm.QPS, InFlight: lm.InFlight})
-		key := [2]string{lm.Gateway, lm.Model}
-		open := false
-		if len(c.open) > 0 { // mostly empty: the gateway unloads at once
-			_, open = c.open[key]
-		}
-		switch {
-		case d.Unload && !open:
-			dst = append(dst, Recommendation{Kind: Unload, Model: lm.Model, Gateway: lm.Gateway})
-			fallthrough
-		case d.Unload:
-			c.open[key] = c.n
-		case open:
-			delete(c.open, key)
-		}
+// EngineCycle returns the brain's own evaluation cycle (package recommend's engine, the code the
+// daemon runs) with policy: each Evaluate is one engine cycle, and the recommendations it newly
+// opens are what the simulated gateway carries out. The unload policy passed to the returned
+// function is not used: policy already holds what it needs.
+func EngineCycle(policy recommend.Policy) NewCycleFunc {
+	return func(t *metrics.Tracker, _ *rules.UnloadPolicy) Cycle {
+		return &engineCycle{engine: recommend.New(recommend.Config{Tracker: t, Policy: policy})}
 	}
-	for key, n := range c.open { // no longer LOADED: withdrawn
-		if n != c.n {
-			delete(c.open, key)
+}
+
+type engineCycle struct {
+	engine *recommend.Engine
+}
+
+func (c *engineCycle) Evaluate(now time.Time, dst []Recommendation) []Recommendation {
+	for _, ev := range c.engine.Evaluate(now).Events {
+		if ev.Withdrawn {
+			continue
 		}
+		kind := Unload
+		if ev.Rec.Kind == recommend.Load {
+			kind = Load
+		}
+		dst = append(dst, Recommendation{Kind: kind, Model: ev.Rec.Model, Gateway: ev.Rec.Gateway})
 	}
 	return dst
 }

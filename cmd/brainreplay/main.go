@@ -11,6 +11,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/modelium/brain/internal/config"
 	"io"
 	"os"
 	"strings"
@@ -31,10 +32,10 @@ func main() {
 
 func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }
 
-// Policies the replay knows.
+// Policies the replay knows: the daemon's keep_alive_policy values.
 const (
-	policyFixed      = "fixed"
-	policyPredictive = "predictive"
+	policyFixed      = config.KeepAliveFixed
+	policyPredictive = config.KeepAlivePredictive
 )
 
 type flags struct {

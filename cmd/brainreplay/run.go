@@ -94,7 +94,7 @@ func run(args []string, stdout, stderr io.Writer, terminal bool) error {
 			if err != nil {
 				return err
 			}
-			cfg.NewCycle = replay.PredictiveCycle(pol)
+			cfg.NewCycle = replay.EngineCycle(predict.NewEnginePolicy(pol, policy))
 			spec.minProbability = pol.Config().MinProbability
 		}
 		if bar != nil {
