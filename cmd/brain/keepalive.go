@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/modelium/brain/internal/config"
@@ -59,4 +60,13 @@ func keepState(ctx context.Context, p *predict.Policy, path string, log *slog.Lo
 			return
 		}
 	}
+}
+
+// startKeepingState runs keepState in the background and returns the function that stops it and
+// waits for its last write; calling that more than once is harmless.
+func startKeepingState(p *predict.Policy, path string, log *slog.Logger) (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { keepState(ctx, p, path, log); close(done) }()
+	return sync.OnceFunc(func() { cancel(); <-done })
 }
