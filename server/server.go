@@ -77,6 +77,9 @@ type Options struct {
 	GPUs gpu.Inventory
 	// Placement tunes GPU placement: default strategy, headroom, reservation TTL.
 	Placement gpu.AllocatorConfig
+	// NextUse estimates when a loaded model is wanted next, for ChooseGPU's eviction plans (the
+	// predictive keep-alive policy's estimate); nil ranks victims by their last request (LRU).
+	NextUse gpu.NextUseEstimator
 }
 
 // Server is the gRPC server of the brain: the BrainService, the health service and reflection,
@@ -100,6 +103,11 @@ type Server struct {
 	unload *rules.UnloadPolicy
 	engine *recommend.Engine
 	hub    *recommend.Hub[*wire]
+
+	// makeRoom orders the publication of an eviction plan's make_room recommendations after the
+	// withdrawal of those of ended reservations, so that a victim claimed anew is never withdrawn
+	// by the end of its previous claim.
+	makeRoom sync.Mutex
 
 	stopOnce sync.Once
 	stopping chan struct{} // closed when shutdown starts: streams end with UNAVAILABLE

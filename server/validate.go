@@ -123,6 +123,9 @@ func validateWire(req any) error {
 			}
 		}
 		v.domain(gpu.CheckRequest(gpuRequest(r)))
+	case *brainv1.PlanPlacementRequest:
+		// The models' names, sizes and GPU counts are the planner's (gpu.CheckPlan).
+		v.domain(gpu.CheckPlan(planModels(r)))
 	case *brainv1.ShouldUnloadRequest:
 		v.name("model_name", r.GetModelName(), true)
 		v.name("gateway_id", r.GetGatewayId(), false)

@@ -10,6 +10,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 
 	"github.com/modelium/brain/predict"
+	"github.com/modelium/brain/recommend"
 	"github.com/modelium/brain/replay"
 	"github.com/modelium/brain/rules"
 )
@@ -88,13 +89,13 @@ func run(args []string, stdout, stderr io.Writer, terminal bool) error {
 		if err != nil {
 			return err
 		}
-		cfg := replay.Config{Policy: policy, DecisionInterval: settings.interval, Memory: mem}
+		cfg := replay.Config{Policy: recommend.NewFixedPolicy(policy), PolicyName: spec.policy, DecisionInterval: settings.interval, Memory: mem}
 		if spec.policy == policyPredictive {
 			pol, err := predict.New(predict.Config{MinProbability: spec.minProbability})
 			if err != nil {
 				return err
 			}
-			cfg.NewCycle = replay.EngineCycle(predict.NewEnginePolicy(pol, policy))
+			cfg.Policy = predict.NewEnginePolicy(pol, policy)
 			spec.minProbability = pol.Config().MinProbability
 		}
 		if bar != nil {
@@ -110,7 +111,6 @@ func run(args []string, stdout, stderr io.Writer, terminal bool) error {
 		if err != nil {
 			return err
 		}
-		res.Policy = spec.policy
 		r := &report{
 			Trace: filepath.Base(f.trace), Layout: tr.Layout, Rows: rows.String(), RowsRead: tr.RowsRead,
 			Result: res, KeepAliveSeconds: policy.EvictAfterIdle.Seconds(), MinQPS: policy.MinQPS,

@@ -27,6 +27,7 @@ const (
 	BrainService_ChooseRuntime_FullMethodName              = "/modelium.brain.v1.BrainService/ChooseRuntime"
 	BrainService_AnalyzeModel_FullMethodName               = "/modelium.brain.v1.BrainService/AnalyzeModel"
 	BrainService_ChooseGPU_FullMethodName                  = "/modelium.brain.v1.BrainService/ChooseGPU"
+	BrainService_PlanPlacement_FullMethodName              = "/modelium.brain.v1.BrainService/PlanPlacement"
 	BrainService_ShouldUnload_FullMethodName               = "/modelium.brain.v1.BrainService/ShouldUnload"
 	BrainService_ReportModelState_FullMethodName           = "/modelium.brain.v1.BrainService/ReportModelState"
 	BrainService_ReportTraffic_FullMethodName              = "/modelium.brain.v1.BrainService/ReportTraffic"
@@ -58,6 +59,10 @@ type BrainServiceClient interface {
 	// ChooseGPU picks the GPU a model should be loaded on, from device-wide free memory minus
 	// outstanding reservations, and optionally reserves the memory until the load is reported.
 	ChooseGPU(ctx context.Context, in *ChooseGPURequest, opts ...grpc.CallOption) (*ChooseGPUResponse, error)
+	// PlanPlacement packs a list of models onto the GPUs of the inventory (First-Fit Decreasing) and
+	// says how many GPUs the plan uses against a lower bound. It changes nothing: no reservation is
+	// made and nothing is loaded or unloaded.
+	PlanPlacement(ctx context.Context, in *PlanPlacementRequest, opts ...grpc.CallOption) (*PlanPlacementResponse, error)
 	// ShouldUnload answers the unload policy for one model now.
 	ShouldUnload(ctx context.Context, in *ShouldUnloadRequest, opts ...grpc.CallOption) (*ShouldUnloadResponse, error)
 	// ReportModelState records a lifecycle change of a model on a gateway (loading, loaded, unloading,
@@ -116,6 +121,16 @@ func (c *brainServiceClient) ChooseGPU(ctx context.Context, in *ChooseGPURequest
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(ChooseGPUResponse)
 	err := c.cc.Invoke(ctx, BrainService_ChooseGPU_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *brainServiceClient) PlanPlacement(ctx context.Context, in *PlanPlacementRequest, opts ...grpc.CallOption) (*PlanPlacementResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(PlanPlacementResponse)
+	err := c.cc.Invoke(ctx, BrainService_PlanPlacement_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -241,6 +256,10 @@ type BrainServiceServer interface {
 	// ChooseGPU picks the GPU a model should be loaded on, from device-wide free memory minus
 	// outstanding reservations, and optionally reserves the memory until the load is reported.
 	ChooseGPU(context.Context, *ChooseGPURequest) (*ChooseGPUResponse, error)
+	// PlanPlacement packs a list of models onto the GPUs of the inventory (First-Fit Decreasing) and
+	// says how many GPUs the plan uses against a lower bound. It changes nothing: no reservation is
+	// made and nothing is loaded or unloaded.
+	PlanPlacement(context.Context, *PlanPlacementRequest) (*PlanPlacementResponse, error)
 	// ShouldUnload answers the unload policy for one model now.
 	ShouldUnload(context.Context, *ShouldUnloadRequest) (*ShouldUnloadResponse, error)
 	// ReportModelState records a lifecycle change of a model on a gateway (loading, loaded, unloading,
@@ -283,6 +302,9 @@ func (UnimplementedBrainServiceServer) AnalyzeModel(context.Context, *AnalyzeMod
 }
 func (UnimplementedBrainServiceServer) ChooseGPU(context.Context, *ChooseGPURequest) (*ChooseGPUResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ChooseGPU not implemented")
+}
+func (UnimplementedBrainServiceServer) PlanPlacement(context.Context, *PlanPlacementRequest) (*PlanPlacementResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method PlanPlacement not implemented")
 }
 func (UnimplementedBrainServiceServer) ShouldUnload(context.Context, *ShouldUnloadRequest) (*ShouldUnloadResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ShouldUnload not implemented")
@@ -379,6 +401,24 @@ func _BrainService_ChooseGPU_Handler(srv interface{}, ctx context.Context, dec f
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(BrainServiceServer).ChooseGPU(ctx, req.(*ChooseGPURequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _BrainService_PlanPlacement_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PlanPlacementRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(BrainServiceServer).PlanPlacement(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: BrainService_PlanPlacement_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(BrainServiceServer).PlanPlacement(ctx, req.(*PlanPlacementRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -531,6 +571,10 @@ var BrainService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ChooseGPU",
 			Handler:    _BrainService_ChooseGPU_Handler,
+		},
+		{
+			MethodName: "PlanPlacement",
+			Handler:    _BrainService_PlanPlacement_Handler,
 		},
 		{
 			MethodName: "ShouldUnload",
