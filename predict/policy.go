@@ -333,7 +333,7 @@ func (d Decision) Reason() string {
 			if d.step() == DefaultStep {
 				b = append(b, " min"...)
 			} else {
-				b = append(b, " minutes of "...)
+				b = append(b, " steps of "...)
 				b = append(b, d.step().String()...)
 			}
 		}
