@@ -248,7 +248,8 @@ func presentedCertificate(err error, noted any) *x509.Certificate {
 }
 
 // clientCertificateAttrs says whose a certificate is, for a log line: the principal (the same
-// access.Principal that authorization uses), the issuer and the validity period.
+// access.Principal that authorization uses), the issuer and the validity period, as a refused, so
+// unverified, certificate claims them. slog quotes or escapes them: a name cannot forge a line.
 func clientCertificateAttrs(cert *x509.Certificate) []any {
 	return []any{
 		"client.principal", access.Principal(cert),
