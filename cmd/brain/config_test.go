@@ -32,7 +32,7 @@ func TestEmbeddedDefaults(t *testing.T) {
 		{"metrics port 9090", cfg.Metrics.Port, 9090},
 		{"refresh every second", time.Duration(cfg.GPU.RefreshInterval), time.Second},
 		{"no advisor model", cfg.Brain.ModelName, ""},
-		{"fixed keep-alive policy", cfg.Orchestration.Policies.KeepAlivePolicy, "fixed"},
+		{"predictive keep-alive policy (it beats fixed 5 min on rows 1-500)", cfg.Orchestration.Policies.KeepAlivePolicy, "predictive"},
 		{"no state file", cfg.Orchestration.StateFile, ""},
 	}
 	for _, c := range checks {
@@ -62,8 +62,8 @@ func TestOriginalModeliumYAMLLoadsUnchanged(t *testing.T) {
 	if cfg.Brain.ModelName != "modelium/brain-v1" || !cfg.Brain.FallbackToRules {
 		t.Errorf("modelium_brain = %+v", cfg.Brain)
 	}
-	if cfg.Orchestration.Policies.KeepAlivePolicy != "fixed" || cfg.Orchestration.StateFile != "" {
-		t.Errorf("keep_alive_policy %q, state_file %q: want the defaults fixed and none", cfg.Orchestration.Policies.KeepAlivePolicy, cfg.Orchestration.StateFile)
+	if cfg.Orchestration.Policies.KeepAlivePolicy != "predictive" || cfg.Orchestration.StateFile != "" {
+		t.Errorf("keep_alive_policy %q, state_file %q: want the defaults predictive and none", cfg.Orchestration.Policies.KeepAlivePolicy, cfg.Orchestration.StateFile)
 	}
 	// Keys the file leaves out keep their defaults.
 	if cfg.GPU.Strategy != "most_free" || cfg.Orchestration.Policies.MinQPS != 0.1 {
