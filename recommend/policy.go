@@ -105,12 +105,11 @@ func (f *FixedPolicy) Decide(p *Pair) Decision {
 	if p.State != metrics.StateLoaded {
 		return Decision{Rule: RuleNeverLoads}
 	}
-	d := f.Unload.ShouldUnload(f.input(p))
-	out := Decision{Act: d.Unload, Rule: d.Rule}
-	if d.Rule == rules.UnloadRulePinned {
-		out.Cause = CausePinned
+	unload, rule := f.Unload.Decide(f.input(p))
+	if rule == rules.UnloadRulePinned {
+		return Decision{Rule: rule, Cause: CausePinned}
 	}
-	return out
+	return Decision{Act: unload, Rule: rule}
 }
 
 // Reason is the unload policy's sentence (rules.UnloadDecision.Reason).
