@@ -123,6 +123,9 @@ func validateWire(req any) error {
 			}
 		}
 		v.domain(gpu.CheckRequest(gpuRequest(r)))
+	case *brainv1.PlanPlacementRequest:
+		// The models' names, sizes and GPU counts are the planner's (gpu.CheckPlan).
+		v.domain(gpu.CheckPlan(planModels(r)))
 	case *brainv1.ShouldUnloadRequest:
 		v.name("model_name", r.GetModelName(), true)
 		v.name("gateway_id", r.GetGatewayId(), false)
@@ -142,6 +145,9 @@ func validateWire(req any) error {
 		for i, s := range r.GetSamples() {
 			v.trafficSample(fmt.Sprintf("samples[%d]", i), s)
 		}
+	case *brainv1.SyncGatewayRequest:
+		// The gateway, the count, names, states (metrics.State's values), memory and duplicates are
+		// the tracker's (metrics.Tracker.SyncGateway).
 	case *brainv1.WatchUnloadRecommendationsRequest:
 		v.name("gateway_id", r.GetGatewayId(), false)
 		v.names("model_names", r.GetModelNames())

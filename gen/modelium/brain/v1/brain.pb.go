@@ -648,7 +648,9 @@ func (x *AnalyzeModelRequest) GetSequences() int64 {
 type AnalyzeModelResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The analysis.
-	Analysis      *ModelAnalysis `protobuf:"bytes,1,opt,name=analysis,proto3" json:"analysis,omitempty"`
+	Analysis *ModelAnalysis `protobuf:"bytes,1,opt,name=analysis,proto3" json:"analysis,omitempty"`
+	// How many GPUs of this host's size the model needs, from analysis.memory.total_bytes.
+	GpuNeed       *GPUNeed `protobuf:"bytes,2,opt,name=gpu_need,json=gpuNeed,proto3" json:"gpu_need,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -688,6 +690,98 @@ func (x *AnalyzeModelResponse) GetAnalysis() *ModelAnalysis {
 		return x.Analysis
 	}
 	return nil
+}
+
+func (x *AnalyzeModelResponse) GetGpuNeed() *GPUNeed {
+	if x != nil {
+		return x.GpuNeed
+	}
+	return nil
+}
+
+// GPUNeed is how many GPUs of the brain's host a model needs in its dtype, each holding
+// total_bytes / gpu_count (rounded up) plus the configured headroom, as ChooseGPU's gpu_count
+// would place it.
+type GPUNeed struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// GPUs needed; 0 when the inventory has no GPU a model can be placed on (see reason).
+	GpuCount int32 `protobuf:"varint,1,opt,name=gpu_count,json=gpuCount,proto3" json:"gpu_count,omitempty"`
+	// Total memory of the GPU size counted, in bytes: the largest GPU of the inventory that is not in
+	// MIG mode.
+	GpuTotalBytes int64 `protobuf:"varint,2,opt,name=gpu_total_bytes,json=gpuTotalBytes,proto3" json:"gpu_total_bytes,omitempty"`
+	// Bytes each of the gpu_count GPUs holds: total_bytes / gpu_count, rounded up.
+	BytesPerGpu int64 `protobuf:"varint,3,opt,name=bytes_per_gpu,json=bytesPerGpu,proto3" json:"bytes_per_gpu,omitempty"`
+	// Bytes kept free on every GPU beyond the model's (gpu.headroom_bytes).
+	HeadroomBytes int64 `protobuf:"varint,4,opt,name=headroom_bytes,json=headroomBytes,proto3" json:"headroom_bytes,omitempty"`
+	// One sentence with the numbers, or why no count could be given.
+	Reason        string `protobuf:"bytes,5,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GPUNeed) Reset() {
+	*x = GPUNeed{}
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GPUNeed) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GPUNeed) ProtoMessage() {}
+
+func (x *GPUNeed) ProtoReflect() protoreflect.Message {
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GPUNeed.ProtoReflect.Descriptor instead.
+func (*GPUNeed) Descriptor() ([]byte, []int) {
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *GPUNeed) GetGpuCount() int32 {
+	if x != nil {
+		return x.GpuCount
+	}
+	return 0
+}
+
+func (x *GPUNeed) GetGpuTotalBytes() int64 {
+	if x != nil {
+		return x.GpuTotalBytes
+	}
+	return 0
+}
+
+func (x *GPUNeed) GetBytesPerGpu() int64 {
+	if x != nil {
+		return x.BytesPerGpu
+	}
+	return 0
+}
+
+func (x *GPUNeed) GetHeadroomBytes() int64 {
+	if x != nil {
+		return x.HeadroomBytes
+	}
+	return 0
+}
+
+func (x *GPUNeed) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
 }
 
 // ModelAnalysis is what the brain reads from a Hugging Face config.json.
@@ -741,7 +835,7 @@ type ModelAnalysis struct {
 
 func (x *ModelAnalysis) Reset() {
 	*x = ModelAnalysis{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[5]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -753,7 +847,7 @@ func (x *ModelAnalysis) String() string {
 func (*ModelAnalysis) ProtoMessage() {}
 
 func (x *ModelAnalysis) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[5]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -766,7 +860,7 @@ func (x *ModelAnalysis) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ModelAnalysis.ProtoReflect.Descriptor instead.
 func (*ModelAnalysis) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{5}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *ModelAnalysis) GetArchitecture() string {
@@ -939,7 +1033,7 @@ type MemoryEstimate struct {
 
 func (x *MemoryEstimate) Reset() {
 	*x = MemoryEstimate{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[6]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -951,7 +1045,7 @@ func (x *MemoryEstimate) String() string {
 func (*MemoryEstimate) ProtoMessage() {}
 
 func (x *MemoryEstimate) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[6]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -964,7 +1058,7 @@ func (x *MemoryEstimate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MemoryEstimate.ProtoReflect.Descriptor instead.
 func (*MemoryEstimate) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{6}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *MemoryEstimate) GetWeightsBytes() int64 {
@@ -1026,14 +1120,21 @@ type ChooseGPURequest struct {
 	// How long a reservation is held; unset uses the configured default.
 	ReservationTtl *durationpb.Duration `protobuf:"bytes,6,opt,name=reservation_ttl,json=reservationTtl,proto3" json:"reservation_ttl,omitempty"`
 	// Gateway that will load the model (recorded with the reservation).
-	GatewayId     string `protobuf:"bytes,7,opt,name=gateway_id,json=gatewayId,proto3" json:"gateway_id,omitempty"`
+	GatewayId string `protobuf:"bytes,7,opt,name=gateway_id,json=gatewayId,proto3" json:"gateway_id,omitempty"`
+	// GPUs to place the model on, for tensor parallelism; 0 means 1. Each chosen GPU needs
+	// required_bytes / gpu_count (rounded up) plus the headroom free. At most 64.
+	GpuCount int32 `protobuf:"varint,8,opt,name=gpu_count,json=gpuCount,proto3" json:"gpu_count,omitempty"`
+	// When the model fits nowhere as things stand, answer with a GPU and the loaded models to
+	// unload from it first (evictions) instead of RESOURCE_EXHAUSTED. Victims are never pinned,
+	// never have requests in flight, are never LOADING and never hold a reservation.
+	AllowEviction bool `protobuf:"varint,9,opt,name=allow_eviction,json=allowEviction,proto3" json:"allow_eviction,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ChooseGPURequest) Reset() {
 	*x = ChooseGPURequest{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[7]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1045,7 +1146,7 @@ func (x *ChooseGPURequest) String() string {
 func (*ChooseGPURequest) ProtoMessage() {}
 
 func (x *ChooseGPURequest) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[7]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1058,7 +1159,7 @@ func (x *ChooseGPURequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChooseGPURequest.ProtoReflect.Descriptor instead.
 func (*ChooseGPURequest) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{7}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ChooseGPURequest) GetModelName() string {
@@ -1110,6 +1211,20 @@ func (x *ChooseGPURequest) GetGatewayId() string {
 	return ""
 }
 
+func (x *ChooseGPURequest) GetGpuCount() int32 {
+	if x != nil {
+		return x.GpuCount
+	}
+	return 0
+}
+
+func (x *ChooseGPURequest) GetAllowEviction() bool {
+	if x != nil {
+		return x.AllowEviction
+	}
+	return false
+}
+
 // ChooseGPUResponse is the chosen GPU.
 type ChooseGPUResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1124,14 +1239,23 @@ type ChooseGPUResponse struct {
 	// Strategy that decided: "most_free" or "best_fit".
 	Strategy string `protobuf:"bytes,5,opt,name=strategy,proto3" json:"strategy,omitempty"`
 	// One sentence saying why.
-	Reason        string `protobuf:"bytes,6,opt,name=reason,proto3" json:"reason,omitempty"`
+	Reason string `protobuf:"bytes,6,opt,name=reason,proto3" json:"reason,omitempty"`
+	// Every chosen GPU, as it was before this placement; gpus[0] is gpu. One entry unless gpu_count
+	// was above 1.
+	Gpus []*GPU `protobuf:"bytes,7,rep,name=gpus,proto3" json:"gpus,omitempty"`
+	// The loaded models to unload first, when allow_eviction was set and nothing fitted without;
+	// empty otherwise. With reserve, the bytes they free are reserved for this model at once, and
+	// each is published on the recommendation streams as an unload recommendation of rule
+	// "make_room" to the gateway holding it, withdrawn if the reservation ends first. Without
+	// reserve the plan is advice: nothing is held or published.
+	Evictions     []*Eviction `protobuf:"bytes,8,rep,name=evictions,proto3" json:"evictions,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ChooseGPUResponse) Reset() {
 	*x = ChooseGPUResponse{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[8]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1143,7 +1267,7 @@ func (x *ChooseGPUResponse) String() string {
 func (*ChooseGPUResponse) ProtoMessage() {}
 
 func (x *ChooseGPUResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[8]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1156,7 +1280,7 @@ func (x *ChooseGPUResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChooseGPUResponse.ProtoReflect.Descriptor instead.
 func (*ChooseGPUResponse) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{8}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ChooseGPUResponse) GetGpu() *GPU {
@@ -1201,6 +1325,433 @@ func (x *ChooseGPUResponse) GetReason() string {
 	return ""
 }
 
+func (x *ChooseGPUResponse) GetGpus() []*GPU {
+	if x != nil {
+		return x.Gpus
+	}
+	return nil
+}
+
+func (x *ChooseGPUResponse) GetEvictions() []*Eviction {
+	if x != nil {
+		return x.Evictions
+	}
+	return nil
+}
+
+// Eviction is a loaded model to unload so that another model fits.
+type Eviction struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Model to unload.
+	ModelName string `protobuf:"bytes,1,opt,name=model_name,json=modelName,proto3" json:"model_name,omitempty"`
+	// Gateway that holds it.
+	GatewayId string `protobuf:"bytes,2,opt,name=gateway_id,json=gatewayId,proto3" json:"gateway_id,omitempty"`
+	// GPU it is on.
+	GpuUuid string `protobuf:"bytes,3,opt,name=gpu_uuid,json=gpuUuid,proto3" json:"gpu_uuid,omitempty"`
+	// Bytes its unload is counted to free: the memory_bytes the gateway last reported for it.
+	MemoryBytes int64 `protobuf:"varint,4,opt,name=memory_bytes,json=memoryBytes,proto3" json:"memory_bytes,omitempty"`
+	// One sentence: why this model (its expected next use and last request) and which model needs
+	// the room.
+	Reason        string `protobuf:"bytes,5,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Eviction) Reset() {
+	*x = Eviction{}
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Eviction) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Eviction) ProtoMessage() {}
+
+func (x *Eviction) ProtoReflect() protoreflect.Message {
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Eviction.ProtoReflect.Descriptor instead.
+func (*Eviction) Descriptor() ([]byte, []int) {
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *Eviction) GetModelName() string {
+	if x != nil {
+		return x.ModelName
+	}
+	return ""
+}
+
+func (x *Eviction) GetGatewayId() string {
+	if x != nil {
+		return x.GatewayId
+	}
+	return ""
+}
+
+func (x *Eviction) GetGpuUuid() string {
+	if x != nil {
+		return x.GpuUuid
+	}
+	return ""
+}
+
+func (x *Eviction) GetMemoryBytes() int64 {
+	if x != nil {
+		return x.MemoryBytes
+	}
+	return 0
+}
+
+func (x *Eviction) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+// PlanPlacementRequest lists models to pack onto the GPUs.
+type PlanPlacementRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Models to place, at most 10,000.
+	Models []*PlannedModel `protobuf:"bytes,1,rep,name=models,proto3" json:"models,omitempty"`
+	// Plan on empty GPUs (total memory minus headroom), as if what is loaded now may be moved; when
+	// false, each GPU offers what it has available now (free minus reservations, minus headroom).
+	AllowMoving   bool `protobuf:"varint,2,opt,name=allow_moving,json=allowMoving,proto3" json:"allow_moving,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PlanPlacementRequest) Reset() {
+	*x = PlanPlacementRequest{}
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PlanPlacementRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PlanPlacementRequest) ProtoMessage() {}
+
+func (x *PlanPlacementRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PlanPlacementRequest.ProtoReflect.Descriptor instead.
+func (*PlanPlacementRequest) Descriptor() ([]byte, []int) {
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *PlanPlacementRequest) GetModels() []*PlannedModel {
+	if x != nil {
+		return x.Models
+	}
+	return nil
+}
+
+func (x *PlanPlacementRequest) GetAllowMoving() bool {
+	if x != nil {
+		return x.AllowMoving
+	}
+	return false
+}
+
+// PlannedModel is one model of a PlanPlacementRequest.
+type PlannedModel struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Model name. Required.
+	ModelName string `protobuf:"bytes,1,opt,name=model_name,json=modelName,proto3" json:"model_name,omitempty"`
+	// Bytes the model needs in all (weights, KV cache and overhead). Required, > 0.
+	RequiredBytes int64 `protobuf:"varint,2,opt,name=required_bytes,json=requiredBytes,proto3" json:"required_bytes,omitempty"`
+	// GPUs it is split over; 0 means 1. Each holds required_bytes / gpu_count, rounded up.
+	GpuCount      int32 `protobuf:"varint,3,opt,name=gpu_count,json=gpuCount,proto3" json:"gpu_count,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PlannedModel) Reset() {
+	*x = PlannedModel{}
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PlannedModel) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PlannedModel) ProtoMessage() {}
+
+func (x *PlannedModel) ProtoReflect() protoreflect.Message {
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PlannedModel.ProtoReflect.Descriptor instead.
+func (*PlannedModel) Descriptor() ([]byte, []int) {
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *PlannedModel) GetModelName() string {
+	if x != nil {
+		return x.ModelName
+	}
+	return ""
+}
+
+func (x *PlannedModel) GetRequiredBytes() int64 {
+	if x != nil {
+		return x.RequiredBytes
+	}
+	return 0
+}
+
+func (x *PlannedModel) GetGpuCount() int32 {
+	if x != nil {
+		return x.GpuCount
+	}
+	return 0
+}
+
+// PlanPlacementResponse is a packing plan.
+type PlanPlacementResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Where each placed model goes, in the order of the request.
+	Assignments []*PlacementAssignment `protobuf:"bytes,1,rep,name=assignments,proto3" json:"assignments,omitempty"`
+	// Models the plan could not place, each with why.
+	Unplaced []*UnplacedModel `protobuf:"bytes,2,rep,name=unplaced,proto3" json:"unplaced,omitempty"`
+	// GPUs that hold at least one model of the plan.
+	GpusUsed int32 `protobuf:"varint,3,opt,name=gpus_used,json=gpusUsed,proto3" json:"gpus_used,omitempty"`
+	// Total required bytes over the capacity of the largest GPU, rounded up: no plan uses fewer.
+	LowerBoundGpus int32 `protobuf:"varint,4,opt,name=lower_bound_gpus,json=lowerBoundGpus,proto3" json:"lower_bound_gpus,omitempty"`
+	// Heuristic that made the plan: "first_fit_decreasing".
+	Heuristic string `protobuf:"bytes,5,opt,name=heuristic,proto3" json:"heuristic,omitempty"`
+	// One sentence with the figures.
+	Reason        string `protobuf:"bytes,6,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PlanPlacementResponse) Reset() {
+	*x = PlanPlacementResponse{}
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PlanPlacementResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PlanPlacementResponse) ProtoMessage() {}
+
+func (x *PlanPlacementResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PlanPlacementResponse.ProtoReflect.Descriptor instead.
+func (*PlanPlacementResponse) Descriptor() ([]byte, []int) {
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *PlanPlacementResponse) GetAssignments() []*PlacementAssignment {
+	if x != nil {
+		return x.Assignments
+	}
+	return nil
+}
+
+func (x *PlanPlacementResponse) GetUnplaced() []*UnplacedModel {
+	if x != nil {
+		return x.Unplaced
+	}
+	return nil
+}
+
+func (x *PlanPlacementResponse) GetGpusUsed() int32 {
+	if x != nil {
+		return x.GpusUsed
+	}
+	return 0
+}
+
+func (x *PlanPlacementResponse) GetLowerBoundGpus() int32 {
+	if x != nil {
+		return x.LowerBoundGpus
+	}
+	return 0
+}
+
+func (x *PlanPlacementResponse) GetHeuristic() string {
+	if x != nil {
+		return x.Heuristic
+	}
+	return ""
+}
+
+func (x *PlanPlacementResponse) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+// PlacementAssignment places one model.
+type PlacementAssignment struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Model name.
+	ModelName string `protobuf:"bytes,1,opt,name=model_name,json=modelName,proto3" json:"model_name,omitempty"`
+	// GPUs it goes on, gpu_count of them.
+	GpuUuids []string `protobuf:"bytes,2,rep,name=gpu_uuids,json=gpuUuids,proto3" json:"gpu_uuids,omitempty"`
+	// Bytes it takes on each of them.
+	BytesPerGpu   int64 `protobuf:"varint,3,opt,name=bytes_per_gpu,json=bytesPerGpu,proto3" json:"bytes_per_gpu,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PlacementAssignment) Reset() {
+	*x = PlacementAssignment{}
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PlacementAssignment) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PlacementAssignment) ProtoMessage() {}
+
+func (x *PlacementAssignment) ProtoReflect() protoreflect.Message {
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PlacementAssignment.ProtoReflect.Descriptor instead.
+func (*PlacementAssignment) Descriptor() ([]byte, []int) {
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *PlacementAssignment) GetModelName() string {
+	if x != nil {
+		return x.ModelName
+	}
+	return ""
+}
+
+func (x *PlacementAssignment) GetGpuUuids() []string {
+	if x != nil {
+		return x.GpuUuids
+	}
+	return nil
+}
+
+func (x *PlacementAssignment) GetBytesPerGpu() int64 {
+	if x != nil {
+		return x.BytesPerGpu
+	}
+	return 0
+}
+
+// UnplacedModel is a model a plan could not place.
+type UnplacedModel struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Model name.
+	ModelName string `protobuf:"bytes,1,opt,name=model_name,json=modelName,proto3" json:"model_name,omitempty"`
+	// Why, in one sentence.
+	Reason        string `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UnplacedModel) Reset() {
+	*x = UnplacedModel{}
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UnplacedModel) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UnplacedModel) ProtoMessage() {}
+
+func (x *UnplacedModel) ProtoReflect() protoreflect.Message {
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UnplacedModel.ProtoReflect.Descriptor instead.
+func (*UnplacedModel) Descriptor() ([]byte, []int) {
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *UnplacedModel) GetModelName() string {
+	if x != nil {
+		return x.ModelName
+	}
+	return ""
+}
+
+func (x *UnplacedModel) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
 // GPURefusal says why one GPU could not take a model. A RESOURCE_EXHAUSTED answer of ChooseGPU
 // carries a PlacementFailure with one GPURefusal per GPU in its status details.
 type GPURefusal struct {
@@ -1219,7 +1770,7 @@ type GPURefusal struct {
 
 func (x *GPURefusal) Reset() {
 	*x = GPURefusal{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[9]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1231,7 +1782,7 @@ func (x *GPURefusal) String() string {
 func (*GPURefusal) ProtoMessage() {}
 
 func (x *GPURefusal) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[9]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1244,7 +1795,7 @@ func (x *GPURefusal) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GPURefusal.ProtoReflect.Descriptor instead.
 func (*GPURefusal) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{9}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *GPURefusal) GetIndex() int32 {
@@ -1288,7 +1839,7 @@ type PlacementFailure struct {
 
 func (x *PlacementFailure) Reset() {
 	*x = PlacementFailure{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[10]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1300,7 +1851,7 @@ func (x *PlacementFailure) String() string {
 func (*PlacementFailure) ProtoMessage() {}
 
 func (x *PlacementFailure) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[10]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1313,7 +1864,7 @@ func (x *PlacementFailure) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PlacementFailure.ProtoReflect.Descriptor instead.
 func (*PlacementFailure) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{10}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *PlacementFailure) GetRequiredBytes() int64 {
@@ -1357,7 +1908,7 @@ type GPU struct {
 
 func (x *GPU) Reset() {
 	*x = GPU{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[11]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1369,7 +1920,7 @@ func (x *GPU) String() string {
 func (*GPU) ProtoMessage() {}
 
 func (x *GPU) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[11]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1382,7 +1933,7 @@ func (x *GPU) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GPU.ProtoReflect.Descriptor instead.
 func (*GPU) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{11}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *GPU) GetIndex() int32 {
@@ -1461,7 +2012,7 @@ type ShouldUnloadRequest struct {
 
 func (x *ShouldUnloadRequest) Reset() {
 	*x = ShouldUnloadRequest{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[12]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1473,7 +2024,7 @@ func (x *ShouldUnloadRequest) String() string {
 func (*ShouldUnloadRequest) ProtoMessage() {}
 
 func (x *ShouldUnloadRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[12]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1486,7 +2037,7 @@ func (x *ShouldUnloadRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ShouldUnloadRequest.ProtoReflect.Descriptor instead.
 func (*ShouldUnloadRequest) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{12}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *ShouldUnloadRequest) GetModelName() string {
@@ -1526,7 +2077,7 @@ type ShouldUnloadResponse struct {
 
 func (x *ShouldUnloadResponse) Reset() {
 	*x = ShouldUnloadResponse{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[13]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1538,7 +2089,7 @@ func (x *ShouldUnloadResponse) String() string {
 func (*ShouldUnloadResponse) ProtoMessage() {}
 
 func (x *ShouldUnloadResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[13]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1551,7 +2102,7 @@ func (x *ShouldUnloadResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ShouldUnloadResponse.ProtoReflect.Descriptor instead.
 func (*ShouldUnloadResponse) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{13}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ShouldUnloadResponse) GetUnload() bool {
@@ -1621,7 +2172,7 @@ type ReportModelStateRequest struct {
 
 func (x *ReportModelStateRequest) Reset() {
 	*x = ReportModelStateRequest{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[14]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1633,7 +2184,7 @@ func (x *ReportModelStateRequest) String() string {
 func (*ReportModelStateRequest) ProtoMessage() {}
 
 func (x *ReportModelStateRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[14]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1646,7 +2197,7 @@ func (x *ReportModelStateRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReportModelStateRequest.ProtoReflect.Descriptor instead.
 func (*ReportModelStateRequest) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{14}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ReportModelStateRequest) GetGatewayId() string {
@@ -1719,7 +2270,7 @@ type ReportModelStateResponse struct {
 
 func (x *ReportModelStateResponse) Reset() {
 	*x = ReportModelStateResponse{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[15]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1731,7 +2282,7 @@ func (x *ReportModelStateResponse) String() string {
 func (*ReportModelStateResponse) ProtoMessage() {}
 
 func (x *ReportModelStateResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[15]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1744,7 +2295,7 @@ func (x *ReportModelStateResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReportModelStateResponse.ProtoReflect.Descriptor instead.
 func (*ReportModelStateResponse) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{15}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *ReportModelStateResponse) GetPreviousState() ModelState {
@@ -1782,7 +2333,7 @@ type TrafficSample struct {
 
 func (x *TrafficSample) Reset() {
 	*x = TrafficSample{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[16]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1794,7 +2345,7 @@ func (x *TrafficSample) String() string {
 func (*TrafficSample) ProtoMessage() {}
 
 func (x *TrafficSample) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[16]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1807,7 +2358,7 @@ func (x *TrafficSample) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TrafficSample.ProtoReflect.Descriptor instead.
 func (*TrafficSample) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{16}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *TrafficSample) GetModelName() string {
@@ -1865,7 +2416,7 @@ type ReportTrafficRequest struct {
 
 func (x *ReportTrafficRequest) Reset() {
 	*x = ReportTrafficRequest{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[17]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1877,7 +2428,7 @@ func (x *ReportTrafficRequest) String() string {
 func (*ReportTrafficRequest) ProtoMessage() {}
 
 func (x *ReportTrafficRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[17]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1890,7 +2441,7 @@ func (x *ReportTrafficRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReportTrafficRequest.ProtoReflect.Descriptor instead.
 func (*ReportTrafficRequest) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{17}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *ReportTrafficRequest) GetGatewayId() string {
@@ -1918,7 +2469,7 @@ type ReportTrafficResponse struct {
 
 func (x *ReportTrafficResponse) Reset() {
 	*x = ReportTrafficResponse{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[18]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1930,7 +2481,7 @@ func (x *ReportTrafficResponse) String() string {
 func (*ReportTrafficResponse) ProtoMessage() {}
 
 func (x *ReportTrafficResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[18]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1943,7 +2494,7 @@ func (x *ReportTrafficResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReportTrafficResponse.ProtoReflect.Descriptor instead.
 func (*ReportTrafficResponse) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{18}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *ReportTrafficResponse) GetAcceptedSamples() int64 {
@@ -1951,6 +2502,207 @@ func (x *ReportTrafficResponse) GetAcceptedSamples() int64 {
 		return x.AcceptedSamples
 	}
 	return 0
+}
+
+// GatewayModel is one model as its gateway holds it, in a SyncGateway.
+type GatewayModel struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Model name. Required; at most 256 bytes; unique within a sync.
+	ModelName string `protobuf:"bytes,1,opt,name=model_name,json=modelName,proto3" json:"model_name,omitempty"`
+	// Runtime serving the model ("vllm", "ray", "triton").
+	Runtime string `protobuf:"bytes,2,opt,name=runtime,proto3" json:"runtime,omitempty"`
+	// UUID of the GPU the model is on.
+	GpuUuid string `protobuf:"bytes,3,opt,name=gpu_uuid,json=gpuUuid,proto3" json:"gpu_uuid,omitempty"`
+	// State of the model on the gateway. Required.
+	State ModelState `protobuf:"varint,4,opt,name=state,proto3,enum=modelium.brain.v1.ModelState" json:"state,omitempty"`
+	// GPU memory the model holds, in bytes; >= 0.
+	MemoryBytes   int64 `protobuf:"varint,5,opt,name=memory_bytes,json=memoryBytes,proto3" json:"memory_bytes,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GatewayModel) Reset() {
+	*x = GatewayModel{}
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GatewayModel) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GatewayModel) ProtoMessage() {}
+
+func (x *GatewayModel) ProtoReflect() protoreflect.Message {
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GatewayModel.ProtoReflect.Descriptor instead.
+func (*GatewayModel) Descriptor() ([]byte, []int) {
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *GatewayModel) GetModelName() string {
+	if x != nil {
+		return x.ModelName
+	}
+	return ""
+}
+
+func (x *GatewayModel) GetRuntime() string {
+	if x != nil {
+		return x.Runtime
+	}
+	return ""
+}
+
+func (x *GatewayModel) GetGpuUuid() string {
+	if x != nil {
+		return x.GpuUuid
+	}
+	return ""
+}
+
+func (x *GatewayModel) GetState() ModelState {
+	if x != nil {
+		return x.State
+	}
+	return ModelState_MODEL_STATE_UNSPECIFIED
+}
+
+func (x *GatewayModel) GetMemoryBytes() int64 {
+	if x != nil {
+		return x.MemoryBytes
+	}
+	return 0
+}
+
+// SyncGatewayRequest is the whole truth of one gateway. At most 10,000 models.
+type SyncGatewayRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Gateway. Required; at most 256 bytes.
+	GatewayId string `protobuf:"bytes,1,opt,name=gateway_id,json=gatewayId,proto3" json:"gateway_id,omitempty"`
+	// Every model the gateway holds; an empty list forgets all of the gateway's models.
+	Models        []*GatewayModel `protobuf:"bytes,2,rep,name=models,proto3" json:"models,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SyncGatewayRequest) Reset() {
+	*x = SyncGatewayRequest{}
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SyncGatewayRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SyncGatewayRequest) ProtoMessage() {}
+
+func (x *SyncGatewayRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SyncGatewayRequest.ProtoReflect.Descriptor instead.
+func (*SyncGatewayRequest) Descriptor() ([]byte, []int) {
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *SyncGatewayRequest) GetGatewayId() string {
+	if x != nil {
+		return x.GatewayId
+	}
+	return ""
+}
+
+func (x *SyncGatewayRequest) GetModels() []*GatewayModel {
+	if x != nil {
+		return x.Models
+	}
+	return nil
+}
+
+// SyncGatewayResponse says what the sync changed in what the brain held for the gateway.
+type SyncGatewayResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Models the brain did not hold for this gateway before, sorted.
+	Added []string `protobuf:"bytes,1,rep,name=added,proto3" json:"added,omitempty"`
+	// Models whose state, runtime, GPU or memory differed, sorted.
+	Changed []string `protobuf:"bytes,2,rep,name=changed,proto3" json:"changed,omitempty"`
+	// Models the brain held for this gateway that the sync did not list, now dropped, sorted.
+	Removed       []string `protobuf:"bytes,3,rep,name=removed,proto3" json:"removed,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SyncGatewayResponse) Reset() {
+	*x = SyncGatewayResponse{}
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SyncGatewayResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SyncGatewayResponse) ProtoMessage() {}
+
+func (x *SyncGatewayResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SyncGatewayResponse.ProtoReflect.Descriptor instead.
+func (*SyncGatewayResponse) Descriptor() ([]byte, []int) {
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *SyncGatewayResponse) GetAdded() []string {
+	if x != nil {
+		return x.Added
+	}
+	return nil
+}
+
+func (x *SyncGatewayResponse) GetChanged() []string {
+	if x != nil {
+		return x.Changed
+	}
+	return nil
+}
+
+func (x *SyncGatewayResponse) GetRemoved() []string {
+	if x != nil {
+		return x.Removed
+	}
+	return nil
 }
 
 // WatchUnloadRecommendationsRequest subscribes to unload recommendations.
@@ -1973,7 +2725,7 @@ type WatchUnloadRecommendationsRequest struct {
 
 func (x *WatchUnloadRecommendationsRequest) Reset() {
 	*x = WatchUnloadRecommendationsRequest{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[19]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1985,7 +2737,7 @@ func (x *WatchUnloadRecommendationsRequest) String() string {
 func (*WatchUnloadRecommendationsRequest) ProtoMessage() {}
 
 func (x *WatchUnloadRecommendationsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[19]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1998,7 +2750,7 @@ func (x *WatchUnloadRecommendationsRequest) ProtoReflect() protoreflect.Message 
 
 // Deprecated: Use WatchUnloadRecommendationsRequest.ProtoReflect.Descriptor instead.
 func (*WatchUnloadRecommendationsRequest) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{19}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *WatchUnloadRecommendationsRequest) GetGatewayId() string {
@@ -2070,7 +2822,7 @@ type UnloadRecommendation struct {
 
 func (x *UnloadRecommendation) Reset() {
 	*x = UnloadRecommendation{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[20]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2082,7 +2834,7 @@ func (x *UnloadRecommendation) String() string {
 func (*UnloadRecommendation) ProtoMessage() {}
 
 func (x *UnloadRecommendation) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[20]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2095,7 +2847,7 @@ func (x *UnloadRecommendation) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UnloadRecommendation.ProtoReflect.Descriptor instead.
 func (*UnloadRecommendation) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{20}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *UnloadRecommendation) GetModelName() string {
@@ -2216,7 +2968,7 @@ type LoadRecommendation struct {
 
 func (x *LoadRecommendation) Reset() {
 	*x = LoadRecommendation{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[21]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2228,7 +2980,7 @@ func (x *LoadRecommendation) String() string {
 func (*LoadRecommendation) ProtoMessage() {}
 
 func (x *LoadRecommendation) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[21]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2241,7 +2993,7 @@ func (x *LoadRecommendation) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LoadRecommendation.ProtoReflect.Descriptor instead.
 func (*LoadRecommendation) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{21}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *LoadRecommendation) GetModelName() string {
@@ -2337,7 +3089,7 @@ type Recommendation struct {
 
 func (x *Recommendation) Reset() {
 	*x = Recommendation{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[22]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2349,7 +3101,7 @@ func (x *Recommendation) String() string {
 func (*Recommendation) ProtoMessage() {}
 
 func (x *Recommendation) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[22]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2362,7 +3114,7 @@ func (x *Recommendation) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Recommendation.ProtoReflect.Descriptor instead.
 func (*Recommendation) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{22}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *Recommendation) GetKind() isRecommendation_Kind {
@@ -2423,7 +3175,7 @@ type Withdrawal struct {
 
 func (x *Withdrawal) Reset() {
 	*x = Withdrawal{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[23]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2435,7 +3187,7 @@ func (x *Withdrawal) String() string {
 func (*Withdrawal) ProtoMessage() {}
 
 func (x *Withdrawal) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[23]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2448,7 +3200,7 @@ func (x *Withdrawal) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Withdrawal.ProtoReflect.Descriptor instead.
 func (*Withdrawal) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{23}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *Withdrawal) GetRecommendation() *Recommendation {
@@ -2494,7 +3246,7 @@ type WatchRecommendationsRequest struct {
 
 func (x *WatchRecommendationsRequest) Reset() {
 	*x = WatchRecommendationsRequest{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[24]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2506,7 +3258,7 @@ func (x *WatchRecommendationsRequest) String() string {
 func (*WatchRecommendationsRequest) ProtoMessage() {}
 
 func (x *WatchRecommendationsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[24]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2519,7 +3271,7 @@ func (x *WatchRecommendationsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchRecommendationsRequest.ProtoReflect.Descriptor instead.
 func (*WatchRecommendationsRequest) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{24}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *WatchRecommendationsRequest) GetGatewayId() string {
@@ -2591,7 +3343,7 @@ type WatchRecommendationsResponse struct {
 
 func (x *WatchRecommendationsResponse) Reset() {
 	*x = WatchRecommendationsResponse{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[25]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2603,7 +3355,7 @@ func (x *WatchRecommendationsResponse) String() string {
 func (*WatchRecommendationsResponse) ProtoMessage() {}
 
 func (x *WatchRecommendationsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[25]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2616,7 +3368,7 @@ func (x *WatchRecommendationsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchRecommendationsResponse.ProtoReflect.Descriptor instead.
 func (*WatchRecommendationsResponse) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{25}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *WatchRecommendationsResponse) GetEpoch() string {
@@ -2746,7 +3498,7 @@ type UnloadWithdrawal struct {
 
 func (x *UnloadWithdrawal) Reset() {
 	*x = UnloadWithdrawal{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[26]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2758,7 +3510,7 @@ func (x *UnloadWithdrawal) String() string {
 func (*UnloadWithdrawal) ProtoMessage() {}
 
 func (x *UnloadWithdrawal) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[26]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2771,7 +3523,7 @@ func (x *UnloadWithdrawal) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UnloadWithdrawal.ProtoReflect.Descriptor instead.
 func (*UnloadWithdrawal) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{26}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *UnloadWithdrawal) GetRecommendation() *UnloadRecommendation {
@@ -2800,13 +3552,17 @@ type SnapshotEnd struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Number of open recommendations the snapshot held (after filters).
 	OpenRecommendations int64 `protobuf:"varint,1,opt,name=open_recommendations,json=openRecommendations,proto3" json:"open_recommendations,omitempty"`
-	unknownFields       protoimpl.UnknownFields
-	sizeCache           protoimpl.SizeCache
+	// True when the gateway must call SyncGateway now: the watch names no gateway_id, or the brain
+	// has had no SyncGateway from that gateway since it started (it restarted) or since it forgot the
+	// gateway. A StreamReset is always followed by a snapshot and so by this marker.
+	SyncRequired  bool `protobuf:"varint,2,opt,name=sync_required,json=syncRequired,proto3" json:"sync_required,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *SnapshotEnd) Reset() {
 	*x = SnapshotEnd{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[27]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2818,7 +3574,7 @@ func (x *SnapshotEnd) String() string {
 func (*SnapshotEnd) ProtoMessage() {}
 
 func (x *SnapshotEnd) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[27]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2831,7 +3587,7 @@ func (x *SnapshotEnd) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SnapshotEnd.ProtoReflect.Descriptor instead.
 func (*SnapshotEnd) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{27}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *SnapshotEnd) GetOpenRecommendations() int64 {
@@ -2839,6 +3595,13 @@ func (x *SnapshotEnd) GetOpenRecommendations() int64 {
 		return x.OpenRecommendations
 	}
 	return 0
+}
+
+func (x *SnapshotEnd) GetSyncRequired() bool {
+	if x != nil {
+		return x.SyncRequired
+	}
+	return false
 }
 
 // Heartbeat shows that a quiet stream is alive; the envelope's sequence is the current one.
@@ -2850,7 +3613,7 @@ type Heartbeat struct {
 
 func (x *Heartbeat) Reset() {
 	*x = Heartbeat{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[28]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2862,7 +3625,7 @@ func (x *Heartbeat) String() string {
 func (*Heartbeat) ProtoMessage() {}
 
 func (x *Heartbeat) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[28]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2875,7 +3638,7 @@ func (x *Heartbeat) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Heartbeat.ProtoReflect.Descriptor instead.
 func (*Heartbeat) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{28}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{38}
 }
 
 // StreamReset tells a resuming subscriber that its position could not be resumed (unknown epoch, or
@@ -2890,7 +3653,7 @@ type StreamReset struct {
 
 func (x *StreamReset) Reset() {
 	*x = StreamReset{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[29]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2902,7 +3665,7 @@ func (x *StreamReset) String() string {
 func (*StreamReset) ProtoMessage() {}
 
 func (x *StreamReset) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[29]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2915,7 +3678,7 @@ func (x *StreamReset) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StreamReset.ProtoReflect.Descriptor instead.
 func (*StreamReset) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{29}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *StreamReset) GetReason() string {
@@ -2951,7 +3714,7 @@ type WatchUnloadRecommendationsResponse struct {
 
 func (x *WatchUnloadRecommendationsResponse) Reset() {
 	*x = WatchUnloadRecommendationsResponse{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[30]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2963,7 +3726,7 @@ func (x *WatchUnloadRecommendationsResponse) String() string {
 func (*WatchUnloadRecommendationsResponse) ProtoMessage() {}
 
 func (x *WatchUnloadRecommendationsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[30]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2976,7 +3739,7 @@ func (x *WatchUnloadRecommendationsResponse) ProtoReflect() protoreflect.Message
 
 // Deprecated: Use WatchUnloadRecommendationsResponse.ProtoReflect.Descriptor instead.
 func (*WatchUnloadRecommendationsResponse) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{30}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *WatchUnloadRecommendationsResponse) GetEpoch() string {
@@ -3102,7 +3865,7 @@ type ListModelsRequest struct {
 
 func (x *ListModelsRequest) Reset() {
 	*x = ListModelsRequest{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[31]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3114,7 +3877,7 @@ func (x *ListModelsRequest) String() string {
 func (*ListModelsRequest) ProtoMessage() {}
 
 func (x *ListModelsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[31]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3127,7 +3890,7 @@ func (x *ListModelsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListModelsRequest.ProtoReflect.Descriptor instead.
 func (*ListModelsRequest) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{31}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *ListModelsRequest) GetGatewayId() string {
@@ -3160,7 +3923,7 @@ type ModelPlacement struct {
 
 func (x *ModelPlacement) Reset() {
 	*x = ModelPlacement{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[32]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3172,7 +3935,7 @@ func (x *ModelPlacement) String() string {
 func (*ModelPlacement) ProtoMessage() {}
 
 func (x *ModelPlacement) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[32]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3185,7 +3948,7 @@ func (x *ModelPlacement) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ModelPlacement.ProtoReflect.Descriptor instead.
 func (*ModelPlacement) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{32}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *ModelPlacement) GetGatewayId() string {
@@ -3264,7 +4027,7 @@ type ModelStatus struct {
 
 func (x *ModelStatus) Reset() {
 	*x = ModelStatus{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[33]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3276,7 +4039,7 @@ func (x *ModelStatus) String() string {
 func (*ModelStatus) ProtoMessage() {}
 
 func (x *ModelStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[33]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3289,7 +4052,7 @@ func (x *ModelStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ModelStatus.ProtoReflect.Descriptor instead.
 func (*ModelStatus) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{33}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *ModelStatus) GetModelName() string {
@@ -3366,7 +4129,7 @@ type ListModelsResponse struct {
 
 func (x *ListModelsResponse) Reset() {
 	*x = ListModelsResponse{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[34]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3378,7 +4141,7 @@ func (x *ListModelsResponse) String() string {
 func (*ListModelsResponse) ProtoMessage() {}
 
 func (x *ListModelsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[34]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3391,7 +4154,7 @@ func (x *ListModelsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListModelsResponse.ProtoReflect.Descriptor instead.
 func (*ListModelsResponse) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{34}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *ListModelsResponse) GetModels() []*ModelStatus {
@@ -3410,7 +4173,7 @@ type ListGPUsRequest struct {
 
 func (x *ListGPUsRequest) Reset() {
 	*x = ListGPUsRequest{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[35]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3422,7 +4185,7 @@ func (x *ListGPUsRequest) String() string {
 func (*ListGPUsRequest) ProtoMessage() {}
 
 func (x *ListGPUsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[35]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3435,7 +4198,7 @@ func (x *ListGPUsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListGPUsRequest.ProtoReflect.Descriptor instead.
 func (*ListGPUsRequest) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{35}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{45}
 }
 
 // ListGPUsResponse is the GPU inventory snapshot.
@@ -3457,7 +4220,7 @@ type ListGPUsResponse struct {
 
 func (x *ListGPUsResponse) Reset() {
 	*x = ListGPUsResponse{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[36]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3469,7 +4232,7 @@ func (x *ListGPUsResponse) String() string {
 func (*ListGPUsResponse) ProtoMessage() {}
 
 func (x *ListGPUsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[36]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3482,7 +4245,7 @@ func (x *ListGPUsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListGPUsResponse.ProtoReflect.Descriptor instead.
 func (*ListGPUsResponse) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{36}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *ListGPUsResponse) GetGpus() []*GPU {
@@ -3529,7 +4292,7 @@ type GetPolicyRequest struct {
 
 func (x *GetPolicyRequest) Reset() {
 	*x = GetPolicyRequest{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[37]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3541,7 +4304,7 @@ func (x *GetPolicyRequest) String() string {
 func (*GetPolicyRequest) ProtoMessage() {}
 
 func (x *GetPolicyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[37]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3554,7 +4317,7 @@ func (x *GetPolicyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetPolicyRequest.ProtoReflect.Descriptor instead.
 func (*GetPolicyRequest) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{37}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{47}
 }
 
 // RuleMatch is what a runtime rule matches on. A rule matches when any of its lists has an entry
@@ -3580,7 +4343,7 @@ type RuleMatch struct {
 
 func (x *RuleMatch) Reset() {
 	*x = RuleMatch{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[38]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3592,7 +4355,7 @@ func (x *RuleMatch) String() string {
 func (*RuleMatch) ProtoMessage() {}
 
 func (x *RuleMatch) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[38]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3605,7 +4368,7 @@ func (x *RuleMatch) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RuleMatch.ProtoReflect.Descriptor instead.
 func (*RuleMatch) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{38}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *RuleMatch) GetArchitectures() []string {
@@ -3668,7 +4431,7 @@ type RuntimeRule struct {
 
 func (x *RuntimeRule) Reset() {
 	*x = RuntimeRule{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[39]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3680,7 +4443,7 @@ func (x *RuntimeRule) String() string {
 func (*RuntimeRule) ProtoMessage() {}
 
 func (x *RuntimeRule) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[39]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3693,7 +4456,7 @@ func (x *RuntimeRule) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RuntimeRule.ProtoReflect.Descriptor instead.
 func (*RuntimeRule) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{39}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *RuntimeRule) GetName() string {
@@ -3739,7 +4502,7 @@ type KeepAlive struct {
 
 func (x *KeepAlive) Reset() {
 	*x = KeepAlive{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[40]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3751,7 +4514,7 @@ func (x *KeepAlive) String() string {
 func (*KeepAlive) ProtoMessage() {}
 
 func (x *KeepAlive) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[40]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3764,7 +4527,7 @@ func (x *KeepAlive) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KeepAlive.ProtoReflect.Descriptor instead.
 func (*KeepAlive) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{40}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *KeepAlive) GetModelName() string {
@@ -3807,7 +4570,7 @@ type UnloadPolicy struct {
 
 func (x *UnloadPolicy) Reset() {
 	*x = UnloadPolicy{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[41]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3819,7 +4582,7 @@ func (x *UnloadPolicy) String() string {
 func (*UnloadPolicy) ProtoMessage() {}
 
 func (x *UnloadPolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[41]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3832,7 +4595,7 @@ func (x *UnloadPolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UnloadPolicy.ProtoReflect.Descriptor instead.
 func (*UnloadPolicy) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{41}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *UnloadPolicy) GetEvictAfterIdle() *durationpb.Duration {
@@ -3887,7 +4650,7 @@ type GPUPolicy struct {
 
 func (x *GPUPolicy) Reset() {
 	*x = GPUPolicy{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[42]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3899,7 +4662,7 @@ func (x *GPUPolicy) String() string {
 func (*GPUPolicy) ProtoMessage() {}
 
 func (x *GPUPolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[42]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3912,7 +4675,7 @@ func (x *GPUPolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GPUPolicy.ProtoReflect.Descriptor instead.
 func (*GPUPolicy) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{42}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *GPUPolicy) GetBackend() string {
@@ -3960,7 +4723,7 @@ type GetPolicyResponse struct {
 
 func (x *GetPolicyResponse) Reset() {
 	*x = GetPolicyResponse{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[43]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3972,7 +4735,7 @@ func (x *GetPolicyResponse) String() string {
 func (*GetPolicyResponse) ProtoMessage() {}
 
 func (x *GetPolicyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[43]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3985,7 +4748,7 @@ func (x *GetPolicyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetPolicyResponse.ProtoReflect.Descriptor instead.
 func (*GetPolicyResponse) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{43}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *GetPolicyResponse) GetRuntimeRules() []*RuntimeRule {
@@ -4048,9 +4811,16 @@ const file_modelium_brain_v1_brain_proto_rawDesc = "" +
 	"configJson\x124\n" +
 	"\x16safetensors_index_json\x18\x02 \x01(\fR\x14safetensorsIndexJson\x12%\n" +
 	"\x0econtext_length\x18\x03 \x01(\x03R\rcontextLength\x12\x1c\n" +
-	"\tsequences\x18\x04 \x01(\x03R\tsequences\"T\n" +
+	"\tsequences\x18\x04 \x01(\x03R\tsequences\"\x8b\x01\n" +
 	"\x14AnalyzeModelResponse\x12<\n" +
-	"\banalysis\x18\x01 \x01(\v2 .modelium.brain.v1.ModelAnalysisR\banalysis\"\xf6\x06\n" +
+	"\banalysis\x18\x01 \x01(\v2 .modelium.brain.v1.ModelAnalysisR\banalysis\x125\n" +
+	"\bgpu_need\x18\x02 \x01(\v2\x1a.modelium.brain.v1.GPUNeedR\agpuNeed\"\xb1\x01\n" +
+	"\aGPUNeed\x12\x1b\n" +
+	"\tgpu_count\x18\x01 \x01(\x05R\bgpuCount\x12&\n" +
+	"\x0fgpu_total_bytes\x18\x02 \x01(\x03R\rgpuTotalBytes\x12\"\n" +
+	"\rbytes_per_gpu\x18\x03 \x01(\x03R\vbytesPerGpu\x12%\n" +
+	"\x0eheadroom_bytes\x18\x04 \x01(\x03R\rheadroomBytes\x12\x16\n" +
+	"\x06reason\x18\x05 \x01(\tR\x06reason\"\xf6\x06\n" +
 	"\rModelAnalysis\x12\"\n" +
 	"\farchitecture\x18\x01 \x01(\tR\farchitecture\x12\x1d\n" +
 	"\n" +
@@ -4086,7 +4856,7 @@ const file_modelium_brain_v1_brain_proto_rawDesc = "" +
 	"\vtotal_bytes\x18\x04 \x01(\x03R\n" +
 	"totalBytes\x12%\n" +
 	"\x0econtext_length\x18\x05 \x01(\x03R\rcontextLength\x12\x1c\n" +
-	"\tsequences\x18\x06 \x01(\x03R\tsequences\"\xc3\x02\n" +
+	"\tsequences\x18\x06 \x01(\x03R\tsequences\"\x87\x03\n" +
 	"\x10ChooseGPURequest\x12\x1d\n" +
 	"\n" +
 	"model_name\x18\x01 \x01(\tR\tmodelName\x12%\n" +
@@ -4096,14 +4866,50 @@ const file_modelium_brain_v1_brain_proto_rawDesc = "" +
 	"\areserve\x18\x05 \x01(\bR\areserve\x12B\n" +
 	"\x0freservation_ttl\x18\x06 \x01(\v2\x19.google.protobuf.DurationR\x0ereservationTtl\x12\x1d\n" +
 	"\n" +
-	"gateway_id\x18\a \x01(\tR\tgatewayId\"\x94\x02\n" +
+	"gateway_id\x18\a \x01(\tR\tgatewayId\x12\x1b\n" +
+	"\tgpu_count\x18\b \x01(\x05R\bgpuCount\x12%\n" +
+	"\x0eallow_eviction\x18\t \x01(\bR\rallowEviction\"\xfb\x02\n" +
 	"\x11ChooseGPUResponse\x12(\n" +
 	"\x03gpu\x18\x01 \x01(\v2\x16.modelium.brain.v1.GPUR\x03gpu\x12(\n" +
 	"\x10free_bytes_after\x18\x02 \x01(\x03R\x0efreeBytesAfter\x12%\n" +
 	"\x0ereservation_id\x18\x03 \x01(\tR\rreservationId\x12P\n" +
 	"\x16reservation_expires_at\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x14reservationExpiresAt\x12\x1a\n" +
 	"\bstrategy\x18\x05 \x01(\tR\bstrategy\x12\x16\n" +
-	"\x06reason\x18\x06 \x01(\tR\x06reason\"w\n" +
+	"\x06reason\x18\x06 \x01(\tR\x06reason\x12*\n" +
+	"\x04gpus\x18\a \x03(\v2\x16.modelium.brain.v1.GPUR\x04gpus\x129\n" +
+	"\tevictions\x18\b \x03(\v2\x1b.modelium.brain.v1.EvictionR\tevictions\"\x9e\x01\n" +
+	"\bEviction\x12\x1d\n" +
+	"\n" +
+	"model_name\x18\x01 \x01(\tR\tmodelName\x12\x1d\n" +
+	"\n" +
+	"gateway_id\x18\x02 \x01(\tR\tgatewayId\x12\x19\n" +
+	"\bgpu_uuid\x18\x03 \x01(\tR\agpuUuid\x12!\n" +
+	"\fmemory_bytes\x18\x04 \x01(\x03R\vmemoryBytes\x12\x16\n" +
+	"\x06reason\x18\x05 \x01(\tR\x06reason\"r\n" +
+	"\x14PlanPlacementRequest\x127\n" +
+	"\x06models\x18\x01 \x03(\v2\x1f.modelium.brain.v1.PlannedModelR\x06models\x12!\n" +
+	"\fallow_moving\x18\x02 \x01(\bR\vallowMoving\"q\n" +
+	"\fPlannedModel\x12\x1d\n" +
+	"\n" +
+	"model_name\x18\x01 \x01(\tR\tmodelName\x12%\n" +
+	"\x0erequired_bytes\x18\x02 \x01(\x03R\rrequiredBytes\x12\x1b\n" +
+	"\tgpu_count\x18\x03 \x01(\x05R\bgpuCount\"\x9c\x02\n" +
+	"\x15PlanPlacementResponse\x12H\n" +
+	"\vassignments\x18\x01 \x03(\v2&.modelium.brain.v1.PlacementAssignmentR\vassignments\x12<\n" +
+	"\bunplaced\x18\x02 \x03(\v2 .modelium.brain.v1.UnplacedModelR\bunplaced\x12\x1b\n" +
+	"\tgpus_used\x18\x03 \x01(\x05R\bgpusUsed\x12(\n" +
+	"\x10lower_bound_gpus\x18\x04 \x01(\x05R\x0elowerBoundGpus\x12\x1c\n" +
+	"\theuristic\x18\x05 \x01(\tR\theuristic\x12\x16\n" +
+	"\x06reason\x18\x06 \x01(\tR\x06reason\"u\n" +
+	"\x13PlacementAssignment\x12\x1d\n" +
+	"\n" +
+	"model_name\x18\x01 \x01(\tR\tmodelName\x12\x1b\n" +
+	"\tgpu_uuids\x18\x02 \x03(\tR\bgpuUuids\x12\"\n" +
+	"\rbytes_per_gpu\x18\x03 \x01(\x03R\vbytesPerGpu\"F\n" +
+	"\rUnplacedModel\x12\x1d\n" +
+	"\n" +
+	"model_name\x18\x01 \x01(\tR\tmodelName\x12\x16\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\"w\n" +
 	"\n" +
 	"GPURefusal\x12\x14\n" +
 	"\x05index\x18\x01 \x01(\x05R\x05index\x12\x12\n" +
@@ -4167,7 +4973,22 @@ const file_modelium_brain_v1_brain_proto_rawDesc = "" +
 	"gateway_id\x18\x01 \x01(\tR\tgatewayId\x12:\n" +
 	"\asamples\x18\x02 \x03(\v2 .modelium.brain.v1.TrafficSampleR\asamples\"B\n" +
 	"\x15ReportTrafficResponse\x12)\n" +
-	"\x10accepted_samples\x18\x01 \x01(\x03R\x0facceptedSamples\"\xd7\x01\n" +
+	"\x10accepted_samples\x18\x01 \x01(\x03R\x0facceptedSamples\"\xba\x01\n" +
+	"\fGatewayModel\x12\x1d\n" +
+	"\n" +
+	"model_name\x18\x01 \x01(\tR\tmodelName\x12\x18\n" +
+	"\aruntime\x18\x02 \x01(\tR\aruntime\x12\x19\n" +
+	"\bgpu_uuid\x18\x03 \x01(\tR\agpuUuid\x123\n" +
+	"\x05state\x18\x04 \x01(\x0e2\x1d.modelium.brain.v1.ModelStateR\x05state\x12!\n" +
+	"\fmemory_bytes\x18\x05 \x01(\x03R\vmemoryBytes\"l\n" +
+	"\x12SyncGatewayRequest\x12\x1d\n" +
+	"\n" +
+	"gateway_id\x18\x01 \x01(\tR\tgatewayId\x127\n" +
+	"\x06models\x18\x02 \x03(\v2\x1f.modelium.brain.v1.GatewayModelR\x06models\"_\n" +
+	"\x13SyncGatewayResponse\x12\x14\n" +
+	"\x05added\x18\x01 \x03(\tR\x05added\x12\x18\n" +
+	"\achanged\x18\x02 \x03(\tR\achanged\x12\x18\n" +
+	"\aremoved\x18\x03 \x03(\tR\aremoved\"\xd7\x01\n" +
 	"!WatchUnloadRecommendationsRequest\x12\x1d\n" +
 	"\n" +
 	"gateway_id\x18\x01 \x01(\tR\tgatewayId\x12\x1f\n" +
@@ -4243,9 +5064,10 @@ const file_modelium_brain_v1_brain_proto_rawDesc = "" +
 	"\x10UnloadWithdrawal\x12O\n" +
 	"\x0erecommendation\x18\x01 \x01(\v2'.modelium.brain.v1.UnloadRecommendationR\x0erecommendation\x128\n" +
 	"\x05cause\x18\x02 \x01(\x0e2\".modelium.brain.v1.WithdrawalCauseR\x05cause\x12\x16\n" +
-	"\x06reason\x18\x03 \x01(\tR\x06reason\"@\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\"e\n" +
 	"\vSnapshotEnd\x121\n" +
-	"\x14open_recommendations\x18\x01 \x01(\x03R\x13openRecommendations\"\v\n" +
+	"\x14open_recommendations\x18\x01 \x01(\x03R\x13openRecommendations\x12#\n" +
+	"\rsync_required\x18\x02 \x01(\bR\fsyncRequired\"\v\n" +
 	"\tHeartbeat\"%\n" +
 	"\vStreamReset\x12\x16\n" +
 	"\x06reason\x18\x01 \x01(\tR\x06reason\"\xe9\x03\n" +
@@ -4358,14 +5180,17 @@ const file_modelium_brain_v1_brain_proto_rawDesc = "" +
 	"\x1fWITHDRAWAL_CAUSE_MODEL_UNLOADED\x10\x02\x12\x1b\n" +
 	"\x17WITHDRAWAL_CAUSE_PINNED\x10\x03\x12#\n" +
 	"\x1fWITHDRAWAL_CAUSE_POLICY_CHANGED\x10\x04\x12!\n" +
-	"\x1dWITHDRAWAL_CAUSE_MODEL_LOADED\x10\x052\xee\b\n" +
+	"\x1dWITHDRAWAL_CAUSE_MODEL_LOADED\x10\x052\xb0\n" +
+	"\n" +
 	"\fBrainService\x12b\n" +
 	"\rChooseRuntime\x12'.modelium.brain.v1.ChooseRuntimeRequest\x1a(.modelium.brain.v1.ChooseRuntimeResponse\x12_\n" +
 	"\fAnalyzeModel\x12&.modelium.brain.v1.AnalyzeModelRequest\x1a'.modelium.brain.v1.AnalyzeModelResponse\x12V\n" +
-	"\tChooseGPU\x12#.modelium.brain.v1.ChooseGPURequest\x1a$.modelium.brain.v1.ChooseGPUResponse\x12_\n" +
+	"\tChooseGPU\x12#.modelium.brain.v1.ChooseGPURequest\x1a$.modelium.brain.v1.ChooseGPUResponse\x12b\n" +
+	"\rPlanPlacement\x12'.modelium.brain.v1.PlanPlacementRequest\x1a(.modelium.brain.v1.PlanPlacementResponse\x12_\n" +
 	"\fShouldUnload\x12&.modelium.brain.v1.ShouldUnloadRequest\x1a'.modelium.brain.v1.ShouldUnloadResponse\x12k\n" +
 	"\x10ReportModelState\x12*.modelium.brain.v1.ReportModelStateRequest\x1a+.modelium.brain.v1.ReportModelStateResponse\x12b\n" +
-	"\rReportTraffic\x12'.modelium.brain.v1.ReportTrafficRequest\x1a(.modelium.brain.v1.ReportTrafficResponse\x12\x8b\x01\n" +
+	"\rReportTraffic\x12'.modelium.brain.v1.ReportTrafficRequest\x1a(.modelium.brain.v1.ReportTrafficResponse\x12\\\n" +
+	"\vSyncGateway\x12%.modelium.brain.v1.SyncGatewayRequest\x1a&.modelium.brain.v1.SyncGatewayResponse\x12\x8b\x01\n" +
 	"\x1aWatchUnloadRecommendations\x124.modelium.brain.v1.WatchUnloadRecommendationsRequest\x1a5.modelium.brain.v1.WatchUnloadRecommendationsResponse0\x01\x12y\n" +
 	"\x14WatchRecommendations\x12..modelium.brain.v1.WatchRecommendationsRequest\x1a/.modelium.brain.v1.WatchRecommendationsResponse0\x01\x12Y\n" +
 	"\n" +
@@ -4386,7 +5211,7 @@ func file_modelium_brain_v1_brain_proto_rawDescGZIP() []byte {
 }
 
 var file_modelium_brain_v1_brain_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
-var file_modelium_brain_v1_brain_proto_msgTypes = make([]protoimpl.MessageInfo, 44)
+var file_modelium_brain_v1_brain_proto_msgTypes = make([]protoimpl.MessageInfo, 54)
 var file_modelium_brain_v1_brain_proto_goTypes = []any{
 	(ParameterCountSource)(0),                  // 0: modelium.brain.v1.ParameterCountSource
 	(PlacementStrategy)(0),                     // 1: modelium.brain.v1.PlacementStrategy
@@ -4398,132 +5223,154 @@ var file_modelium_brain_v1_brain_proto_goTypes = []any{
 	(*ChooseRuntimeResponse)(nil),              // 7: modelium.brain.v1.ChooseRuntimeResponse
 	(*AnalyzeModelRequest)(nil),                // 8: modelium.brain.v1.AnalyzeModelRequest
 	(*AnalyzeModelResponse)(nil),               // 9: modelium.brain.v1.AnalyzeModelResponse
-	(*ModelAnalysis)(nil),                      // 10: modelium.brain.v1.ModelAnalysis
-	(*MemoryEstimate)(nil),                     // 11: modelium.brain.v1.MemoryEstimate
-	(*ChooseGPURequest)(nil),                   // 12: modelium.brain.v1.ChooseGPURequest
-	(*ChooseGPUResponse)(nil),                  // 13: modelium.brain.v1.ChooseGPUResponse
-	(*GPURefusal)(nil),                         // 14: modelium.brain.v1.GPURefusal
-	(*PlacementFailure)(nil),                   // 15: modelium.brain.v1.PlacementFailure
-	(*GPU)(nil),                                // 16: modelium.brain.v1.GPU
-	(*ShouldUnloadRequest)(nil),                // 17: modelium.brain.v1.ShouldUnloadRequest
-	(*ShouldUnloadResponse)(nil),               // 18: modelium.brain.v1.ShouldUnloadResponse
-	(*ReportModelStateRequest)(nil),            // 19: modelium.brain.v1.ReportModelStateRequest
-	(*ReportModelStateResponse)(nil),           // 20: modelium.brain.v1.ReportModelStateResponse
-	(*TrafficSample)(nil),                      // 21: modelium.brain.v1.TrafficSample
-	(*ReportTrafficRequest)(nil),               // 22: modelium.brain.v1.ReportTrafficRequest
-	(*ReportTrafficResponse)(nil),              // 23: modelium.brain.v1.ReportTrafficResponse
-	(*WatchUnloadRecommendationsRequest)(nil),  // 24: modelium.brain.v1.WatchUnloadRecommendationsRequest
-	(*UnloadRecommendation)(nil),               // 25: modelium.brain.v1.UnloadRecommendation
-	(*LoadRecommendation)(nil),                 // 26: modelium.brain.v1.LoadRecommendation
-	(*Recommendation)(nil),                     // 27: modelium.brain.v1.Recommendation
-	(*Withdrawal)(nil),                         // 28: modelium.brain.v1.Withdrawal
-	(*WatchRecommendationsRequest)(nil),        // 29: modelium.brain.v1.WatchRecommendationsRequest
-	(*WatchRecommendationsResponse)(nil),       // 30: modelium.brain.v1.WatchRecommendationsResponse
-	(*UnloadWithdrawal)(nil),                   // 31: modelium.brain.v1.UnloadWithdrawal
-	(*SnapshotEnd)(nil),                        // 32: modelium.brain.v1.SnapshotEnd
-	(*Heartbeat)(nil),                          // 33: modelium.brain.v1.Heartbeat
-	(*StreamReset)(nil),                        // 34: modelium.brain.v1.StreamReset
-	(*WatchUnloadRecommendationsResponse)(nil), // 35: modelium.brain.v1.WatchUnloadRecommendationsResponse
-	(*ListModelsRequest)(nil),                  // 36: modelium.brain.v1.ListModelsRequest
-	(*ModelPlacement)(nil),                     // 37: modelium.brain.v1.ModelPlacement
-	(*ModelStatus)(nil),                        // 38: modelium.brain.v1.ModelStatus
-	(*ListModelsResponse)(nil),                 // 39: modelium.brain.v1.ListModelsResponse
-	(*ListGPUsRequest)(nil),                    // 40: modelium.brain.v1.ListGPUsRequest
-	(*ListGPUsResponse)(nil),                   // 41: modelium.brain.v1.ListGPUsResponse
-	(*GetPolicyRequest)(nil),                   // 42: modelium.brain.v1.GetPolicyRequest
-	(*RuleMatch)(nil),                          // 43: modelium.brain.v1.RuleMatch
-	(*RuntimeRule)(nil),                        // 44: modelium.brain.v1.RuntimeRule
-	(*KeepAlive)(nil),                          // 45: modelium.brain.v1.KeepAlive
-	(*UnloadPolicy)(nil),                       // 46: modelium.brain.v1.UnloadPolicy
-	(*GPUPolicy)(nil),                          // 47: modelium.brain.v1.GPUPolicy
-	(*GetPolicyResponse)(nil),                  // 48: modelium.brain.v1.GetPolicyResponse
-	(*durationpb.Duration)(nil),                // 49: google.protobuf.Duration
-	(*timestamppb.Timestamp)(nil),              // 50: google.protobuf.Timestamp
+	(*GPUNeed)(nil),                            // 10: modelium.brain.v1.GPUNeed
+	(*ModelAnalysis)(nil),                      // 11: modelium.brain.v1.ModelAnalysis
+	(*MemoryEstimate)(nil),                     // 12: modelium.brain.v1.MemoryEstimate
+	(*ChooseGPURequest)(nil),                   // 13: modelium.brain.v1.ChooseGPURequest
+	(*ChooseGPUResponse)(nil),                  // 14: modelium.brain.v1.ChooseGPUResponse
+	(*Eviction)(nil),                           // 15: modelium.brain.v1.Eviction
+	(*PlanPlacementRequest)(nil),               // 16: modelium.brain.v1.PlanPlacementRequest
+	(*PlannedModel)(nil),                       // 17: modelium.brain.v1.PlannedModel
+	(*PlanPlacementResponse)(nil),              // 18: modelium.brain.v1.PlanPlacementResponse
+	(*PlacementAssignment)(nil),                // 19: modelium.brain.v1.PlacementAssignment
+	(*UnplacedModel)(nil),                      // 20: modelium.brain.v1.UnplacedModel
+	(*GPURefusal)(nil),                         // 21: modelium.brain.v1.GPURefusal
+	(*PlacementFailure)(nil),                   // 22: modelium.brain.v1.PlacementFailure
+	(*GPU)(nil),                                // 23: modelium.brain.v1.GPU
+	(*ShouldUnloadRequest)(nil),                // 24: modelium.brain.v1.ShouldUnloadRequest
+	(*ShouldUnloadResponse)(nil),               // 25: modelium.brain.v1.ShouldUnloadResponse
+	(*ReportModelStateRequest)(nil),            // 26: modelium.brain.v1.ReportModelStateRequest
+	(*ReportModelStateResponse)(nil),           // 27: modelium.brain.v1.ReportModelStateResponse
+	(*TrafficSample)(nil),                      // 28: modelium.brain.v1.TrafficSample
+	(*ReportTrafficRequest)(nil),               // 29: modelium.brain.v1.ReportTrafficRequest
+	(*ReportTrafficResponse)(nil),              // 30: modelium.brain.v1.ReportTrafficResponse
+	(*GatewayModel)(nil),                       // 31: modelium.brain.v1.GatewayModel
+	(*SyncGatewayRequest)(nil),                 // 32: modelium.brain.v1.SyncGatewayRequest
+	(*SyncGatewayResponse)(nil),                // 33: modelium.brain.v1.SyncGatewayResponse
+	(*WatchUnloadRecommendationsRequest)(nil),  // 34: modelium.brain.v1.WatchUnloadRecommendationsRequest
+	(*UnloadRecommendation)(nil),               // 35: modelium.brain.v1.UnloadRecommendation
+	(*LoadRecommendation)(nil),                 // 36: modelium.brain.v1.LoadRecommendation
+	(*Recommendation)(nil),                     // 37: modelium.brain.v1.Recommendation
+	(*Withdrawal)(nil),                         // 38: modelium.brain.v1.Withdrawal
+	(*WatchRecommendationsRequest)(nil),        // 39: modelium.brain.v1.WatchRecommendationsRequest
+	(*WatchRecommendationsResponse)(nil),       // 40: modelium.brain.v1.WatchRecommendationsResponse
+	(*UnloadWithdrawal)(nil),                   // 41: modelium.brain.v1.UnloadWithdrawal
+	(*SnapshotEnd)(nil),                        // 42: modelium.brain.v1.SnapshotEnd
+	(*Heartbeat)(nil),                          // 43: modelium.brain.v1.Heartbeat
+	(*StreamReset)(nil),                        // 44: modelium.brain.v1.StreamReset
+	(*WatchUnloadRecommendationsResponse)(nil), // 45: modelium.brain.v1.WatchUnloadRecommendationsResponse
+	(*ListModelsRequest)(nil),                  // 46: modelium.brain.v1.ListModelsRequest
+	(*ModelPlacement)(nil),                     // 47: modelium.brain.v1.ModelPlacement
+	(*ModelStatus)(nil),                        // 48: modelium.brain.v1.ModelStatus
+	(*ListModelsResponse)(nil),                 // 49: modelium.brain.v1.ListModelsResponse
+	(*ListGPUsRequest)(nil),                    // 50: modelium.brain.v1.ListGPUsRequest
+	(*ListGPUsResponse)(nil),                   // 51: modelium.brain.v1.ListGPUsResponse
+	(*GetPolicyRequest)(nil),                   // 52: modelium.brain.v1.GetPolicyRequest
+	(*RuleMatch)(nil),                          // 53: modelium.brain.v1.RuleMatch
+	(*RuntimeRule)(nil),                        // 54: modelium.brain.v1.RuntimeRule
+	(*KeepAlive)(nil),                          // 55: modelium.brain.v1.KeepAlive
+	(*UnloadPolicy)(nil),                       // 56: modelium.brain.v1.UnloadPolicy
+	(*GPUPolicy)(nil),                          // 57: modelium.brain.v1.GPUPolicy
+	(*GetPolicyResponse)(nil),                  // 58: modelium.brain.v1.GetPolicyResponse
+	(*durationpb.Duration)(nil),                // 59: google.protobuf.Duration
+	(*timestamppb.Timestamp)(nil),              // 60: google.protobuf.Timestamp
 }
 var file_modelium_brain_v1_brain_proto_depIdxs = []int32{
 	5,  // 0: modelium.brain.v1.ChooseRuntimeRequest.model:type_name -> modelium.brain.v1.ModelSpec
-	10, // 1: modelium.brain.v1.ChooseRuntimeResponse.analysis:type_name -> modelium.brain.v1.ModelAnalysis
-	10, // 2: modelium.brain.v1.AnalyzeModelResponse.analysis:type_name -> modelium.brain.v1.ModelAnalysis
-	0,  // 3: modelium.brain.v1.ModelAnalysis.parameter_count_source:type_name -> modelium.brain.v1.ParameterCountSource
-	11, // 4: modelium.brain.v1.ModelAnalysis.memory:type_name -> modelium.brain.v1.MemoryEstimate
-	1,  // 5: modelium.brain.v1.ChooseGPURequest.strategy:type_name -> modelium.brain.v1.PlacementStrategy
-	49, // 6: modelium.brain.v1.ChooseGPURequest.reservation_ttl:type_name -> google.protobuf.Duration
-	16, // 7: modelium.brain.v1.ChooseGPUResponse.gpu:type_name -> modelium.brain.v1.GPU
-	50, // 8: modelium.brain.v1.ChooseGPUResponse.reservation_expires_at:type_name -> google.protobuf.Timestamp
-	14, // 9: modelium.brain.v1.PlacementFailure.refusals:type_name -> modelium.brain.v1.GPURefusal
-	2,  // 10: modelium.brain.v1.ReportModelStateRequest.state:type_name -> modelium.brain.v1.ModelState
-	50, // 11: modelium.brain.v1.ReportModelStateRequest.observed_time:type_name -> google.protobuf.Timestamp
-	2,  // 12: modelium.brain.v1.ReportModelStateResponse.previous_state:type_name -> modelium.brain.v1.ModelState
-	50, // 13: modelium.brain.v1.TrafficSample.start_time:type_name -> google.protobuf.Timestamp
-	50, // 14: modelium.brain.v1.TrafficSample.end_time:type_name -> google.protobuf.Timestamp
-	21, // 15: modelium.brain.v1.ReportTrafficRequest.samples:type_name -> modelium.brain.v1.TrafficSample
-	50, // 16: modelium.brain.v1.UnloadRecommendation.recommended_time:type_name -> google.protobuf.Timestamp
-	50, // 17: modelium.brain.v1.UnloadRecommendation.expected_next_request_time:type_name -> google.protobuf.Timestamp
-	50, // 18: modelium.brain.v1.LoadRecommendation.expected_next_request_time:type_name -> google.protobuf.Timestamp
-	50, // 19: modelium.brain.v1.LoadRecommendation.recommended_time:type_name -> google.protobuf.Timestamp
-	25, // 20: modelium.brain.v1.Recommendation.unload:type_name -> modelium.brain.v1.UnloadRecommendation
-	26, // 21: modelium.brain.v1.Recommendation.load:type_name -> modelium.brain.v1.LoadRecommendation
-	27, // 22: modelium.brain.v1.Withdrawal.recommendation:type_name -> modelium.brain.v1.Recommendation
-	4,  // 23: modelium.brain.v1.Withdrawal.cause:type_name -> modelium.brain.v1.WithdrawalCause
-	3,  // 24: modelium.brain.v1.WatchRecommendationsRequest.kinds:type_name -> modelium.brain.v1.RecommendationKind
-	50, // 25: modelium.brain.v1.WatchRecommendationsResponse.time:type_name -> google.protobuf.Timestamp
-	27, // 26: modelium.brain.v1.WatchRecommendationsResponse.recommended:type_name -> modelium.brain.v1.Recommendation
-	28, // 27: modelium.brain.v1.WatchRecommendationsResponse.withdrawn:type_name -> modelium.brain.v1.Withdrawal
-	32, // 28: modelium.brain.v1.WatchRecommendationsResponse.snapshot_end:type_name -> modelium.brain.v1.SnapshotEnd
-	33, // 29: modelium.brain.v1.WatchRecommendationsResponse.heartbeat:type_name -> modelium.brain.v1.Heartbeat
-	34, // 30: modelium.brain.v1.WatchRecommendationsResponse.stream_reset:type_name -> modelium.brain.v1.StreamReset
-	25, // 31: modelium.brain.v1.UnloadWithdrawal.recommendation:type_name -> modelium.brain.v1.UnloadRecommendation
-	4,  // 32: modelium.brain.v1.UnloadWithdrawal.cause:type_name -> modelium.brain.v1.WithdrawalCause
-	50, // 33: modelium.brain.v1.WatchUnloadRecommendationsResponse.time:type_name -> google.protobuf.Timestamp
-	25, // 34: modelium.brain.v1.WatchUnloadRecommendationsResponse.recommended:type_name -> modelium.brain.v1.UnloadRecommendation
-	31, // 35: modelium.brain.v1.WatchUnloadRecommendationsResponse.withdrawn:type_name -> modelium.brain.v1.UnloadWithdrawal
-	32, // 36: modelium.brain.v1.WatchUnloadRecommendationsResponse.snapshot_end:type_name -> modelium.brain.v1.SnapshotEnd
-	33, // 37: modelium.brain.v1.WatchUnloadRecommendationsResponse.heartbeat:type_name -> modelium.brain.v1.Heartbeat
-	34, // 38: modelium.brain.v1.WatchUnloadRecommendationsResponse.stream_reset:type_name -> modelium.brain.v1.StreamReset
-	2,  // 39: modelium.brain.v1.ModelPlacement.state:type_name -> modelium.brain.v1.ModelState
-	50, // 40: modelium.brain.v1.ModelPlacement.state_time:type_name -> google.protobuf.Timestamp
-	50, // 41: modelium.brain.v1.ModelPlacement.loaded_time:type_name -> google.protobuf.Timestamp
-	37, // 42: modelium.brain.v1.ModelStatus.placements:type_name -> modelium.brain.v1.ModelPlacement
-	50, // 43: modelium.brain.v1.ModelStatus.last_request_time:type_name -> google.protobuf.Timestamp
-	38, // 44: modelium.brain.v1.ListModelsResponse.models:type_name -> modelium.brain.v1.ModelStatus
-	16, // 45: modelium.brain.v1.ListGPUsResponse.gpus:type_name -> modelium.brain.v1.GPU
-	50, // 46: modelium.brain.v1.ListGPUsResponse.snapshot_time:type_name -> google.protobuf.Timestamp
-	43, // 47: modelium.brain.v1.RuntimeRule.match:type_name -> modelium.brain.v1.RuleMatch
-	49, // 48: modelium.brain.v1.KeepAlive.idle_timeout:type_name -> google.protobuf.Duration
-	49, // 49: modelium.brain.v1.UnloadPolicy.evict_after_idle:type_name -> google.protobuf.Duration
-	45, // 50: modelium.brain.v1.UnloadPolicy.keep_alive:type_name -> modelium.brain.v1.KeepAlive
-	49, // 51: modelium.brain.v1.UnloadPolicy.decision_interval:type_name -> google.protobuf.Duration
-	49, // 52: modelium.brain.v1.GPUPolicy.reservation_ttl:type_name -> google.protobuf.Duration
-	44, // 53: modelium.brain.v1.GetPolicyResponse.runtime_rules:type_name -> modelium.brain.v1.RuntimeRule
-	47, // 54: modelium.brain.v1.GetPolicyResponse.gpu:type_name -> modelium.brain.v1.GPUPolicy
-	46, // 55: modelium.brain.v1.GetPolicyResponse.unload:type_name -> modelium.brain.v1.UnloadPolicy
-	6,  // 56: modelium.brain.v1.BrainService.ChooseRuntime:input_type -> modelium.brain.v1.ChooseRuntimeRequest
-	8,  // 57: modelium.brain.v1.BrainService.AnalyzeModel:input_type -> modelium.brain.v1.AnalyzeModelRequest
-	12, // 58: modelium.brain.v1.BrainService.ChooseGPU:input_type -> modelium.brain.v1.ChooseGPURequest
-	17, // 59: modelium.brain.v1.BrainService.ShouldUnload:input_type -> modelium.brain.v1.ShouldUnloadRequest
-	19, // 60: modelium.brain.v1.BrainService.ReportModelState:input_type -> modelium.brain.v1.ReportModelStateRequest
-	22, // 61: modelium.brain.v1.BrainService.ReportTraffic:input_type -> modelium.brain.v1.ReportTrafficRequest
-	24, // 62: modelium.brain.v1.BrainService.WatchUnloadRecommendations:input_type -> modelium.brain.v1.WatchUnloadRecommendationsRequest
-	29, // 63: modelium.brain.v1.BrainService.WatchRecommendations:input_type -> modelium.brain.v1.WatchRecommendationsRequest
-	36, // 64: modelium.brain.v1.BrainService.ListModels:input_type -> modelium.brain.v1.ListModelsRequest
-	40, // 65: modelium.brain.v1.BrainService.ListGPUs:input_type -> modelium.brain.v1.ListGPUsRequest
-	42, // 66: modelium.brain.v1.BrainService.GetPolicy:input_type -> modelium.brain.v1.GetPolicyRequest
-	7,  // 67: modelium.brain.v1.BrainService.ChooseRuntime:output_type -> modelium.brain.v1.ChooseRuntimeResponse
-	9,  // 68: modelium.brain.v1.BrainService.AnalyzeModel:output_type -> modelium.brain.v1.AnalyzeModelResponse
-	13, // 69: modelium.brain.v1.BrainService.ChooseGPU:output_type -> modelium.brain.v1.ChooseGPUResponse
-	18, // 70: modelium.brain.v1.BrainService.ShouldUnload:output_type -> modelium.brain.v1.ShouldUnloadResponse
-	20, // 71: modelium.brain.v1.BrainService.ReportModelState:output_type -> modelium.brain.v1.ReportModelStateResponse
-	23, // 72: modelium.brain.v1.BrainService.ReportTraffic:output_type -> modelium.brain.v1.ReportTrafficResponse
-	35, // 73: modelium.brain.v1.BrainService.WatchUnloadRecommendations:output_type -> modelium.brain.v1.WatchUnloadRecommendationsResponse
-	30, // 74: modelium.brain.v1.BrainService.WatchRecommendations:output_type -> modelium.brain.v1.WatchRecommendationsResponse
-	39, // 75: modelium.brain.v1.BrainService.ListModels:output_type -> modelium.brain.v1.ListModelsResponse
-	41, // 76: modelium.brain.v1.BrainService.ListGPUs:output_type -> modelium.brain.v1.ListGPUsResponse
-	48, // 77: modelium.brain.v1.BrainService.GetPolicy:output_type -> modelium.brain.v1.GetPolicyResponse
-	67, // [67:78] is the sub-list for method output_type
-	56, // [56:67] is the sub-list for method input_type
-	56, // [56:56] is the sub-list for extension type_name
-	56, // [56:56] is the sub-list for extension extendee
-	0,  // [0:56] is the sub-list for field type_name
+	11, // 1: modelium.brain.v1.ChooseRuntimeResponse.analysis:type_name -> modelium.brain.v1.ModelAnalysis
+	11, // 2: modelium.brain.v1.AnalyzeModelResponse.analysis:type_name -> modelium.brain.v1.ModelAnalysis
+	10, // 3: modelium.brain.v1.AnalyzeModelResponse.gpu_need:type_name -> modelium.brain.v1.GPUNeed
+	0,  // 4: modelium.brain.v1.ModelAnalysis.parameter_count_source:type_name -> modelium.brain.v1.ParameterCountSource
+	12, // 5: modelium.brain.v1.ModelAnalysis.memory:type_name -> modelium.brain.v1.MemoryEstimate
+	1,  // 6: modelium.brain.v1.ChooseGPURequest.strategy:type_name -> modelium.brain.v1.PlacementStrategy
+	59, // 7: modelium.brain.v1.ChooseGPURequest.reservation_ttl:type_name -> google.protobuf.Duration
+	23, // 8: modelium.brain.v1.ChooseGPUResponse.gpu:type_name -> modelium.brain.v1.GPU
+	60, // 9: modelium.brain.v1.ChooseGPUResponse.reservation_expires_at:type_name -> google.protobuf.Timestamp
+	23, // 10: modelium.brain.v1.ChooseGPUResponse.gpus:type_name -> modelium.brain.v1.GPU
+	15, // 11: modelium.brain.v1.ChooseGPUResponse.evictions:type_name -> modelium.brain.v1.Eviction
+	17, // 12: modelium.brain.v1.PlanPlacementRequest.models:type_name -> modelium.brain.v1.PlannedModel
+	19, // 13: modelium.brain.v1.PlanPlacementResponse.assignments:type_name -> modelium.brain.v1.PlacementAssignment
+	20, // 14: modelium.brain.v1.PlanPlacementResponse.unplaced:type_name -> modelium.brain.v1.UnplacedModel
+	21, // 15: modelium.brain.v1.PlacementFailure.refusals:type_name -> modelium.brain.v1.GPURefusal
+	2,  // 16: modelium.brain.v1.ReportModelStateRequest.state:type_name -> modelium.brain.v1.ModelState
+	60, // 17: modelium.brain.v1.ReportModelStateRequest.observed_time:type_name -> google.protobuf.Timestamp
+	2,  // 18: modelium.brain.v1.ReportModelStateResponse.previous_state:type_name -> modelium.brain.v1.ModelState
+	60, // 19: modelium.brain.v1.TrafficSample.start_time:type_name -> google.protobuf.Timestamp
+	60, // 20: modelium.brain.v1.TrafficSample.end_time:type_name -> google.protobuf.Timestamp
+	28, // 21: modelium.brain.v1.ReportTrafficRequest.samples:type_name -> modelium.brain.v1.TrafficSample
+	2,  // 22: modelium.brain.v1.GatewayModel.state:type_name -> modelium.brain.v1.ModelState
+	31, // 23: modelium.brain.v1.SyncGatewayRequest.models:type_name -> modelium.brain.v1.GatewayModel
+	60, // 24: modelium.brain.v1.UnloadRecommendation.recommended_time:type_name -> google.protobuf.Timestamp
+	60, // 25: modelium.brain.v1.UnloadRecommendation.expected_next_request_time:type_name -> google.protobuf.Timestamp
+	60, // 26: modelium.brain.v1.LoadRecommendation.expected_next_request_time:type_name -> google.protobuf.Timestamp
+	60, // 27: modelium.brain.v1.LoadRecommendation.recommended_time:type_name -> google.protobuf.Timestamp
+	35, // 28: modelium.brain.v1.Recommendation.unload:type_name -> modelium.brain.v1.UnloadRecommendation
+	36, // 29: modelium.brain.v1.Recommendation.load:type_name -> modelium.brain.v1.LoadRecommendation
+	37, // 30: modelium.brain.v1.Withdrawal.recommendation:type_name -> modelium.brain.v1.Recommendation
+	4,  // 31: modelium.brain.v1.Withdrawal.cause:type_name -> modelium.brain.v1.WithdrawalCause
+	3,  // 32: modelium.brain.v1.WatchRecommendationsRequest.kinds:type_name -> modelium.brain.v1.RecommendationKind
+	60, // 33: modelium.brain.v1.WatchRecommendationsResponse.time:type_name -> google.protobuf.Timestamp
+	37, // 34: modelium.brain.v1.WatchRecommendationsResponse.recommended:type_name -> modelium.brain.v1.Recommendation
+	38, // 35: modelium.brain.v1.WatchRecommendationsResponse.withdrawn:type_name -> modelium.brain.v1.Withdrawal
+	42, // 36: modelium.brain.v1.WatchRecommendationsResponse.snapshot_end:type_name -> modelium.brain.v1.SnapshotEnd
+	43, // 37: modelium.brain.v1.WatchRecommendationsResponse.heartbeat:type_name -> modelium.brain.v1.Heartbeat
+	44, // 38: modelium.brain.v1.WatchRecommendationsResponse.stream_reset:type_name -> modelium.brain.v1.StreamReset
+	35, // 39: modelium.brain.v1.UnloadWithdrawal.recommendation:type_name -> modelium.brain.v1.UnloadRecommendation
+	4,  // 40: modelium.brain.v1.UnloadWithdrawal.cause:type_name -> modelium.brain.v1.WithdrawalCause
+	60, // 41: modelium.brain.v1.WatchUnloadRecommendationsResponse.time:type_name -> google.protobuf.Timestamp
+	35, // 42: modelium.brain.v1.WatchUnloadRecommendationsResponse.recommended:type_name -> modelium.brain.v1.UnloadRecommendation
+	41, // 43: modelium.brain.v1.WatchUnloadRecommendationsResponse.withdrawn:type_name -> modelium.brain.v1.UnloadWithdrawal
+	42, // 44: modelium.brain.v1.WatchUnloadRecommendationsResponse.snapshot_end:type_name -> modelium.brain.v1.SnapshotEnd
+	43, // 45: modelium.brain.v1.WatchUnloadRecommendationsResponse.heartbeat:type_name -> modelium.brain.v1.Heartbeat
+	44, // 46: modelium.brain.v1.WatchUnloadRecommendationsResponse.stream_reset:type_name -> modelium.brain.v1.StreamReset
+	2,  // 47: modelium.brain.v1.ModelPlacement.state:type_name -> modelium.brain.v1.ModelState
+	60, // 48: modelium.brain.v1.ModelPlacement.state_time:type_name -> google.protobuf.Timestamp
+	60, // 49: modelium.brain.v1.ModelPlacement.loaded_time:type_name -> google.protobuf.Timestamp
+	47, // 50: modelium.brain.v1.ModelStatus.placements:type_name -> modelium.brain.v1.ModelPlacement
+	60, // 51: modelium.brain.v1.ModelStatus.last_request_time:type_name -> google.protobuf.Timestamp
+	48, // 52: modelium.brain.v1.ListModelsResponse.models:type_name -> modelium.brain.v1.ModelStatus
+	23, // 53: modelium.brain.v1.ListGPUsResponse.gpus:type_name -> modelium.brain.v1.GPU
+	60, // 54: modelium.brain.v1.ListGPUsResponse.snapshot_time:type_name -> google.protobuf.Timestamp
+	53, // 55: modelium.brain.v1.RuntimeRule.match:type_name -> modelium.brain.v1.RuleMatch
+	59, // 56: modelium.brain.v1.KeepAlive.idle_timeout:type_name -> google.protobuf.Duration
+	59, // 57: modelium.brain.v1.UnloadPolicy.evict_after_idle:type_name -> google.protobuf.Duration
+	55, // 58: modelium.brain.v1.UnloadPolicy.keep_alive:type_name -> modelium.brain.v1.KeepAlive
+	59, // 59: modelium.brain.v1.UnloadPolicy.decision_interval:type_name -> google.protobuf.Duration
+	59, // 60: modelium.brain.v1.GPUPolicy.reservation_ttl:type_name -> google.protobuf.Duration
+	54, // 61: modelium.brain.v1.GetPolicyResponse.runtime_rules:type_name -> modelium.brain.v1.RuntimeRule
+	57, // 62: modelium.brain.v1.GetPolicyResponse.gpu:type_name -> modelium.brain.v1.GPUPolicy
+	56, // 63: modelium.brain.v1.GetPolicyResponse.unload:type_name -> modelium.brain.v1.UnloadPolicy
+	6,  // 64: modelium.brain.v1.BrainService.ChooseRuntime:input_type -> modelium.brain.v1.ChooseRuntimeRequest
+	8,  // 65: modelium.brain.v1.BrainService.AnalyzeModel:input_type -> modelium.brain.v1.AnalyzeModelRequest
+	13, // 66: modelium.brain.v1.BrainService.ChooseGPU:input_type -> modelium.brain.v1.ChooseGPURequest
+	16, // 67: modelium.brain.v1.BrainService.PlanPlacement:input_type -> modelium.brain.v1.PlanPlacementRequest
+	24, // 68: modelium.brain.v1.BrainService.ShouldUnload:input_type -> modelium.brain.v1.ShouldUnloadRequest
+	26, // 69: modelium.brain.v1.BrainService.ReportModelState:input_type -> modelium.brain.v1.ReportModelStateRequest
+	29, // 70: modelium.brain.v1.BrainService.ReportTraffic:input_type -> modelium.brain.v1.ReportTrafficRequest
+	32, // 71: modelium.brain.v1.BrainService.SyncGateway:input_type -> modelium.brain.v1.SyncGatewayRequest
+	34, // 72: modelium.brain.v1.BrainService.WatchUnloadRecommendations:input_type -> modelium.brain.v1.WatchUnloadRecommendationsRequest
+	39, // 73: modelium.brain.v1.BrainService.WatchRecommendations:input_type -> modelium.brain.v1.WatchRecommendationsRequest
+	46, // 74: modelium.brain.v1.BrainService.ListModels:input_type -> modelium.brain.v1.ListModelsRequest
+	50, // 75: modelium.brain.v1.BrainService.ListGPUs:input_type -> modelium.brain.v1.ListGPUsRequest
+	52, // 76: modelium.brain.v1.BrainService.GetPolicy:input_type -> modelium.brain.v1.GetPolicyRequest
+	7,  // 77: modelium.brain.v1.BrainService.ChooseRuntime:output_type -> modelium.brain.v1.ChooseRuntimeResponse
+	9,  // 78: modelium.brain.v1.BrainService.AnalyzeModel:output_type -> modelium.brain.v1.AnalyzeModelResponse
+	14, // 79: modelium.brain.v1.BrainService.ChooseGPU:output_type -> modelium.brain.v1.ChooseGPUResponse
+	18, // 80: modelium.brain.v1.BrainService.PlanPlacement:output_type -> modelium.brain.v1.PlanPlacementResponse
+	25, // 81: modelium.brain.v1.BrainService.ShouldUnload:output_type -> modelium.brain.v1.ShouldUnloadResponse
+	27, // 82: modelium.brain.v1.BrainService.ReportModelState:output_type -> modelium.brain.v1.ReportModelStateResponse
+	30, // 83: modelium.brain.v1.BrainService.ReportTraffic:output_type -> modelium.brain.v1.ReportTrafficResponse
+	33, // 84: modelium.brain.v1.BrainService.SyncGateway:output_type -> modelium.brain.v1.SyncGatewayResponse
+	45, // 85: modelium.brain.v1.BrainService.WatchUnloadRecommendations:output_type -> modelium.brain.v1.WatchUnloadRecommendationsResponse
+	40, // 86: modelium.brain.v1.BrainService.WatchRecommendations:output_type -> modelium.brain.v1.WatchRecommendationsResponse
+	49, // 87: modelium.brain.v1.BrainService.ListModels:output_type -> modelium.brain.v1.ListModelsResponse
+	51, // 88: modelium.brain.v1.BrainService.ListGPUs:output_type -> modelium.brain.v1.ListGPUsResponse
+	58, // 89: modelium.brain.v1.BrainService.GetPolicy:output_type -> modelium.brain.v1.GetPolicyResponse
+	77, // [77:90] is the sub-list for method output_type
+	64, // [64:77] is the sub-list for method input_type
+	64, // [64:64] is the sub-list for extension type_name
+	64, // [64:64] is the sub-list for extension extendee
+	0,  // [0:64] is the sub-list for field type_name
 }
 
 func init() { file_modelium_brain_v1_brain_proto_init() }
@@ -4531,18 +5378,18 @@ func file_modelium_brain_v1_brain_proto_init() {
 	if File_modelium_brain_v1_brain_proto != nil {
 		return
 	}
-	file_modelium_brain_v1_brain_proto_msgTypes[22].OneofWrappers = []any{
+	file_modelium_brain_v1_brain_proto_msgTypes[32].OneofWrappers = []any{
 		(*Recommendation_Unload)(nil),
 		(*Recommendation_Load)(nil),
 	}
-	file_modelium_brain_v1_brain_proto_msgTypes[25].OneofWrappers = []any{
+	file_modelium_brain_v1_brain_proto_msgTypes[35].OneofWrappers = []any{
 		(*WatchRecommendationsResponse_Recommended)(nil),
 		(*WatchRecommendationsResponse_Withdrawn)(nil),
 		(*WatchRecommendationsResponse_SnapshotEnd)(nil),
 		(*WatchRecommendationsResponse_Heartbeat)(nil),
 		(*WatchRecommendationsResponse_StreamReset)(nil),
 	}
-	file_modelium_brain_v1_brain_proto_msgTypes[30].OneofWrappers = []any{
+	file_modelium_brain_v1_brain_proto_msgTypes[40].OneofWrappers = []any{
 		(*WatchUnloadRecommendationsResponse_Recommended)(nil),
 		(*WatchUnloadRecommendationsResponse_Withdrawn)(nil),
 		(*WatchUnloadRecommendationsResponse_SnapshotEnd)(nil),
@@ -4555,7 +5402,7 @@ func file_modelium_brain_v1_brain_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_modelium_brain_v1_brain_proto_rawDesc), len(file_modelium_brain_v1_brain_proto_rawDesc)),
 			NumEnums:      5,
-			NumMessages:   44,
+			NumMessages:   54,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

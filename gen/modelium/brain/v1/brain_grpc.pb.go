@@ -27,9 +27,11 @@ const (
 	BrainService_ChooseRuntime_FullMethodName              = "/modelium.brain.v1.BrainService/ChooseRuntime"
 	BrainService_AnalyzeModel_FullMethodName               = "/modelium.brain.v1.BrainService/AnalyzeModel"
 	BrainService_ChooseGPU_FullMethodName                  = "/modelium.brain.v1.BrainService/ChooseGPU"
+	BrainService_PlanPlacement_FullMethodName              = "/modelium.brain.v1.BrainService/PlanPlacement"
 	BrainService_ShouldUnload_FullMethodName               = "/modelium.brain.v1.BrainService/ShouldUnload"
 	BrainService_ReportModelState_FullMethodName           = "/modelium.brain.v1.BrainService/ReportModelState"
 	BrainService_ReportTraffic_FullMethodName              = "/modelium.brain.v1.BrainService/ReportTraffic"
+	BrainService_SyncGateway_FullMethodName                = "/modelium.brain.v1.BrainService/SyncGateway"
 	BrainService_WatchUnloadRecommendations_FullMethodName = "/modelium.brain.v1.BrainService/WatchUnloadRecommendations"
 	BrainService_WatchRecommendations_FullMethodName       = "/modelium.brain.v1.BrainService/WatchRecommendations"
 	BrainService_ListModels_FullMethodName                 = "/modelium.brain.v1.BrainService/ListModels"
@@ -58,6 +60,10 @@ type BrainServiceClient interface {
 	// ChooseGPU picks the GPU a model should be loaded on, from device-wide free memory minus
 	// outstanding reservations, and optionally reserves the memory until the load is reported.
 	ChooseGPU(ctx context.Context, in *ChooseGPURequest, opts ...grpc.CallOption) (*ChooseGPUResponse, error)
+	// PlanPlacement packs a list of models onto the GPUs of the inventory (First-Fit Decreasing) and
+	// says how many GPUs the plan uses against a lower bound. It changes nothing: no reservation is
+	// made and nothing is loaded or unloaded.
+	PlanPlacement(ctx context.Context, in *PlanPlacementRequest, opts ...grpc.CallOption) (*PlanPlacementResponse, error)
 	// ShouldUnload answers the unload policy for one model now.
 	ShouldUnload(ctx context.Context, in *ShouldUnloadRequest, opts ...grpc.CallOption) (*ShouldUnloadResponse, error)
 	// ReportModelState records a lifecycle change of a model on a gateway (loading, loaded, unloading,
@@ -65,6 +71,12 @@ type BrainServiceClient interface {
 	ReportModelState(ctx context.Context, in *ReportModelStateRequest, opts ...grpc.CallOption) (*ReportModelStateResponse, error)
 	// ReportTraffic records a batch of per-model traffic samples. A batch is applied all or nothing.
 	ReportTraffic(ctx context.Context, in *ReportTrafficRequest, opts ...grpc.CallOption) (*ReportTrafficResponse, error)
+	// SyncGateway replaces everything the brain holds for one gateway with the gateway's whole truth,
+	// atomically: listed models are set, models it no longer lists are dropped (their open
+	// recommendations are withdrawn in the next evaluation cycle). A gateway calls it at start and
+	// whenever a recommendation stream's SnapshotEnd says sync_required (the brain restarted, or the
+	// stream was reset).
+	SyncGateway(ctx context.Context, in *SyncGatewayRequest, opts ...grpc.CallOption) (*SyncGatewayResponse, error)
 	// WatchUnloadRecommendations streams unload recommendations: first a snapshot of the open ones, a
 	// snapshot-end marker, then live recommended/withdrawn events and heartbeats. A subscriber resumes
 	// from the last (epoch, sequence) it saw.
@@ -122,6 +134,16 @@ func (c *brainServiceClient) ChooseGPU(ctx context.Context, in *ChooseGPURequest
 	return out, nil
 }
 
+func (c *brainServiceClient) PlanPlacement(ctx context.Context, in *PlanPlacementRequest, opts ...grpc.CallOption) (*PlanPlacementResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(PlanPlacementResponse)
+	err := c.cc.Invoke(ctx, BrainService_PlanPlacement_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *brainServiceClient) ShouldUnload(ctx context.Context, in *ShouldUnloadRequest, opts ...grpc.CallOption) (*ShouldUnloadResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(ShouldUnloadResponse)
@@ -146,6 +168,16 @@ func (c *brainServiceClient) ReportTraffic(ctx context.Context, in *ReportTraffi
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(ReportTrafficResponse)
 	err := c.cc.Invoke(ctx, BrainService_ReportTraffic_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *brainServiceClient) SyncGateway(ctx context.Context, in *SyncGatewayRequest, opts ...grpc.CallOption) (*SyncGatewayResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SyncGatewayResponse)
+	err := c.cc.Invoke(ctx, BrainService_SyncGateway_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -241,6 +273,10 @@ type BrainServiceServer interface {
 	// ChooseGPU picks the GPU a model should be loaded on, from device-wide free memory minus
 	// outstanding reservations, and optionally reserves the memory until the load is reported.
 	ChooseGPU(context.Context, *ChooseGPURequest) (*ChooseGPUResponse, error)
+	// PlanPlacement packs a list of models onto the GPUs of the inventory (First-Fit Decreasing) and
+	// says how many GPUs the plan uses against a lower bound. It changes nothing: no reservation is
+	// made and nothing is loaded or unloaded.
+	PlanPlacement(context.Context, *PlanPlacementRequest) (*PlanPlacementResponse, error)
 	// ShouldUnload answers the unload policy for one model now.
 	ShouldUnload(context.Context, *ShouldUnloadRequest) (*ShouldUnloadResponse, error)
 	// ReportModelState records a lifecycle change of a model on a gateway (loading, loaded, unloading,
@@ -248,6 +284,12 @@ type BrainServiceServer interface {
 	ReportModelState(context.Context, *ReportModelStateRequest) (*ReportModelStateResponse, error)
 	// ReportTraffic records a batch of per-model traffic samples. A batch is applied all or nothing.
 	ReportTraffic(context.Context, *ReportTrafficRequest) (*ReportTrafficResponse, error)
+	// SyncGateway replaces everything the brain holds for one gateway with the gateway's whole truth,
+	// atomically: listed models are set, models it no longer lists are dropped (their open
+	// recommendations are withdrawn in the next evaluation cycle). A gateway calls it at start and
+	// whenever a recommendation stream's SnapshotEnd says sync_required (the brain restarted, or the
+	// stream was reset).
+	SyncGateway(context.Context, *SyncGatewayRequest) (*SyncGatewayResponse, error)
 	// WatchUnloadRecommendations streams unload recommendations: first a snapshot of the open ones, a
 	// snapshot-end marker, then live recommended/withdrawn events and heartbeats. A subscriber resumes
 	// from the last (epoch, sequence) it saw.
@@ -284,6 +326,9 @@ func (UnimplementedBrainServiceServer) AnalyzeModel(context.Context, *AnalyzeMod
 func (UnimplementedBrainServiceServer) ChooseGPU(context.Context, *ChooseGPURequest) (*ChooseGPUResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ChooseGPU not implemented")
 }
+func (UnimplementedBrainServiceServer) PlanPlacement(context.Context, *PlanPlacementRequest) (*PlanPlacementResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method PlanPlacement not implemented")
+}
 func (UnimplementedBrainServiceServer) ShouldUnload(context.Context, *ShouldUnloadRequest) (*ShouldUnloadResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ShouldUnload not implemented")
 }
@@ -292,6 +337,9 @@ func (UnimplementedBrainServiceServer) ReportModelState(context.Context, *Report
 }
 func (UnimplementedBrainServiceServer) ReportTraffic(context.Context, *ReportTrafficRequest) (*ReportTrafficResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ReportTraffic not implemented")
+}
+func (UnimplementedBrainServiceServer) SyncGateway(context.Context, *SyncGatewayRequest) (*SyncGatewayResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method SyncGateway not implemented")
 }
 func (UnimplementedBrainServiceServer) WatchUnloadRecommendations(*WatchUnloadRecommendationsRequest, grpc.ServerStreamingServer[WatchUnloadRecommendationsResponse]) error {
 	return status.Error(codes.Unimplemented, "method WatchUnloadRecommendations not implemented")
@@ -383,6 +431,24 @@ func _BrainService_ChooseGPU_Handler(srv interface{}, ctx context.Context, dec f
 	return interceptor(ctx, in, info, handler)
 }
 
+func _BrainService_PlanPlacement_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PlanPlacementRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(BrainServiceServer).PlanPlacement(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: BrainService_PlanPlacement_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(BrainServiceServer).PlanPlacement(ctx, req.(*PlanPlacementRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _BrainService_ShouldUnload_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(ShouldUnloadRequest)
 	if err := dec(in); err != nil {
@@ -433,6 +499,24 @@ func _BrainService_ReportTraffic_Handler(srv interface{}, ctx context.Context, d
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(BrainServiceServer).ReportTraffic(ctx, req.(*ReportTrafficRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _BrainService_SyncGateway_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SyncGatewayRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(BrainServiceServer).SyncGateway(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: BrainService_SyncGateway_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(BrainServiceServer).SyncGateway(ctx, req.(*SyncGatewayRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -533,6 +617,10 @@ var BrainService_ServiceDesc = grpc.ServiceDesc{
 			Handler:    _BrainService_ChooseGPU_Handler,
 		},
 		{
+			MethodName: "PlanPlacement",
+			Handler:    _BrainService_PlanPlacement_Handler,
+		},
+		{
 			MethodName: "ShouldUnload",
 			Handler:    _BrainService_ShouldUnload_Handler,
 		},
@@ -543,6 +631,10 @@ var BrainService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ReportTraffic",
 			Handler:    _BrainService_ReportTraffic_Handler,
+		},
+		{
+			MethodName: "SyncGateway",
+			Handler:    _BrainService_SyncGateway_Handler,
 		},
 		{
 			MethodName: "ListModels",
