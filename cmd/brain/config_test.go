@@ -31,6 +31,8 @@ func TestEmbeddedDefaults(t *testing.T) {
 		{"metrics port 9090", cfg.Metrics.Port, 9090},
 		{"refresh every second", time.Duration(cfg.GPU.RefreshInterval), time.Second},
 		{"no advisor model", cfg.Brain.ModelName, ""},
+		{"fixed keep-alive policy", cfg.Orchestration.Policies.KeepAlivePolicy, "fixed"},
+		{"no state file", cfg.Orchestration.StateFile, ""},
 	}
 	for _, c := range checks {
 		if c.got != c.want {
@@ -58,6 +60,9 @@ func TestOriginalModeliumYAMLLoadsUnchanged(t *testing.T) {
 	}
 	if cfg.Brain.ModelName != "modelium/brain-v1" || !cfg.Brain.FallbackToRules {
 		t.Errorf("modelium_brain = %+v", cfg.Brain)
+	}
+	if cfg.Orchestration.Policies.KeepAlivePolicy != "fixed" || cfg.Orchestration.StateFile != "" {
+		t.Errorf("keep_alive_policy %q, state_file %q: want the defaults fixed and none", cfg.Orchestration.Policies.KeepAlivePolicy, cfg.Orchestration.StateFile)
 	}
 	// Keys the file leaves out keep their defaults.
 	if cfg.GPU.Strategy != "most_free" || cfg.Orchestration.Policies.MinQPS != 0.1 {
@@ -97,6 +102,7 @@ func TestBadConfigFiles(t *testing.T) {
 		{"wrong type", "orchestration:\n  decision_interval_seconds: often\n", []string{"line 2", "often"}},
 		{"negative threshold", "orchestration:\n  policies:\n    evict_after_idle_seconds: -5\n", []string{"orchestration.policies.evict_after_idle_seconds", "negative"}},
 		{"negative min_qps", "orchestration:\n  policies:\n    min_qps: -1\n", []string{"orchestration.policies.min_qps"}},
+		{"unknown keep-alive policy", "orchestration:\n  policies:\n    keep_alive_policy: lru\n", []string{"orchestration.policies.keep_alive_policy", `"lru"`, "fixed, predictive"}},
 		{"no runtime enabled", "vllm: {enabled: false}\nray_serve: {enabled: false}\ntriton: {enabled: false}\n", []string{"no runtime is enabled"}},
 		{"bad metrics port", "metrics:\n  port: 70000\n", []string{"metrics.port", "65535"}},
 		{"advisor without fallback refuses to start", "modelium_brain:\n  model_name: modelium/brain-v1\n  fallback_to_rules: false\n", []string{"modelium_brain.model_name", "fallback_to_rules"}},

@@ -27,6 +27,7 @@ import (
 
 	"github.com/modelium/brain/internal/config"
 	"github.com/modelium/brain/metrics"
+	"github.com/modelium/brain/predict"
 	"github.com/modelium/brain/recommend"
 	"github.com/modelium/brain/rules"
 	"github.com/modelium/brain/server"
@@ -142,21 +143,32 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	grpcMetrics := grpcprom.NewServerMetrics(grpcprom.WithServerHandlingTimeHistogram())
 	reg.MustRegister(grpcMetrics)
 
+	unload, err := cfg.UnloadPolicy()
+	if err != nil {
+		return err
+	}
+	// The keep-alive policy: nil is the server's default, the fixed one over unload.
+	var policy recommend.Policy
+	unloadRules := append(slices.Clone(rules.UnloadRules), recommend.RuleNotLoaded)
+	predictive, err := predictivePolicy(cfg, log)
+	if err != nil {
+		return err
+	}
+	if predictive != nil {
+		policy = predict.NewEnginePolicy(predictive, unload)
+		unloadRules = append(unloadRules, predict.Rules...)
+	}
 	tracker := metrics.NewTracker(metrics.Config{MaxGateways: cfg.Server.MaxGateways, MaxModels: cfg.Server.MaxModels})
 	recorder, err := metrics.NewRecorder(reg, tracker, metrics.RecorderConfig{
 		MaxModelSeries: maxModelSeries(cfg),
 		Rules: map[metrics.DecisionKind][]string{
 			metrics.DecisionRuntime: ruleNames(table),
 			metrics.DecisionGPU:     gpuStrategyNames(),
-			metrics.DecisionUnload:  append(slices.Clone(rules.UnloadRules), recommend.RuleNotLoaded),
+			metrics.DecisionUnload:  unloadRules,
 		},
 	})
 	if err != nil {
 		return fmt.Errorf("prometheus metrics: %w", err)
-	}
-	unload, err := cfg.UnloadPolicy()
-	if err != nil {
-		return err
 	}
 	inventory, placement, err := gpuInventory(cfg, log)
 	if err != nil {
@@ -166,6 +178,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	enabled := cfg.Enabled()
 	srv := server.New(server.Options{
 		UnloadPolicy:       unload,
+		Policy:             policy,
 		DecisionInterval:   cfg.DecisionInterval(),
 		GPUs:               inventory,
 		Placement:          placement,
@@ -210,6 +223,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	defer stopPprof()
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(lis) }()
+	stopState := startKeepingState(predictive, cfg.Orchestration.StateFile, log)
+	defer stopState()
 	log.Info("brain is serving", "grpc_addr", lis.Addr().String(), "epoch", srv.Epoch(),
 		"runtimes", enabledRuntimes(cfg), "gpu_backend", inventory.Backend())
 
@@ -229,6 +244,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		log.Warn("shutdown", "err", err)
 	}
 	<-serveErr
+	stopState() // the last state file write, after the last cycle
 	log.Info("stopped")
 	return nil
 }

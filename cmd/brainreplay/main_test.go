@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -115,6 +116,36 @@ func TestSweepWritesAChart(t *testing.T) {
 	}
 }
 
+func TestSweepOfMinProbabilityIsThePredictiveCurve(t *testing.T) {
+	var out bytes.Buffer
+	args := []string{"--trace", invFile, "--rows", "1-20", "--sweep", "policy=fixed,predictive", "--sweep", "keep-alive=1m,10m", "--sweep", "min-probability=0.05,0.5", "--json"}
+	if err := run(args, &out, &out, false); err != nil {
+		t.Fatal(err)
+	}
+	var got sweepReport
+	if err := json.Unmarshal(out.Bytes(), &got); err != nil {
+		t.Fatal(err)
+	}
+	type run struct {
+		policy    string
+		keepAlive float64
+		p         float64
+	}
+	var runs []run
+	for _, r := range got.Runs {
+		runs = append(runs, run{r.Policy, r.KeepAliveSeconds, r.MinProbability})
+	}
+	// keep-alive sweeps the fixed policy, min-probability the predictive one (with the
+	// configuration's keep-alive for models without history).
+	want := []run{{"fixed", 60, 0}, {"fixed", 600, 0}, {"predictive", 300, 0.05}, {"predictive", 300, 0.5}}
+	if !slices.Equal(runs, want) {
+		t.Errorf("runs %v, want %v", runs, want)
+	}
+	if a, b := got.Runs[2], got.Runs[3]; !(a.IdleModelMinutes > b.IdleModelMinutes) {
+		t.Errorf("a higher min_probability should keep models less: idle %d at 0.05, %d at 0.5", a.IdleModelMinutes, b.IdleModelMinutes)
+	}
+}
+
 func TestBadInvocationsAreClearErrors(t *testing.T) {
 	dir := t.TempDir()
 	negative := filepath.Join(dir, "neg.csv")
@@ -127,7 +158,6 @@ func TestBadInvocationsAreClearErrors(t *testing.T) {
 		want string
 	}{
 		{"no trace", nil, "--trace is required: a trace file to replay (see --help)"},
-		{"predictive is not there yet", []string{"--trace", invFile, "--policy", "predictive"}, `policy "predictive" is not available yet: this version has the fixed keep-alive policy only (--policy fixed)`},
 		{"unknown policy", []string{"--trace", invFile, "--policy", "lru"}, `policy "lru": want fixed or predictive`},
 		{"bad rows", []string{"--trace", invFile, "--rows", "5-1"}, `--rows "5-1": the last row is before the first`},
 		{"rows beyond the trace", []string{"--trace", invFile, "--rows", "999-1001"}, "1000_inv.csv: rows 999-1001 asked, but the file has 1000 data rows"},
@@ -135,7 +165,8 @@ func TestBadInvocationsAreClearErrors(t *testing.T) {
 		{"missing trace file", []string{"--trace", filepath.Join(dir, "none.csv")}, "read trace: open " + filepath.Join(dir, "none.csv") + ": no such file or directory"},
 		{"sweep and keep-alive together", []string{"--trace", invFile, "--keep-alive", "5m", "--sweep", "keep-alive=1m,2m"}, "--keep-alive 5m0s and --sweep keep-alive=...: give one of them"},
 		{"sweep of a bad duration", []string{"--trace", invFile, "--sweep", "keep-alive=1m,soon"}, `--sweep keep-alive: "soon" is not a positive duration such as 5m`},
-		{"sweep of an unknown key", []string{"--trace", invFile, "--sweep", "interval=1s"}, `invalid value "interval=1s" for flag -sweep: "interval": the keys are keep-alive and policy`},
+		{"sweep of an unknown key", []string{"--trace", invFile, "--sweep", "interval=1s"}, `invalid value "interval=1s" for flag -sweep: "interval": the keys are keep-alive, policy and min-probability`},
+		{"sweep of a bad probability", []string{"--trace", invFile, "--policy", "predictive", "--sweep", "min-probability=0.05,2"}, `--sweep min-probability: "2" is not a probability above 0 and at most 1`},
 		{"chart of an unknown format", []string{"--trace", invFile, "--chart", "x.jpg"}, `--chart "x.jpg": want a file name ending in .png or .svg`},
 		{"stray argument", []string{"--trace", invFile, "extra"}, `unexpected argument "extra" (flags only; see --help)`},
 	}
