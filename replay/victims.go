@@ -19,15 +19,17 @@ type Victims string
 
 const (
 	// VictimsBrain is the brain's choice: the predictive policy's next-request estimate
-	// (predict.Policy.NextUse, the expected wait from the model's plan, confidence 1), and recency
-	// (gpu.LastRequestEstimator) for a model with too little history.
+	// (predict.Policy.NextUse, the expected wait from the model's plan, confidence 1; recency's
+	// wait for a model with too little history), weighted by size (gpu.SizeWeighted): the model
+	// expected back latest, times its size, goes first.
 	VictimsBrain Victims = "brain"
 	// VictimsLRU is least recently used first: the planner's own recency default
 	// (gpu.LastRequestEstimator), as LRU model caches do (llama-swap's and LocalAI's LRU unloading).
 	VictimsLRU Victims = "lru"
 	// VictimsSizeLRU is least recently used weighted by size (kserve/modelmesh, whose model cache
-	// is an LRU cache weighted by each model's size): idle time × size / the mean size, so a large
-	// model idle as long as a small one goes first.
+	// is an LRU cache weighted by each model's size): gpu.SizeWeighted over recency, idle time ×
+	// size / the mean size, so a large model idle as long as a small one goes first. It differs
+	// from VictimsBrain only in the estimate.
 	VictimsSizeLRU Victims = "size-lru"
 	// VictimsLargestFirst is the largest model first, least recently used among equals
 	// (mudler/LocalAI, which unloads by LRU or, to make room, the largest backend).
@@ -75,15 +77,14 @@ const rankWait = 1000 * time.Hour
 // estimator is the victim choice's gpu.NextUseEstimator at the sim's current time.
 func (s *sim) estimator() gpu.NextUseEstimator {
 	recency := gpu.LastRequestEstimator{Now: s.now, LastRequest: s.lastRequestOf}
+	bySize := func(est gpu.NextUseEstimator) gpu.NextUseEstimator {
+		return gpu.SizeWeighted{Est: est, Now: s.now, Bytes: s.bytesOf, Reference: int64(s.meanBytes)}
+	}
 	switch s.cfg.Cap.Victims {
 	case VictimsLRU:
 		return recency
 	case VictimsSizeLRU:
-		return estimatorFunc(func(model, _ string) (time.Time, float64) {
-			i := s.index[model]
-			idle := float64(s.idle(i)) * s.bytes[i] / s.meanBytes
-			return s.now.Add(time.Duration(idle)), 1
-		})
+		return bySize(recency)
 	case VictimsLargestFirst:
 		return estimatorFunc(func(model, _ string) (time.Time, float64) {
 			i := s.index[model]
@@ -98,13 +99,19 @@ func (s *sim) estimator() gpu.NextUseEstimator {
 			return s.now.Add(rankWait - min(ka, rankWait/2) + time.Duration(len(s.tr.Models)-int(s.nameRank[i]))*time.Minute), 1
 		})
 	}
-	return estimatorFunc(func(model, gateway string) (time.Time, float64) {
+	return bySize(estimatorFunc(func(model, gateway string) (time.Time, float64) {
 		if next, ok := s.predictor.NextUse(predict.Key{Gateway: gateway, Model: model}, s.now); ok {
 			return next, 1
 		}
-		return recency.NextUse(model, gateway)
-	})
+		// Too little history: recency's wait, on the same scale (confidence 1), so that a model
+		// seen once does not outrank a predicted one by the recency estimate's doubt.
+		next, _ := recency.NextUse(model, gateway)
+		return next, 1
+	}))
 }
+
+// bytesOf is a model's size as the cap counts it.
+func (s *sim) bytesOf(model, _ string) int64 { return int64(s.bytes[s.index[model]]) }
 
 // estimatorFunc adapts a function to gpu.NextUseEstimator.
 type estimatorFunc func(model, gateway string) (time.Time, float64)
