@@ -26,6 +26,9 @@ type Cap struct {
 	Victims Victims
 	// KeepAlive is each model's keep-alive, for VictimsShortestKeepAlive; nil: the same for all.
 	KeepAlive func(model string) time.Duration
+	// HeadroomBytes stays free on every device beyond a model (gpu.headroom_bytes); 0 for a cap
+	// given as a number, which is the usable memory itself.
+	HeadroomBytes int64
 }
 
 // CapGPU is the name of the one device of a cap given as a number of bytes (SingleGPU).
@@ -153,7 +156,7 @@ func (s *sim) initCap() error {
 	}
 	n := len(s.tr.Models)
 	s.capState = capState{
-		inv: inv, alloc: gpu.NewAllocator(inv, gpu.AllocatorConfig{Clock: func() time.Time { return s.now }}),
+		inv: inv, alloc: gpu.NewAllocator(inv, gpu.AllocatorConfig{HeadroomBytes: c.HeadroomBytes, Clock: func() time.Time { return s.now }}),
 		predictor: pred,
 		bytes:     make([]float64, n), dev: make([]int32, n), busy: make([]int32, n), evicted: make([]bool, n),
 		nameRank: make([]int32, n),

@@ -17,8 +17,9 @@ import (
 
 // capSpec is one GPU memory cap of --gpu-memory: its label as given and its inventory.
 type capSpec struct {
-	label   string
-	devices []gpu.StaticDevice
+	label    string
+	devices  []gpu.StaticDevice
+	headroom int64 // gpu.headroom_bytes, for the configuration's inventory only
 }
 
 // capFromConfig is the --gpu-memory value that takes the configuration's gpu.devices.
@@ -28,7 +29,7 @@ const capFromConfig = "config"
 // optional unit (80GiB, 512MiB, 80GB, 85899345920), a percentage of the replayed models' total size
 // (10%: room for a tenth of them at once, sizes as the replay counts them), or "config" for the
 // configuration's static inventory (gpu.devices).
-func parseCaps(list string, sizes []int64, configured []gpu.StaticDevice) ([]capSpec, error) {
+func parseCaps(list string, sizes []int64, configured []gpu.StaticDevice, headroom int64) ([]capSpec, error) {
 	var total int64
 	for _, b := range sizes {
 		total += b
@@ -41,7 +42,7 @@ func parseCaps(list string, sizes []int64, configured []gpu.StaticDevice) ([]cap
 			if len(configured) == 0 {
 				return nil, errors.New("--gpu-memory config: the configuration declares no gpu.devices (a static inventory)")
 			}
-			caps = append(caps, capSpec{label: fmt.Sprintf("config (%d GPUs, %s)", len(configured), gpu.FormatBytes(replay.CapBytes(configured))), devices: configured})
+			caps = append(caps, capSpec{label: fmt.Sprintf("config (%d GPUs, %s)", len(configured), gpu.FormatBytes(replay.CapBytes(configured))), devices: configured, headroom: headroom})
 		case strings.HasSuffix(s, "%"):
 			p, err := strconv.ParseFloat(strings.TrimSuffix(s, "%"), 64)
 			if err != nil || !(p > 0 && p <= 100) {

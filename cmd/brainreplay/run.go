@@ -111,7 +111,7 @@ func run(args []string, stdout, stderr io.Writer, terminal bool) error {
 			spec.minProbability = pol.Config().MinProbability
 		}
 		if spec.cap != nil {
-			cfg.Cap = &replay.Cap{Devices: spec.cap.devices, Victims: spec.victims, KeepAlive: keepAliveOf(policy)}
+			cfg.Cap = &replay.Cap{Devices: spec.cap.devices, Victims: spec.victims, KeepAlive: keepAliveOf(policy), HeadroomBytes: spec.cap.headroom}
 		}
 		if bar != nil {
 			done := i * tr.Minutes
@@ -248,6 +248,7 @@ type settings struct {
 	unload   *rules.UnloadPolicy
 	interval time.Duration
 	devices  []gpu.StaticDevice // gpu.devices, the static inventory (--gpu-memory config)
+	headroom int64              // gpu.headroom_bytes, kept free on those devices
 }
 
 // unloadPolicy is the configuration's unload policy, with evict_after_idle replaced by keepAlive
@@ -274,7 +275,7 @@ func (f *flags) capSpecs(specs []runSpec, tr *replay.Trace, mem replay.Memory, s
 	if err != nil {
 		return nil, err
 	}
-	caps, err := parseCaps(f.gpuMemory, sizes, st.devices)
+	caps, err := parseCaps(f.gpuMemory, sizes, st.devices, st.headroom)
 	if err != nil {
 		return nil, err
 	}
