@@ -6,7 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/modelium/brain/metrics"
 	"github.com/modelium/brain/predict"
+	"github.com/modelium/brain/recommend"
 	"github.com/modelium/brain/rules"
 )
 
@@ -118,5 +120,58 @@ func BenchmarkCycle100kFixed(b *testing.B) {
 		for _, name := range names {
 			fixed.ShouldUnload(rules.UnloadInput{Model: name, IdleSeconds: 300})
 		}
+	}
+}
+
+// BenchmarkEngineCycle100k is the daemon's evaluation cycle (package recommend's engine, no hub)
+// over 100,000 LOADED pairs whose histories say a request is due: steady, nothing changes. The
+// fixed sub-benchmark is the same world under the fixed policy, beside it.
+func BenchmarkEngineCycle100k(b *testing.B) {
+	const n = 100_000
+	for _, name := range []string{"predictive", "fixed"} {
+		b.Run(name, func(b *testing.B) {
+			now := t0
+			tracker := metrics.NewTracker(metrics.Config{Now: func() time.Time { return now }, MaxModels: n})
+			var policy recommend.Policy = recommend.NewFixedPolicy(nil)
+			if name == "predictive" {
+				p, _ := predict.New(predict.Config{})
+				policy = predict.NewEnginePolicy(p, nil)
+			}
+			engine := recommend.New(recommend.Config{Tracker: tracker, Policy: policy})
+			samples := make([]metrics.Sample, n)
+			for i := range samples {
+				m := "org/model-" + strconv.Itoa(i)
+				for _, s := range []metrics.State{metrics.StateLoading, metrics.StateLoaded} {
+					if _, err := tracker.ReportState(metrics.StateReport{Gateway: gw, Model: m, State: s}); err != nil {
+						b.Fatal(err)
+					}
+				}
+				samples[i].Model = m
+			}
+			// Requests every two minutes, three times: two gaps of 2 minutes each.
+			for k := range 3 {
+				now = t0.Add(time.Duration(2*k)*time.Minute + 30*time.Second)
+				for i := 0; i < n; i += metrics.MaxSamples {
+					batch := samples[i:min(i+metrics.MaxSamples, n)]
+					for j := range batch {
+						batch[j].Start, batch[j].End, batch[j].Requests = now.Add(-time.Second), now, 1
+					}
+					if err := tracker.ReportTraffic(gw, batch); err != nil {
+						b.Fatal(err)
+					}
+				}
+				engine.Evaluate(now)
+			}
+			now = now.Add(40 * time.Second) // the minute after the last request: the next is due
+			if res := engine.Evaluate(now); res.Open != 0 || res.Loaded != n {
+				b.Fatalf("first cycle: %+v", res)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				if res := engine.Evaluate(now); res.Recommended+res.Withdrawn != 0 {
+					b.Fatalf("steady cycle changed: %+v", res)
+				}
+			}
+		})
 	}
 }

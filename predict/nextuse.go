@@ -14,7 +14,7 @@ import "time"
 func (p *Policy) NextUse(k Key, now time.Time) (next time.Time, ok bool) {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
-	h := p.models[k]
+	h := p.models.get(k)
 	if h == nil || int(h.gaps) < p.cfg.MinHistory {
 		return time.Time{}, false
 	}

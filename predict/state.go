@@ -36,9 +36,11 @@ const historyBytes = 8 + 4 + 4 + 2*(recentBusy-1) + 2*(Horizon+1) + 2*Horizon
 func (p *Policy) MarshalBinary() ([]byte, error) {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
-	keys := make([]Key, 0, len(p.models))
-	for k := range p.models {
-		keys = append(keys, k)
+	keys := make([]Key, 0, p.models.n)
+	for gw, m := range p.models.byGateway {
+		for model := range m {
+			keys = append(keys, Key{Gateway: gw, Model: model})
+		}
 	}
 	slices.SortFunc(keys, func(a, b Key) int {
 		return cmp.Or(strings.Compare(a.Gateway, b.Gateway), strings.Compare(a.Model, b.Model))
@@ -48,7 +50,7 @@ func (p *Policy) MarshalBinary() ([]byte, error) {
 	b = binary.LittleEndian.AppendUint32(b, Horizon)
 	b = binary.LittleEndian.AppendUint32(b, uint32(len(keys)))
 	for _, k := range keys {
-		h := p.models[k]
+		h := p.models.get(k)
 		for _, name := range [2]string{k.Gateway, k.Model} {
 			b = binary.AppendUvarint(b, uint64(len(name)))
 			b = append(b, name...)
@@ -84,40 +86,40 @@ func (p *Policy) UnmarshalBinary(b []byte) error {
 
 var errTruncated = errors.New("truncated")
 
-func decodeState(b []byte, cfg *Config) (map[Key]*History, error) {
+func decodeState(b []byte, cfg *Config) (histories, error) {
+	var models histories
 	if !bytes.HasPrefix(b, []byte(fileMagic)) {
-		return nil, errors.New("not a predictive policy state file (no header)")
+		return histories{}, errors.New("not a predictive policy state file (no header)")
 	}
 	if len(b) < len(fileMagic)+12 {
-		return nil, errTruncated
+		return histories{}, errTruncated
 	}
 	body, sum := b[:len(b)-4], binary.LittleEndian.Uint32(b[len(b)-4:])
 	if crc32.ChecksumIEEE(body) != sum {
-		return nil, errors.New("checksum mismatch: truncated or corrupt")
+		return histories{}, errors.New("checksum mismatch: truncated or corrupt")
 	}
 	r := body[len(fileMagic):]
 	if hz := binary.LittleEndian.Uint32(r); hz != Horizon {
-		return nil, fmt.Errorf("horizon %d, want %d", hz, Horizon)
+		return histories{}, fmt.Errorf("horizon %d, want %d", hz, Horizon)
 	}
 	n := binary.LittleEndian.Uint32(r[4:])
 	r = r[8:]
 	if uint64(n) > uint64(len(r))/(historyBytes+2) {
-		return nil, fmt.Errorf("%d models cannot fit in %d bytes", n, len(r))
+		return histories{}, fmt.Errorf("%d models cannot fit in %d bytes", n, len(r))
 	}
-	models := make(map[Key]*History, n)
 	for i := range n {
 		var names [2]string
 		for j := range names {
 			l, k := binary.Uvarint(r)
 			if k <= 0 || l > maxNameLen || uint64(len(r)-k) < l+historyBytes {
-				return nil, fmt.Errorf("history %d: %w", i, errTruncated)
+				return histories{}, fmt.Errorf("history %d: %w", i, errTruncated)
 			}
 			names[j] = string(r[k : k+int(l)])
 			r = r[k+int(l):]
 		}
 		key := Key{Gateway: names[0], Model: names[1]}
-		if _, dup := models[key]; dup || key.Model == "" {
-			return nil, fmt.Errorf("history %d: empty or repeated model %q on gateway %q", i, key.Model, key.Gateway)
+		if models.get(key) != nil || key.Model == "" {
+			return histories{}, fmt.Errorf("history %d: empty or repeated model %q on gateway %q", i, key.Model, key.Gateway)
 		}
 		h := new(History)
 		h.last = int64(binary.LittleEndian.Uint64(r))
@@ -137,15 +139,15 @@ func decodeState(b []byte, cfg *Config) (map[Key]*History, error) {
 			r = r[2:]
 		}
 		if h.last < 0 {
-			return nil, fmt.Errorf("model %q on gateway %q: negative minute", key.Model, key.Gateway)
+			return histories{}, fmt.Errorf("model %q on gateway %q: negative minute", key.Model, key.Gateway)
 		}
 		if h.last != 0 {
 			h.replan(cfg)
 		}
-		models[key] = h
+		models.put(key, h)
 	}
 	if len(r) != 0 {
-		return nil, fmt.Errorf("%d bytes after the last model", len(r))
+		return histories{}, fmt.Errorf("%d bytes after the last model", len(r))
 	}
 	return models, nil
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -121,6 +122,14 @@ func TestBadConfigFiles(t *testing.T) {
 		{"decision interval that would never run", "orchestration:\n  decision_interval_seconds: 1e12\n", []string{"orchestration.decision_interval_seconds", "at most 3600"}},
 		{"idle threshold beyond a century", "orchestration:\n  policies:\n    evict_after_idle_seconds: 1e12\n", []string{"orchestration.policies.evict_after_idle_seconds"}},
 		{"not yaml", "vllm: [\n", []string{"bad.yaml"}},
+		{"negative gateway ttl", "server:\n  gateway_ttl: -1s\n", []string{"server.gateway_ttl", "negative"}},
+		{"unknown client_auth", "server:\n  tls: {cert_file: a.crt, key_file: a.key, client_auth: maybe}\n", []string{"server.tls.client_auth", "none, request or require"}},
+		{"a certificate without its key", "server:\n  tls: {cert_file: a.crt}\n", []string{"server.tls", "go together"}},
+		{"a gateway map without client certificates", "server:\n  authorization:\n    gateways: [{principal: p, gateway_ids: [g]}]\n", []string{"server.authorization.gateways", "client_auth"}},
+		{"a gateway grant without gateways", "server:\n  authorization:\n    gateways: [{principal: p}]\n", []string{"server.authorization", "gateway_ids"}},
+		{"a negative rate", "server:\n  rate_limit: {per_client_rps: -1}\n", []string{"server.rate_limit.per_client_rps"}},
+		{"a rate without a burst", "server:\n  rate_limit: {per_client_rps: 10, burst: 0}\n", []string{"server.rate_limit.burst"}},
+		{"client authentication without TLS", "server:\n  tls: {client_ca_file: ca.pem, client_auth: require}\n", []string{"server.tls", "need cert_file"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -233,5 +242,30 @@ func TestExampleRuntimeRulesReplaceTheTable(t *testing.T) {
 		if d := table.Choose(c.model, cfg.Enabled()); d.Runtime != c.want {
 			t.Errorf("%+v: %s by %s, want %s", c.model, d.Runtime, d.Rule, c.want)
 		}
+	}
+}
+
+func TestBeyondLoopback(t *testing.T) {
+	tests := []struct {
+		name string
+		addr string
+		want bool
+	}{
+		{"IPv4 loopback is local", "127.0.0.1:50051", false},
+		{"IPv6 loopback is local", "[::1]:50051", false},
+		{"all IPv4 interfaces are reachable", "0.0.0.0:50051", true},
+		{"all interfaces are reachable", "[::]:50051", true},
+		{"a private address is reachable", "10.1.2.3:50051", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			addr, err := net.ResolveTCPAddr("tcp", tt.addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := beyondLoopback(addr); got != tt.want {
+				t.Errorf("beyondLoopback(%s) = %v; want %v", tt.addr, got, tt.want)
+			}
+		})
 	}
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 
 	"github.com/modelium/brain/internal/config"
 	"github.com/modelium/brain/metrics"
@@ -176,7 +177,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	defer inventory.Close()
 	enabled := cfg.Enabled()
-	srv := server.New(server.Options{
+	creds, err := transportCredentials(cfg.Server, log)
+	if err != nil {
+		return err
+	}
+	var transport credentials.TransportCredentials
+	if creds != nil {
+		defer creds.Close()
+		transport = creds.Creds
+	}
+	opts := server.Options{
 		UnloadPolicy:       unload,
 		Policy:             policy,
 		DecisionInterval:   cfg.DecisionInterval(),
@@ -188,9 +198,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		Rules:              table,
 		Enabled:            &enabled,
 		HeartbeatInterval:  time.Duration(cfg.Server.HeartbeatInterval),
+		GatewayTTL:         time.Duration(cfg.Server.GatewayTTL),
+		Creds:              transport,
 		UnaryInterceptors:  []grpc.UnaryServerInterceptor{grpcMetrics.UnaryServerInterceptor()},
 		StreamInterceptors: []grpc.StreamServerInterceptor{grpcMetrics.StreamServerInterceptor()},
-	})
+	}
+	stopAccess, err := accessOptions(cfg.Server, &opts)
+	defer stopAccess()
+	if err != nil {
+		return err
+	}
+	srv := server.New(opts)
 	grpcMetrics.InitializeMetrics(srv.GRPC())
 
 	lis, err := net.Listen("tcp", f.grpcAddr)
@@ -213,6 +231,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			}
 		}()
 		log.Info("serving Prometheus metrics", "addr", mlis.Addr().String(), "path", "/metrics")
+		warnIfExposed(log, "the metrics endpoint", mlis.Addr(), "anyone who reaches it reads model names, gateways and traffic; bind --metrics-addr to loopback or a private network")
 	}
 
 	stopPprof, err := servePprof(f.pprofAddr, log)
@@ -221,6 +240,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer stopPprof()
+	if creds == nil {
+		warnIfExposed(log, "the gRPC server", lis.Addr(), "anyone who reaches it can report, sync and watch as any gateway, in plaintext; set server.tls")
+	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(lis) }()
 	stopState := startKeepingState(predictive, cfg.Orchestration.StateFile, log)

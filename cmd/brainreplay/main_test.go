@@ -343,3 +343,14 @@ func TestParseBytes(t *testing.T) {
 		}
 	}
 }
+
+func TestTheConfigurationsKeepAlivePolicyIsTheDefault(t *testing.T) {
+	cfg := filepath.Join(t.TempDir(), "brain.yaml")
+	if err := os.WriteFile(cfg, []byte("orchestration:\n  policies:\n    keep_alive_policy: predictive\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	got := replayJSON(t, "--trace", invFile, "--rows", "1-20", "--config", cfg)
+	if got["policy"] != "predictive" || got["min_probability"] != 0.1 {
+		t.Errorf("policy %v, min_probability %v: want the configuration's predictive, with its default threshold", got["policy"], got["min_probability"])
+	}
+}

@@ -166,6 +166,13 @@ type ServerSection struct {
 	MaxGateways int `yaml:"max_gateways"`
 	// MaxModels caps the number of distinct models the brain tracks.
 	MaxModels int `yaml:"max_models"`
+	// GatewayTTL forgets a gateway, with its models, after this long without a report, a sync or an
+	// open watch stream, so that rotating gateway ids do not fill max_gateways; 0 never forgets.
+	GatewayTTL Duration `yaml:"gateway_ttl"`
+	// TLS, authorization and rate limits: see security.go.
+	TLS           TLSSection           `yaml:"tls"`
+	Authorization AuthorizationSection `yaml:"authorization"`
+	RateLimit     RateLimitSection     `yaml:"rate_limit"`
 }
 
 // ignored accepts any YAML value of a key that belongs to another Modelium component, and prints
@@ -368,6 +375,10 @@ func (c *Config) Validate() error {
 	}
 	if c.Server.MaxModels <= 0 {
 		bad("server.max_models", "%d: want a positive number", c.Server.MaxModels)
+	}
+	c.Server.validateSecurity(bad)
+	if c.Server.GatewayTTL < 0 {
+		bad("server.gateway_ttl", "%v is negative: want 0 (never forget) or a duration", time.Duration(c.Server.GatewayTTL))
 	}
 	if _, err := c.RuntimeTable(); err != nil {
 		errs = append(errs, err)
