@@ -95,7 +95,7 @@ func (groupedTicks) Ticks(lo, hi float64) []plot.Tick {
 func writeCapChart(path string, reports []*report) error {
 	p := plot.New()
 	r0 := reports[0]
-	p.Title.Text = fmt.Sprintf("Cold starts under a GPU memory cap: %s, rows %s (%d models), %s %s", r0.Trace, r0.Rows, r0.Models, policyName(r0), duration(r0.KeepAliveSeconds))
+	p.Title.Text = fmt.Sprintf("Cold starts under a GPU memory cap: %s, rows %s (%d models), %s policy, keep-alive %s", r0.Trace, r0.Rows, r0.Models, policyName(r0), duration(r0.KeepAliveSeconds))
 	p.X.Label.Text = "GPU memory cap (room for this share of the models' total size)"
 	p.Add(plotter.NewGrid())
 	p.Legend.Top = true
