@@ -63,7 +63,7 @@ func (e *EnginePolicy) Reason(p *recommend.Pair, rd recommend.Decision) string {
 		d.Fixed = e.Fixed.ShouldUnload(input(p).UnloadInput)
 	}
 	cfg := e.Policy.Config()
-	d.Model, d.Rule, d.Now = p.Model, rd.Rule, Minute(p.Now)
+	d.Model, d.Rule, d.Now, d.Step = p.Model, rd.Rule, stepOf(p.Now, cfg.Step), cfg.Step
 	d.Unload = rd.Act && p.State == metrics.StateLoaded
 	d.Load = rd.Act && p.State != metrics.StateLoaded
 	d.Threshold, d.MinHistory = cfg.MinProbability, cfg.MinHistory

@@ -162,6 +162,38 @@ func TestGatewayAuthorization(t *testing.T) {
 	}
 }
 
+func TestAuthorizationRefusalsAreLoggedWithWhoAndWhy(t *testing.T) {
+	c := newCallers(t)
+	tests := []struct {
+		name   string
+		caller *testpki.Issued
+		want   codes.Code
+		log    []string // what the call's log line says beyond the peer's address and the code
+	}{
+		{"a principal the map does not list", &c.stranger, codes.PermissionDenied, []string{`principal \"stranger\" may not act for gateway \"gw-1\"`}},
+		{"a principal acting for another's gateway", &c.cnOnly, codes.PermissionDenied, []string{`principal \"cn-only\" may not act for gateway \"gw-1\"`}},
+		{"a client without a certificate", nil, codes.Unauthenticated, []string{"needs a verified client certificate"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			addr, logs, _ := startTLSServer(t, server.TLSConfig{CertFile: c.p.certFile, KeyFile: c.p.keyFile, ClientCAFile: c.p.caFile,
+				ClientAuth: server.ClientAuthRequest}, server.Options{Gateways: gatewayMap(t)})
+			_, err := client(t, addr, c, tt.caller).SyncGateway(ctxT(t), &brainv1.SyncGatewayRequest{GatewayId: "gw-1"})
+			if got := status.Code(err); got != tt.want {
+				t.Fatalf("got %v; want %v", err, tt.want)
+			}
+			assertNoInternals(t, err, c.p.dir)
+			waitFor(t, func() bool { return strings.Contains(logs.String(), "grpc.code="+tt.want.String()) })
+			line := logLine(t, logs.String(), "grpc.code="+tt.want.String())
+			for _, want := range append([]string{"level=WARN", "grpc.method=SyncGateway", "peer.address=127.0.0.1:"}, tt.log...) {
+				if !strings.Contains(line, want) {
+					t.Errorf("the refusal's log line lacks %q:\n%s", want, line)
+				}
+			}
+		})
+	}
+}
+
 func TestWatchWithoutGatewaySeesOnlyTheCallersGateways(t *testing.T) {
 	c := newCallers(t)
 	clock := newFakeClock()

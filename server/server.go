@@ -252,6 +252,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.stopOnce.Do(func() {
 		s.health.Shutdown()
 		close(s.stopping)
+		s.hub.Close()
 	})
 	done := make(chan struct{})
 	go func() {

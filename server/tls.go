@@ -9,12 +9,15 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"sync"
 	"time"
 
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/tls/certprovider"
 	"google.golang.org/grpc/credentials/tls/certprovider/pemfile"
 	"google.golang.org/grpc/security/advancedtls"
+
+	"github.com/modelium/brain/access"
 )
 
 // Client certificate modes of TLSConfig.ClientAuth.
@@ -79,6 +82,7 @@ func NewTLS(c TLSConfig, log *slog.Logger) (*TLS, error) {
 		return nil, err
 	}
 	t := &TLS{}
+	presented := &sync.Map{}
 	identity, err := pemfile.NewProvider(pemfile.Options{CertFile: c.CertFile, KeyFile: c.KeyFile, RefreshDuration: c.RefreshInterval})
 	if err != nil {
 		return nil, fmt.Errorf("tls: watch %s and %s: %w", c.CertFile, c.KeyFile, err)
@@ -106,14 +110,14 @@ func NewTLS(c TLSConfig, log *slog.Logger) (*TLS, error) {
 			MaxTLSVersion:     tls.VersionTLS13,
 		}
 		if roots != nil {
-			o.RootOptions = advancedtls.RootCertificateOptions{RootProvider: roots}
+			o.RootOptions = advancedtls.RootCertificateOptions{GetRootCertificates: recordingRoots(roots, presented)}
 		}
 		if creds, err = advancedtls.NewServerCreds(o); err != nil {
 			t.Close()
 			return nil, fmt.Errorf("tls: %w", err)
 		}
 	}
-	t.Creds = &loggingCreds{TransportCredentials: creds, log: log}
+	t.Creds = &loggingCreds{TransportCredentials: creds, log: log, presented: presented}
 	return t, nil
 }
 
@@ -177,21 +181,80 @@ func requestConfig(identity, roots certprovider.Provider) *tls.Config {
 	}
 }
 
-// loggingCreds logs every refused handshake with the peer's address and the TLS reason; the
-// client sees only a failed connection (UNAVAILABLE), nothing of the brain.
+// recordingRoots is the roots provider's CA for advancedtls, which asks for it once per handshake
+// with the client's certificates in hand, before verifying them: it notes them against the
+// connection so that a refused handshake can say whose certificate it refused (advancedtls's
+// verification error does not carry it).
+func recordingRoots(roots certprovider.Provider, presented *sync.Map) func(*advancedtls.ConnectionInfo) (*advancedtls.RootCertificates, error) {
+	return func(ci *advancedtls.ConnectionInfo) (*advancedtls.RootCertificates, error) {
+		if ci.RawConn != nil && len(ci.RawCerts) > 0 {
+			presented.Store(ci.RawConn, ci.RawCerts[0])
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		km, err := roots.KeyMaterial(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("client CA: %w", err)
+		}
+		return &advancedtls.RootCertificates{TrustCerts: km.Roots}, nil
+	}
+}
+
+// loggingCreds logs every refused handshake: the peer's address, the TLS reason and, when the
+// client presented a certificate, whose it is (its principal as authorization reads it, its issuer
+// and validity). The client sees only a failed connection (UNAVAILABLE), nothing of the brain.
 type loggingCreds struct {
 	credentials.TransportCredentials
 	log *slog.Logger
+	// presented holds, per connection in handshake, the leaf certificate (DER) the client
+	// presented, as recordingRoots noted it; shared by clones.
+	presented *sync.Map
 }
 
 func (c *loggingCreds) ServerHandshake(conn net.Conn) (net.Conn, credentials.AuthInfo, error) {
 	out, info, err := c.TransportCredentials.ServerHandshake(conn)
+	leaf, _ := c.presented.LoadAndDelete(conn)
 	if err != nil {
-		c.log.Warn("TLS handshake refused", "peer.address", conn.RemoteAddr().String(), "reason", err.Error())
+		attrs := []any{"peer.address", conn.RemoteAddr().String(), "reason", err.Error()}
+		if cert := presentedCertificate(err, leaf); cert != nil {
+			attrs = append(attrs, clientCertificateAttrs(cert)...)
+		}
+		c.log.Warn("TLS handshake refused", attrs...)
 	}
 	return out, info, err
 }
 
 func (c *loggingCreds) Clone() credentials.TransportCredentials {
-	return &loggingCreds{TransportCredentials: c.TransportCredentials.Clone(), log: c.log}
+	return &loggingCreds{TransportCredentials: c.TransportCredentials.Clone(), log: c.log, presented: c.presented}
+}
+
+// presentedCertificate is the client's leaf certificate of a refused handshake: crypto/tls's
+// verification error carries it (ClientAuthRequest), else recordingRoots noted it (advancedtls);
+// nil when the client presented none (or none that parses).
+func presentedCertificate(err error, noted any) *x509.Certificate {
+	var verr *tls.CertificateVerificationError
+	if errors.As(err, &verr) && len(verr.UnverifiedCertificates) > 0 {
+		return verr.UnverifiedCertificates[0]
+	}
+	der, ok := noted.([]byte)
+	if !ok {
+		return nil
+	}
+	cert, perr := x509.ParseCertificate(der)
+	if perr != nil {
+		return nil
+	}
+	return cert
+}
+
+// clientCertificateAttrs says whose a certificate is, for a log line: the principal (the same
+// access.Principal that authorization uses), the issuer and the validity period, as a refused, so
+// unverified, certificate claims them. slog quotes or escapes them: a name cannot forge a line.
+func clientCertificateAttrs(cert *x509.Certificate) []any {
+	return []any{
+		"client.principal", access.Principal(cert),
+		"client.issuer", cert.Issuer.String(),
+		"client.not_before", cert.NotBefore.UTC().Format(time.RFC3339),
+		"client.not_after", cert.NotAfter.UTC().Format(time.RFC3339),
+	}
 }

@@ -208,20 +208,35 @@ func TestTLSRotatedFilesReachNewConnectionsWithoutARestart(t *testing.T) {
 
 func TestTLSClientCertificates(t *testing.T) {
 	p := newPKI(t)
+	// Each refused certificate names its principal another way, as authorization reads it.
+	otherCA := must(p.otherCA.Issue(testpki.Leaf{CommonName: "ignored", DNSNames: []string{"gw-other.example.org"}}))
+	expiredAt := time.Now().Add(-24 * time.Hour).UTC().Truncate(time.Second)
+	expired := must(p.ca.Issue(testpki.Leaf{CommonName: "ignored", URIs: []string{"spiffe://example.org/gateway/expired"},
+		NotBefore: expiredAt.Add(-24 * time.Hour), NotAfter: expiredAt}))
 	tests := []struct {
 		name   string
 		mode   string
 		client *testpki.Issued
 		want   codes.Code
+		// log is what the refusal's log line says beyond the peer's address and the reason; absent
+		// is what it must not say.
+		log, absent []string
 	}{
-		{"require refuses a client without a certificate", server.ClientAuthRequire, nil, codes.Unavailable},
-		{"require refuses a certificate of another CA", server.ClientAuthRequire, &p.clientOtherCA, codes.Unavailable},
-		{"require refuses an expired certificate", server.ClientAuthRequire, &p.clientExpired, codes.Unavailable},
-		{"require admits a certificate of the client CA", server.ClientAuthRequire, &p.clientGood, codes.OK},
-		{"request admits a client without a certificate", server.ClientAuthRequest, nil, codes.OK},
-		{"request refuses a certificate of another CA", server.ClientAuthRequest, &p.clientOtherCA, codes.Unavailable},
-		{"request admits a certificate of the client CA", server.ClientAuthRequest, &p.clientGood, codes.OK},
-		{"none admits a client without a certificate", server.ClientAuthNone, nil, codes.OK},
+		{"require refuses a client without a certificate", server.ClientAuthRequire, nil, codes.Unavailable,
+			[]string{"didn't provide a certificate"}, []string{"client.principal"}},
+		{"require refuses a certificate of another CA", server.ClientAuthRequire, &otherCA, codes.Unavailable,
+			[]string{"client.principal=gw-other.example.org", `client.issuer="CN=another CA"`, "unknown authority"}, nil},
+		{"require refuses an expired certificate", server.ClientAuthRequire, &expired, codes.Unavailable,
+			[]string{"client.principal=spiffe://example.org/gateway/expired", `client.issuer="CN=brain test CA"`,
+				"client.not_after=" + expiredAt.Format(time.RFC3339), "expired"}, nil},
+		{"require admits a certificate of the client CA", server.ClientAuthRequire, &p.clientGood, codes.OK, nil, nil},
+		{"request admits a client without a certificate", server.ClientAuthRequest, nil, codes.OK, nil, nil},
+		{"request refuses a certificate of another CA", server.ClientAuthRequest, &otherCA, codes.Unavailable,
+			[]string{"client.principal=gw-other.example.org", `client.issuer="CN=another CA"`, "unknown authority"}, nil},
+		{"request refuses an expired certificate", server.ClientAuthRequest, &expired, codes.Unavailable,
+			[]string{"client.principal=spiffe://example.org/gateway/expired", "client.not_after=" + expiredAt.Format(time.RFC3339), "expired"}, nil},
+		{"request admits a certificate of the client CA", server.ClientAuthRequest, &p.clientGood, codes.OK, nil, nil},
+		{"none admits a client without a certificate", server.ClientAuthNone, nil, codes.OK, nil, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -234,14 +249,52 @@ func TestTLSClientCertificates(t *testing.T) {
 			if got := status.Code(err); got != tt.want {
 				t.Fatalf("call: %v; want %v", err, tt.want)
 			}
-			if tt.want == codes.Unavailable {
-				// The brain says who (the peer's address) and why (the TLS reason).
-				waitFor(t, func() bool { return strings.Contains(logs.String(), "TLS handshake refused") })
-				if l := logs.String(); !strings.Contains(l, "peer.address=127.0.0.1:") || !strings.Contains(l, "reason=") {
-					t.Errorf("the refusal's log line lacks the peer or the reason:\n%s", l)
+			if tt.want != codes.Unavailable {
+				if l := logs.String(); strings.Contains(l, "TLS handshake refused") {
+					t.Errorf("an admitted client's handshake was logged as refused:\n%s", l)
+				}
+				return
+			}
+			assertNoInternals(t, err, p.dir)
+			// The brain says who (the peer's address and the certificate's principal, issuer and
+			// validity) and why (the TLS reason).
+			waitFor(t, func() bool { return strings.Contains(logs.String(), "TLS handshake refused") })
+			line := logLine(t, logs.String(), "TLS handshake refused")
+			for _, want := range append([]string{"peer.address=127.0.0.1:", "reason="}, tt.log...) {
+				if !strings.Contains(line, want) {
+					t.Errorf("the refusal's log line lacks %q:\n%s", want, line)
+				}
+			}
+			for _, not := range tt.absent {
+				if strings.Contains(line, not) {
+					t.Errorf("the refusal's log line has %q:\n%s", not, line)
 				}
 			}
 		})
+	}
+}
+
+// logLine is the first line of logs that contains msg.
+func logLine(t testing.TB, logs, msg string) string {
+	t.Helper()
+	for l := range strings.Lines(logs) {
+		if strings.Contains(l, msg) {
+			return l
+		}
+	}
+	t.Fatalf("no log line has %q:\n%s", msg, logs)
+	return ""
+}
+
+// assertNoInternals fails when a refusal tells the client something of the brain's insides: a
+// stack trace, a source or certificate file path.
+func assertNoInternals(t testing.TB, err error, dir string) {
+	t.Helper()
+	msg := err.Error()
+	for _, leak := range []string{dir, "goroutine ", ".go:", ".pem", ".crt", ".key", "panic"} {
+		if strings.Contains(msg, leak) {
+			t.Errorf("the client's error tells %q: %s", leak, msg)
+		}
 	}
 }
 

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -66,5 +68,81 @@ func TestE2EPredictivePolicyKeepsItsStateAcrossARestart(t *testing.T) {
 	p, _ := predict.New(predict.Config{})
 	if found, err := p.ReadFile(state); !found || err != nil || p.Len() != 1 {
 		t.Errorf("state file after shutdown: found %v, err %v, %d histories; want the model's", found, err, p.Len())
+	}
+}
+
+// TestE2EPredictiveHistorySurvivesARestart: with orchestration.state_file, a brain stopped
+// gracefully (SIGTERM) writes each model's history and the next brain, after the gateway's sync,
+// decides with it; a kill -9 keeps only what the last write held: what was observed since (here
+// the history the second brain added) is lost, since the file is written every
+// predict.SaveInterval and at shutdown, not at each observation.
+func TestE2EPredictiveHistorySurvivesARestart(t *testing.T) {
+	state := filepath.Join(t.TempDir(), "brain.state")
+	cfg := writeConfig(t, "orchestration:\n  state_file: "+state+"\n  policies:\n    keep_alive_policy: predictive\n")
+	const gw, model = "gw-restart", "timer"
+	start := time.Now()
+	// busyAt reports a request in the minute of at (the model's latest request then) and asks
+	// ShouldUnload, which observes it as the cycle would, then answers with the history.
+	busyAt := func(brain *brainProcess, at time.Time) *brainv1.ShouldUnloadResponse {
+		t.Helper()
+		client := brainv1.NewBrainServiceClient(brain.Dial(t))
+		if at.IsZero() {
+			// No new request: the gateway's sync after a restart, as the reference gateways do it.
+			if _, err := client.SyncGateway(callCtx(t), &brainv1.SyncGatewayRequest{GatewayId: gw, Models: []*brainv1.GatewayModel{
+				{ModelName: model, Runtime: "vllm", State: brainv1.ModelState_MODEL_STATE_LOADED},
+			}}); err != nil {
+				t.Fatal(err)
+			}
+		} else if _, err := client.ReportTraffic(callCtx(t), &brainv1.ReportTrafficRequest{GatewayId: gw, Samples: []*brainv1.TrafficSample{{
+			ModelName: model, StartTime: timestamppb.New(at.Add(-time.Second)), EndTime: timestamppb.New(at), Requests: 1,
+		}}}); err != nil {
+			t.Fatal(err)
+		}
+		ans, err := client.ShouldUnload(callCtx(t), &brainv1.ShouldUnloadRequest{ModelName: model, GatewayId: gw})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ans
+	}
+	byHistory := func(ans *brainv1.ShouldUnloadResponse, gaps int) bool {
+		return (ans.GetRule() == predict.RuleExpectedSoon || ans.GetRule() == predict.RulePredictedIdle) &&
+			strings.Contains(ans.GetReason(), fmt.Sprintf("(from %d gaps)", gaps))
+	}
+
+	// The first brain sees requests in three minutes: two gaps, enough history (min_history 2)
+	// for the predictive policy to decide instead of the fixed keep-alive.
+	first := startBrain(t, "--config", cfg)
+	busyAt(first, time.Time{})
+	for i, ago := range []time.Duration{3 * time.Minute, 2 * time.Minute, time.Minute} {
+		ans := busyAt(first, start.Add(-ago))
+		if i < 2 && !strings.Contains(ans.GetReason(), fmt.Sprintf("%d gaps observed, fewer than min_history", i)) {
+			t.Fatalf("the first brain after %d busy minutes: rule %s, %q; want the fixed keep-alive for lack of history", i+1, ans.GetRule(), ans.GetReason())
+		}
+		if i == 2 && !byHistory(ans, 2) {
+			t.Fatalf("the first brain after 3 busy minutes: rule %s, %q; want the predictive policy from 2 gaps", ans.GetRule(), ans.GetReason())
+		}
+	}
+	if err := first.Stop(10 * time.Second); err != nil {
+		t.Fatalf("graceful stop: %v", err)
+	}
+
+	// The second brain reads the history: after the gateway's sync, with no request since, it
+	// decides from the same 2 gaps. Then a request in a fourth minute makes 3 gaps, and kill -9.
+	second := startBrain(t, "--config", cfg)
+	if ans := busyAt(second, time.Time{}); !byHistory(ans, 2) {
+		t.Errorf("after a graceful restart: rule %s, %q; want the predictive policy from the 2 gaps before it", ans.GetRule(), ans.GetReason())
+	}
+	if ans := busyAt(second, time.Now()); !byHistory(ans, 3) {
+		t.Fatalf("the second brain after a fourth busy minute: rule %s, %q; want 3 gaps", ans.GetRule(), ans.GetReason())
+	}
+	second.Kill()
+
+	// The third brain has the history as last written (by the first brain, at its stop): 2 gaps.
+	third := startBrain(t, "--config", cfg)
+	if ans := busyAt(third, time.Time{}); !byHistory(ans, 2) {
+		t.Errorf("after kill -9: rule %s, %q; want the history as last written, 2 gaps (the gap seen since is lost)", ans.GetRule(), ans.GetReason())
+	}
+	for _, b := range []*brainProcess{first, second, third} {
+		t.Logf("brain log: %s", strings.Join(slices.DeleteFunc(b.Logs(), func(l string) bool { return !strings.Contains(l, "state file") }), "; "))
 	}
 }

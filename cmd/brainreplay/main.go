@@ -77,7 +77,7 @@ func parseFlags(args []string, stderr io.Writer) (*flags, error) {
 	fs.StringVar(&f.trace, "trace", "", "trace `file`: Azure Functions 2019 per-minute counts (either layout) or a request log time,model[,requests] (required)")
 	fs.StringVar(&f.memory, "memory", "", "Azure Functions 2019 memory `file` (AverageAllocatedMb per HashApp), to weigh idle time by memory")
 	fs.StringVar(&f.rows, "rows", "", "1-based inclusive `A-B` rows of the trace (one model per row; one request line in a log)")
-	fs.StringVar(&f.policy, "policy", "", "keep-alive policy: fixed or predictive (default: the config's, fixed)")
+	fs.StringVar(&f.policy, "policy", "", "keep-alive policy: fixed or predictive (default: the config's, predictive)")
 	fs.DurationVar(&f.keepAlive, "keep-alive", 0, "fixed policy: how long a model may stay idle (overrides the config's evict_after_idle_seconds)")
 	fs.StringVar(&f.config, "config", "", "the brain's YAML configuration `file` (the daemon's --config); default: the embedded defaults")
 	fs.BoolVar(&f.json, "json", false, "print one JSON object instead of a table")

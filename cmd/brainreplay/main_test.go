@@ -62,8 +62,8 @@ func TestJSONHasTheFieldsDesignNames(t *testing.T) {
 
 func TestKeepAliveChangesTheFigures(t *testing.T) {
 	trace := firstRows(t, 20)
-	short := replayJSON(t, "--trace", trace, "--keep-alive", "1m")
-	long := replayJSON(t, "--trace", trace, "--keep-alive", "10m")
+	short := replayJSON(t, "--trace", trace, "--policy", "fixed", "--keep-alive", "1m")
+	long := replayJSON(t, "--trace", trace, "--policy", "fixed", "--keep-alive", "10m")
 	if !(short["cold_starts"].(float64) > long["cold_starts"].(float64) && short["idle_model_minutes"].(float64) < long["idle_model_minutes"].(float64)) {
 		t.Errorf("1m: %v cold starts, %v idle; 10m: %v, %v; want more cold starts and fewer idle minutes with 1m",
 			short["cold_starts"], short["idle_model_minutes"], long["cold_starts"], long["idle_model_minutes"])
@@ -72,7 +72,7 @@ func TestKeepAliveChangesTheFigures(t *testing.T) {
 
 func TestTableSaysWhatEachFigureMeans(t *testing.T) {
 	var out bytes.Buffer
-	if err := run([]string{"--trace", firstRows(t, 5), "--rows", "1-3", "--memory", memFile}, &out, &out, false); err != nil {
+	if err := run([]string{"--trace", firstRows(t, 5), "--rows", "1-3", "--policy", "fixed", "--memory", memFile}, &out, &out, false); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{

@@ -41,8 +41,15 @@ type Process struct {
 // Start runs binary with --grpc-addr and --metrics-addr on free loopback ports and JSON logs, then
 // args (a flag given again in args wins), and waits for its "brain is serving" line.
 func Start(ctx context.Context, binary string, args ...string) (*Process, error) {
+	return StartIn(ctx, "", binary, args...)
+}
+
+// StartIn is Start with the brain's working directory dir ("" for this process's), against which
+// the relative file paths of its configuration resolve.
+func StartIn(ctx context.Context, dir, binary string, args ...string) (*Process, error) {
 	args = append([]string{"--grpc-addr", "127.0.0.1:0", "--metrics-addr", "127.0.0.1:0", "--log-format", "json"}, args...)
 	cmd := exec.Command(binary, args...)
+	cmd.Dir = dir
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		return nil, err
@@ -52,8 +59,16 @@ func Start(ctx context.Context, binary string, args ...string) (*Process, error)
 	}
 	p := &Process{cmd: cmd, exited: make(chan struct{})}
 	ready := make(chan struct{})
-	go p.readLogs(stderr, ready)
+	logsRead := make(chan struct{})
 	go func() {
+		p.readLogs(stderr, ready)
+		close(logsRead)
+	}()
+	go func() {
+		// Wait closes the pipe: only once every line the brain wrote has been read, so that what
+		// it logged on its way out (the state file written at shutdown) is in Logs when Exited is
+		// closed. The read ends when the brain exits and its end of the pipe closes.
+		<-logsRead
 		p.exitErr = cmd.Wait()
 		close(p.exited)
 	}()

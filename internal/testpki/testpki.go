@@ -1,6 +1,6 @@
-// Package testpki makes certificate authorities and certificates at run time for tests and
-// benchmarks (ECDSA P-256, crypto/x509), so that nothing that expires is committed. It is not part
-// of the brain and decides nothing.
+// Package testpki makes certificate authorities and certificates at run time (ECDSA P-256,
+// crypto/x509) for tests and benchmarks, and for cmd/devcerts's throwaway files for trying TLS out,
+// so that nothing that expires is committed. It is not part of the brain and decides nothing.
 package testpki
 
 import (
