@@ -20,6 +20,12 @@ type EnginePolicy struct {
 
 var _ recommend.Policy = (*EnginePolicy)(nil)
 
+// PolicyName is the predictive policy's name (keep_alive_policy: predictive).
+const PolicyName = "predictive"
+
+// Name is PolicyName.
+func (e *EnginePolicy) Name() string { return PolicyName }
+
 // NewEnginePolicy wraps p for the engine, with fixed (nil: rules.DefaultUnloadPolicy()).
 func NewEnginePolicy(p *Policy, fixed *rules.UnloadPolicy) *EnginePolicy {
 	if fixed == nil {

@@ -57,6 +57,9 @@ type Decision struct {
 // LOADED there once, or got requests there); it calls Reason only for the decisions it publishes
 // (a recommendation opened, or withdrawn), so that a steady cycle formats nothing.
 //
+// A policy may have a method Name() string, the name the configuration selects it by
+// (orchestration.policies.keep_alive_policy), which GetPolicy shows (see [PolicyName]).
+//
 // A policy that never recommends a load may also have a method NeverLoads() bool that returns
 // true: the cycle then skips listing the UNLOADED pairs (while no Load recommendation is open),
 // which spares a pass over the tracker.
@@ -73,6 +76,17 @@ type Policy interface {
 	// Reason says in one sentence why d was decided for p, with the numbers. p and d are those
 	// of the Decide call.
 	Reason(p *Pair, d Decision) string
+}
+
+// FixedPolicyName is the fixed policy's name (keep_alive_policy: fixed).
+const FixedPolicyName = "fixed"
+
+// PolicyName is p's Name(), or "" when it has none.
+func PolicyName(p Policy) string {
+	if n, ok := p.(interface{ Name() string }); ok {
+		return n.Name()
+	}
+	return ""
 }
 
 // RuleNeverLoads is the fixed policy's rule for an UNLOADED pair: it loads nothing ahead of a
@@ -96,6 +110,9 @@ func NewFixedPolicy(p *rules.UnloadPolicy) *FixedPolicy {
 func (f *FixedPolicy) input(p *Pair) rules.UnloadInput {
 	return rules.UnloadInput{Model: p.Model, IdleSeconds: p.IdleSeconds, QPS: p.QPS, InFlight: p.InFlight}
 }
+
+// Name is FixedPolicyName.
+func (f *FixedPolicy) Name() string { return FixedPolicyName }
 
 // NeverLoads is true: the fixed policy loads a model only when a request comes.
 func (f *FixedPolicy) NeverLoads() bool { return true }

@@ -19,6 +19,8 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/modelium/brain/gpu"
+	"github.com/modelium/brain/predict"
+	"github.com/modelium/brain/recommend"
 	"github.com/modelium/brain/rules"
 )
 
@@ -115,9 +117,9 @@ type OrchestrationSection struct {
 // Values of orchestration.policies.keep_alive_policy.
 const (
 	// KeepAliveFixed unloads a model idle for longer than evict_after_idle_seconds (the seed's).
-	KeepAliveFixed = "fixed"
+	KeepAliveFixed = recommend.FixedPolicyName
 	// KeepAlivePredictive learns each model's rhythm (package predict) and pre-warms.
-	KeepAlivePredictive = "predictive"
+	KeepAlivePredictive = predict.PolicyName
 )
 
 // PoliciesConfig is `orchestration.policies`.
