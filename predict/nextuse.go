@@ -1,6 +1,10 @@
 package predict
 
-import "time"
+import (
+	"time"
+
+	"github.com/modelium/brain/gpu"
+)
 
 // NextUse estimates when the model of k is next requested after now, from its history's plan:
 // the expected wait, in whole minutes (Config.Step), for the first minute after now's minute with
@@ -36,4 +40,34 @@ func (p *Policy) NextUse(k Key, now time.Time) (next time.Time, ok bool) {
 		wait += survive * float64(max(n-last, 1))
 	}
 	return time.Unix(n*int64(step/time.Second), 0).Add(time.Duration(wait * float64(step))), true
+}
+
+// Victims is the brain's victim estimate for eviction plans (gpu's planner, behind ChooseGPU's
+// allow_eviction and the replay under a memory cap): the policy's expected next request where the
+// model's history has a plan, else recency's wait (lastRequest) on the same scale, confidence 1 for
+// both, so that a model seen once does not outrank a predicted one by the recency estimate's doubt;
+// the wait then weighed by the model's size over reference (gpu.SizeWeighted: of two models
+// expected back equally late, the larger goes first).
+func (p *Policy) Victims(now time.Time, lastRequest func(model, gateway string) time.Time, bytes func(model, gateway string) int64, reference int64) gpu.NextUseEstimator {
+	recency := gpu.LastRequestEstimator{Now: now, LastRequest: lastRequest}
+	return gpu.SizeWeighted{Est: victimEstimate{p: p, now: now, recency: recency}, Now: now, Bytes: bytes, Reference: reference}
+}
+
+type victimEstimate struct {
+	p       *Policy
+	now     time.Time
+	recency gpu.LastRequestEstimator
+}
+
+func (v victimEstimate) NextUse(model, gateway string) (time.Time, float64) {
+	if next, ok := v.p.NextUse(Key{Gateway: gateway, Model: model}, v.now); ok {
+		return next, 1
+	}
+	next, _ := v.recency.NextUse(model, gateway)
+	return next, 1
+}
+
+// Victims is the policy's victim estimate (Policy.Victims), for the server's eviction plans.
+func (e *EnginePolicy) Victims(now time.Time, lastRequest func(model, gateway string) time.Time, bytes func(model, gateway string) int64, reference int64) gpu.NextUseEstimator {
+	return e.Policy.Victims(now, lastRequest, bytes, reference)
 }

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/modelium/brain/gpu"
-	"github.com/modelium/brain/predict"
 )
 
 // Victims names a victim choice: how the eviction planner (gpu.Allocator with AllowEviction, the
@@ -99,15 +98,7 @@ func (s *sim) estimator() gpu.NextUseEstimator {
 			return s.now.Add(rankWait - min(ka, rankWait/2) + time.Duration(len(s.tr.Models)-int(s.nameRank[i]))*time.Minute), 1
 		})
 	}
-	return bySize(estimatorFunc(func(model, gateway string) (time.Time, float64) {
-		if next, ok := s.predictor.NextUse(predict.Key{Gateway: gateway, Model: model}, s.now); ok {
-			return next, 1
-		}
-		// Too little history: recency's wait, on the same scale (confidence 1), so that a model
-		// seen once does not outrank a predicted one by the recency estimate's doubt.
-		next, _ := recency.NextUse(model, gateway)
-		return next, 1
-	}))
+	return s.predictor.Victims(s.now, s.lastRequestOf, s.bytesOf, int64(s.meanBytes))
 }
 
 // bytesOf is a model's size as the cap counts it.
