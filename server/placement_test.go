@@ -11,8 +11,8 @@ import (
 
 	brainv1 "github.com/modelium/brain/gen/modelium/brain/v1"
 	"github.com/modelium/brain/gpu"
-	"github.com/modelium/brain/rules"
 	"github.com/modelium/brain/recommend"
+	"github.com/modelium/brain/rules"
 	"github.com/modelium/brain/server"
 )
 
