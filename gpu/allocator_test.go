@@ -3,6 +3,7 @@ package gpu_test
 import (
 	"errors"
 	"math"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -415,6 +416,40 @@ func TestFormatBytes(t *testing.T) {
 	for _, tt := range tests {
 		if got := gpu.FormatBytes(tt.n); got != tt.want {
 			t.Errorf("FormatBytes(%d) = %q, want %q", tt.n, got, tt.want)
+		}
+	}
+}
+
+func TestReservationsAreListedOldestFirst(t *testing.T) {
+	clock := newFakeClock()
+	a := gpu.NewAllocator(openStatic(t, clock, 80), gpu.AllocatorConfig{Clock: clock.Now})
+	var want []string
+	reserve := func(model string) {
+		t.Helper()
+		p, err := a.Choose(gpu.Request{Model: model, RequiredBytes: GiB, Reserve: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, p.ReservationID)
+	}
+	// Reservations made at one instant keep the order they were made in, past the ninth (an id
+	// compared as text would put the tenth before the second).
+	for i := range 12 {
+		reserve("same-instant-" + strconv.Itoa(i))
+	}
+	clock.Advance(time.Second)
+	reserve("a second later")
+	got := a.Reservations(clock.Now())
+	if len(got) != len(want) {
+		t.Fatalf("Reservations = %d, want %d", len(got), len(want))
+	}
+	for i := range want {
+		if got[i].ID != want[i] {
+			var ids []string
+			for _, r := range got {
+				ids = append(ids, r.ID)
+			}
+			t.Fatalf("Reservations in order %v; want oldest first %v", ids, want)
 		}
 	}
 }
