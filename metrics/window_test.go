@@ -1,6 +1,9 @@
 package metrics_test
 
 import (
+	"errors"
+	"math"
+	"strings"
 	"testing"
 	"time"
 
@@ -68,4 +71,97 @@ func TestQPSForgetsTrafficOutsideTheWindow(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestRingEdges pins the ring's edges that TestQPSWindows reads only from the newest bucket: a
+// sample's last bucket, a batch without requests, and a bucket that fills up across batches.
+func TestRingEdges(t *testing.T) {
+	const s = time.Second
+	t.Run("a sample ending on a bucket edge ends in the bucket before it", func(t *testing.T) {
+		// 60 requests over [0, 300 s) are one a bucket in buckets 0..59. Read at 299 s, the 5m
+		// window is buckets 0..59: all 60. Had the sample reached bucket 60, the ring would have
+		// dropped bucket 0 to make room.
+		tr, c := newTracker(t, metrics.Config{})
+		c.Set(300 * s)
+		reportTraffic(t, tr, "gw", sample("m", 0, 300*s, 60))
+		c.Set(299 * s)
+		if v := mustModel(t, tr, "m"); v.QPS5m != 60.0/300 || v.QPS1m != 12.0/60 {
+			t.Errorf("QPS1m, QPS5m = %v, %v; want %v, %v", v.QPS1m, v.QPS5m, 12.0/60, 60.0/300)
+		}
+	})
+	t.Run("a sample without requests does not move the window", func(t *testing.T) {
+		tr, c := newTracker(t, metrics.Config{})
+		c.Set(41 * s)
+		reportTraffic(t, tr, "gw", sample("m", 40*s, 41*s, 60))
+		c.Set(400 * s)
+		reportTraffic(t, tr, "gw", sample("m", 399*s, 400*s, 0))
+		c.Set(50 * s) // read before the empty sample: the 40 s requests are still in the ring
+		if v := mustModel(t, tr, "m"); v.QPS1m != 1 {
+			t.Errorf("QPS1m = %v; want 1", v.QPS1m)
+		}
+	})
+	t.Run("a bucket that a second batch would overflow saturates instead of wrapping", func(t *testing.T) {
+		tr, c := newTracker(t, metrics.Config{})
+		c.Set(1 * s)
+		reportTraffic(t, tr, "gw", sample("m", 0, 1*s, math.MaxUint32-10))
+		reportTraffic(t, tr, "gw", sample("m", 0, 1*s, 20))
+		if v := mustModel(t, tr, "m"); v.QPS1m != float64(math.MaxUint32)/60 {
+			t.Errorf("QPS1m = %v; want the saturated bucket's %v", v.QPS1m, float64(math.MaxUint32)/60)
+		}
+	})
+	t.Run("a bucket filled exactly to the limit holds the limit", func(t *testing.T) {
+		tr, c := newTracker(t, metrics.Config{})
+		c.Set(1 * s)
+		reportTraffic(t, tr, "gw", sample("m", 0, 1*s, math.MaxUint32-10))
+		reportTraffic(t, tr, "gw", sample("m", 0, 1*s, 10))
+		if v := mustModel(t, tr, "m"); v.QPS1m != float64(math.MaxUint32)/60 {
+			t.Errorf("QPS1m = %v; want %v", v.QPS1m, float64(math.MaxUint32)/60)
+		}
+	})
+}
+
+// TestTrafficEdges pins the edges of a batch: its size limit, in-flight reports that end at the
+// same instant, the in-flight TTL and errors reported without requests.
+func TestTrafficEdges(t *testing.T) {
+	const s = time.Second
+	t.Run("a batch of exactly MaxSamples samples is accepted", func(t *testing.T) {
+		tr, c := newTracker(t, metrics.Config{})
+		c.Set(1 * s)
+		batch := make([]metrics.Sample, metrics.MaxSamples)
+		for i := range batch {
+			batch[i] = sample("m", 0, 1*s, 1)
+		}
+		reportTraffic(t, tr, "gw", batch...)
+		if v := mustModel(t, tr, "m"); v.RequestsTotal != metrics.MaxSamples {
+			t.Errorf("RequestsTotal = %d; want %d", v.RequestsTotal, metrics.MaxSamples)
+		}
+	})
+	t.Run("of samples ending at the same instant, the later one's in-flight counts", func(t *testing.T) {
+		tr, c := newTracker(t, metrics.Config{})
+		c.Set(10 * s)
+		reportTraffic(t, tr, "gw",
+			metrics.Sample{Model: "m", Start: at(0), End: at(10 * s), InFlight: 5},
+			metrics.Sample{Model: "m", Start: at(5 * s), End: at(10 * s), InFlight: 2})
+		if v := mustModel(t, tr, "m"); v.InFlight != 2 {
+			t.Errorf("InFlight = %d; want 2 (the later report of the same instant)", v.InFlight)
+		}
+	})
+	t.Run("in-flight exactly 5 minutes old still counts", func(t *testing.T) {
+		tr, c := newTracker(t, metrics.Config{})
+		c.Set(10 * s)
+		reportTraffic(t, tr, "gw", metrics.Sample{Model: "m", Start: at(0), End: at(10 * s), InFlight: 3})
+		c.Set(310 * s)
+		if v := mustModel(t, tr, "m"); v.InFlight != 3 {
+			t.Errorf("at exactly 5 minutes: InFlight %d; want 3", v.InFlight)
+		}
+	})
+	t.Run("errors without requests are rejected", func(t *testing.T) {
+		tr, c := newTracker(t, metrics.Config{})
+		c.Set(10 * s)
+		err := tr.ReportTraffic("gw", []metrics.Sample{{Model: "m", Start: at(0), End: at(10 * s), Errors: 1}})
+		var ve *metrics.ValidationError
+		if !errors.As(err, &ve) || !strings.Contains(err.Error(), "1 errors, more than the 0 requests") {
+			t.Errorf("ReportTraffic = %v; want a violation on errors", err)
+		}
+	})
 }
