@@ -118,3 +118,30 @@ func TestCharBitIsOneBitPerCharacter(t *testing.T) {
 		}
 	}
 }
+
+// TestLongIdentifiersMatchExactly: token starts are kept as 16-bit offsets, so an identifier
+// longer than 65,535 bytes is matched by scanning; a word past that offset still matches, and a
+// word at the very end of an identifier too.
+func TestLongIdentifiersMatchExactly(t *testing.T) {
+	long := strings.Repeat("a", 70_000) + "_llama"
+	var tk tokens
+	tk.split(long)
+	if !tk.match("llama") {
+		t.Errorf("a token at offset 70,001 does not match")
+	}
+	if tk.match("allama") {
+		t.Errorf("a word spanning a separator matches")
+	}
+	for _, tt := range []struct {
+		s, w string
+		want bool
+	}{
+		{"my_llama", "llama", true},
+		{"llama", "llama", true},
+		{"my_llam", "llama", false},
+	} {
+		if got := matchTokens(tt.s, tt.w); got != tt.want {
+			t.Errorf("matchTokens(%q, %q) = %v; want %v", tt.s, tt.w, got, tt.want)
+		}
+	}
+}
