@@ -155,6 +155,26 @@ func TestTrafficEdges(t *testing.T) {
 			t.Errorf("at exactly 5 minutes: InFlight %d; want 3", v.InFlight)
 		}
 	})
+	t.Run("the time checks are switch cases: each is walked across its edge here", func(t *testing.T) {
+		tr, c := newTracker(t, metrics.Config{ClockSkew: 5 * time.Second})
+		c.Set(10 * s)
+		for _, tt := range []struct {
+			name    string
+			start   time.Time
+			end     time.Time
+			wantErr string
+		}{
+			{"an end exactly at now plus the clock skew is accepted", at(0), at(15 * s), ""},
+			{"an end a nanosecond later is refused", at(0), at(15*s + 1), "in the future"},
+			{"a start at exactly 1970 is accepted", time.Unix(0, 0), at(0), ""},
+			{"a start a nanosecond before 1970 is refused", time.Unix(0, -1), at(0), "before 1970"},
+		} {
+			err := tr.ReportTraffic("gw", []metrics.Sample{{Model: "m", Start: tt.start, End: tt.end, Requests: 1}})
+			if (err == nil) != (tt.wantErr == "") || (err != nil && !strings.Contains(err.Error(), tt.wantErr)) {
+				t.Errorf("%s: ReportTraffic = %v; want error %q", tt.name, err, tt.wantErr)
+			}
+		}
+	})
 	t.Run("errors without requests are rejected", func(t *testing.T) {
 		tr, c := newTracker(t, metrics.Config{})
 		c.Set(10 * s)
