@@ -1,0 +1,108 @@
+package server_test
+
+import (
+	"bytes"
+	"fmt"
+	"testing"
+
+	"google.golang.org/grpc"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	brainv1 "github.com/modelium/brain/gen/modelium/brain/v1"
+	"github.com/modelium/brain/server"
+)
+
+// configOfSize is a GPT-2 config.json padded to exactly n bytes.
+func configOfSize(n int) []byte {
+	head := []byte(`{"architectures":["GPT2LMHeadModel"],"model_type":"gpt2","n_layer":2,"n_embd":64,"n_head":4,"vocab_size":100,"pad":"`)
+	tail := []byte(`"}`)
+	return append(append(head, bytes.Repeat([]byte("x"), n-len(head)-len(tail))...), tail...)
+}
+
+func uuids(n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprintf("GPU-%d", i)
+	}
+	return out
+}
+
+// TestWireLimitsAtTheEdge: every byte and list limit of the wire form accepts exactly the limit
+// and refuses one more, and the counts that must not be negative accept 0.
+func TestWireLimitsAtTheEdge(t *testing.T) {
+	clock := newFakeClock()
+	client, _, _ := startServer(t, server.Options{Clock: clock.Now, GPUs: twoGPUs(t, clock), DecisionInterval: -1})
+	big := grpc.MaxCallSendMsgSize(8 << 20)
+	now := clock.Now()
+	batch := func(last *brainv1.TrafficSample) []*brainv1.TrafficSample {
+		s := make([]*brainv1.TrafficSample, server.MaxSamplesPerBatch)
+		for i := range s {
+			s[i] = sample("m", now, 1, 1)
+		}
+		s[len(s)-1] = last
+		return s
+	}
+	tests := []struct {
+		name  string
+		call  func() error
+		field string // "" when accepted
+	}{
+		{"a config.json of exactly 1 MiB is accepted", func() error {
+			_, err := client.AnalyzeModel(ctxT(t), &brainv1.AnalyzeModelRequest{ConfigJson: configOfSize(server.MaxConfigJSONBytes)}, big)
+			return err
+		}, ""},
+		{"a config.json one byte over 1 MiB is refused", func() error {
+			_, err := client.AnalyzeModel(ctxT(t), &brainv1.AnalyzeModelRequest{ConfigJson: configOfSize(server.MaxConfigJSONBytes + 1)}, big)
+			return err
+		}, "config_json"},
+		{"a shard index of exactly 1 MiB is accepted", func() error {
+			idx := append([]byte(`{"metadata":{"total_size":1000000},"pad":"`), bytes.Repeat([]byte("x"), server.MaxConfigJSONBytes-44)...)
+			idx = append(idx, `"}`...)
+			if len(idx) != server.MaxConfigJSONBytes {
+				t.Fatalf("index of %d bytes", len(idx))
+			}
+			_, err := client.AnalyzeModel(ctxT(t), &brainv1.AnalyzeModelRequest{ConfigJson: configOfSize(200), SafetensorsIndexJson: idx}, big)
+			return err
+		}, ""},
+		{"a context length of 0 (the default) is accepted", func() error {
+			_, err := client.AnalyzeModel(ctxT(t), &brainv1.AnalyzeModelRequest{ConfigJson: configOfSize(200), ContextLength: 0, Sequences: 0})
+			return err
+		}, ""},
+		{"a negative context length is refused", func() error {
+			_, err := client.AnalyzeModel(ctxT(t), &brainv1.AnalyzeModelRequest{ConfigJson: configOfSize(200), ContextLength: -1})
+			return err
+		}, "context_length"},
+		{"exactly 1000 excluded GPUs are accepted", func() error {
+			_, err := client.ChooseGPU(ctxT(t), &brainv1.ChooseGPURequest{ModelName: "m", RequiredBytes: gib, ExcludeGpuUuids: uuids(server.MaxFilterEntries)})
+			return err
+		}, ""},
+		{"1001 excluded GPUs are refused", func() error {
+			_, err := client.ChooseGPU(ctxT(t), &brainv1.ChooseGPURequest{ModelName: "m", RequiredBytes: gib, ExcludeGpuUuids: uuids(server.MaxFilterEntries + 1)})
+			return err
+		}, "exclude_gpu_uuids"},
+		{"a full batch of samples still has its timestamps checked", func() error {
+			bad := sample("m", now, 1, 1)
+			bad.EndTime = &timestamppb.Timestamp{Seconds: now.Unix(), Nanos: -1}
+			_, err := client.ReportTraffic(ctxT(t), &brainv1.ReportTrafficRequest{GatewayId: "gw", Samples: batch(bad)})
+			return err
+		}, fmt.Sprintf("samples[%d].end_time", server.MaxSamplesPerBatch-1)},
+		{"a full batch of good samples is accepted", func() error {
+			_, err := client.ReportTraffic(ctxT(t), &brainv1.ReportTrafficRequest{GatewayId: "gw", Samples: batch(sample("m", now, 1, 1))})
+			return err
+		}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.call()
+			if tt.field == "" {
+				if err != nil {
+					t.Fatalf("refused: %v", err)
+				}
+				return
+			}
+			if got := fieldViolations(t, err); got[tt.field] == "" {
+				t.Errorf("violations %v; want one on %s", got, tt.field)
+			}
+		})
+	}
+}
