@@ -76,7 +76,7 @@ bench:
 	$(GO) build -o bin/brain ./cmd/brain
 	$(GO) build -o bin/brainbench ./cmd/brainbench
 	./bin/brainbench --brain bin/brain --config configs/bench-eight-gpus.yaml --out bench --profile-dir bench/profiles
-	$(GO) test -run '^$$' -bench . -benchmem ./rules/ ./hfconfig/ ./gpu/ ./metrics/ ./server/ | tee bench/micro.txt
+	$(GO) test -run '^$$' -bench . -benchmem ./rules/ ./hfconfig/ ./gpu/ ./metrics/ ./recommend/ ./server/ | tee bench/micro.txt
 
 ## bench-smoke: the harness for a few seconds with tiny settings, no thresholds (also part of unit)
 bench-smoke:

@@ -55,6 +55,17 @@ type Request struct {
 	TTL time.Duration
 	// Now is the decision time; zero uses the Allocator's clock.
 	Now time.Time
+	// GPUCount is how many GPUs the model is split over (tensor parallelism); 0 means 1. Each
+	// chosen GPU needs PerGPUBytes(RequiredBytes, GPUCount) plus headroom available (multigpu.go).
+	GPUCount int
+	// AllowEviction asks, when nothing fits as things stand, for a GPU and the loaded models to
+	// unload from it first, chosen among Residents (evict.go).
+	AllowEviction bool
+	// Residents are the models loaded or loading on each GPU (by UUID), as the gateways reported
+	// them; read only with AllowEviction.
+	Residents map[string][]Resident
+	// NextUse estimates when each resident is wanted next; nil uses LastRequestEstimator.
+	NextUse NextUseEstimator
 }
 
 // Placement is the chosen GPU.
@@ -65,7 +76,7 @@ type Placement struct {
 	RequiredBytes, HeadroomBytes int64
 	// AvailableBytes is the device's free memory minus earlier reservations on it.
 	AvailableBytes int64
-	// FreeAfterBytes is AvailableBytes - RequiredBytes.
+	// FreeAfterBytes is AvailableBytes - RequiredBytes (plus what Evictions free on this GPU).
 	FreeAfterBytes int64
 	// Fitting counts the GPUs the model fitted on, this one included.
 	Fitting int
@@ -74,10 +85,22 @@ type Placement struct {
 	// ReservationID is set when the request reserved; ExpiresAt is when that reservation lapses.
 	ReservationID string
 	ExpiresAt     time.Time
+	// GPUs lists every chosen GPU when the request asked for more than one (GPUs[0] is Device);
+	// nil for one GPU. PerGPUBytes is what each holds. See All.
+	GPUs        []PlacedGPU
+	PerGPUBytes int64
+	// Evictions are the loaded models to unload first, when the request allowed eviction and
+	// nothing fitted without; cheapest first.
+	Evictions []Eviction
+	// EvictionCost is the plan's expected cold starts (see Eviction.ColdStartCost).
+	EvictionCost float64
 }
 
 // Reason says in one sentence, with numbers, why this GPU was chosen.
 func (p Placement) Reason() string {
+	if len(p.GPUs) > 0 || len(p.Evictions) > 0 {
+		return p.extendedReason()
+	}
 	return fmt.Sprintf("GPU %d (%s, %s) chosen by %s among %d GPU(s) that fit: %s available, %s required + %s headroom, %s left after placement",
 		p.Device.Index, p.Device.Name, p.Device.UUID, p.Strategy, p.Fitting,
 		FormatBytes(p.AvailableBytes), FormatBytes(p.RequiredBytes), FormatBytes(p.HeadroomBytes), FormatBytes(p.FreeAfterBytes))
@@ -99,10 +122,23 @@ type NoFitError struct {
 	RequiredBytes, HeadroomBytes int64
 	Backend                      string
 	Refusals                     []Refusal
+	// GPUCount is how many GPUs the model was to be split over (0 or 1: one); each needed
+	// PerGPUBytes(RequiredBytes, GPUCount) + HeadroomBytes.
+	GPUCount int
+	// Eviction is set when the request allowed eviction: the refusals then say what blocked an
+	// eviction plan on each GPU.
+	Eviction bool
 }
 
 func (e *NoFitError) Error() string {
 	need := FormatBytes(e.RequiredBytes) + " + " + FormatBytes(e.HeadroomBytes) + " headroom"
+	if e.GPUCount > 1 {
+		need = fmt.Sprintf("%s over %d GPUs (%s + %s headroom each)", FormatBytes(e.RequiredBytes), e.GPUCount,
+			FormatBytes(PerGPUBytes(e.RequiredBytes, e.GPUCount)), FormatBytes(e.HeadroomBytes))
+	}
+	if e.Eviction {
+		need += ", even after evictions"
+	}
 	if len(e.Refusals) == 0 {
 		return fmt.Sprintf("no GPU fits %s: the %s inventory has no GPUs", need, e.Backend)
 	}
@@ -124,11 +160,18 @@ func (e *NoFitError) Is(target error) bool { return target == ErrNoFit }
 type Reservation struct {
 	ID             string
 	Model, Gateway string
-	UUID           string
-	Index          int
-	Bytes          int64
-	CreatedAt      time.Time
-	ExpiresAt      time.Time
+	// UUID, Index and Bytes are the (first) GPU's and what is held on it.
+	UUID      string
+	Index     int
+	Bytes     int64
+	CreatedAt time.Time
+	ExpiresAt time.Time
+	// Parts are every GPU the reservation holds bytes on, when it holds more than one (a model
+	// over several GPUs); nil otherwise.
+	Parts []ReservedGPU
+	// Victims are the loaded models whose unload the reservation counts on (an eviction plan):
+	// no other placement may count their bytes while it lasts.
+	Victims []Eviction
 }
 
 // DeviceStatus is a device with the brain's reservations on it.
@@ -136,7 +179,8 @@ type DeviceStatus struct {
 	Device
 	// ReservedBytes is held by reservations not yet visible in FreeBytes.
 	ReservedBytes int64
-	// AvailableBytes is FreeBytes - ReservedBytes, never below 0.
+	// AvailableBytes is FreeBytes - ReservedBytes, plus the bytes of eviction victims that
+	// reservations count on and that are not unloaded yet; never below 0.
 	AvailableBytes int64
 }
 
@@ -172,6 +216,13 @@ type Allocator struct {
 	reservations map[string]Reservation
 	reserved     map[string]int64 // by GPU UUID
 	nextExpiry   time.Time        // earliest ExpiresAt; zero when there are no reservations
+	// credit is, by GPU UUID, the bytes of victims that reservations count on and that are not
+	// unloaded yet: memory NVML still shows as used but that is promised free (evict.go).
+	credit map[string]int64
+	// claimed maps a victim (model and gateway) to the reservation that counts on its bytes.
+	claimed map[victimKey]string
+	// scratch is the eviction planner's reusable memory; guarded by mu.
+	scratch evictScratch
 }
 
 // NewAllocator returns an Allocator over inv.
@@ -185,6 +236,8 @@ func NewAllocator(inv Inventory, cfg AllocatorConfig) *Allocator {
 		idPrefix:     newIDPrefix(),
 		reservations: make(map[string]Reservation),
 		reserved:     make(map[string]int64),
+		credit:       make(map[string]int64),
+		claimed:      make(map[victimKey]string),
 	}
 	if a.strategy == nil {
 		a.strategy = DefaultStrategy
@@ -218,6 +271,9 @@ const (
 
 func (a *Allocator) assessLocked(d *Device, req *Request) (verdict, int64) {
 	available := d.FreeBytes - a.reserved[d.UUID]
+	if len(a.credit) > 0 {
+		available += a.credit[d.UUID]
+	}
 	switch {
 	case slices.Contains(req.Exclude, d.UUID):
 		return excluded, available
@@ -254,6 +310,9 @@ func (a *Allocator) Choose(req Request) (Placement, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.expireLocked(now)
+	if req.GPUCount > 1 {
+		return a.chooseManyLocked(snap, &req, strategy, now)
+	}
 	best, fitting := -1, 0
 	var bestScore, bestAvailable int64
 	for i := range snap.Devices {
@@ -269,6 +328,9 @@ func (a *Allocator) Choose(req Request) (Placement, error) {
 		}
 	}
 	if best < 0 {
+		if req.AllowEviction {
+			return a.evictLocked(snap, &req, now)
+		}
 		return Placement{}, a.noFitLocked(snap, &req)
 	}
 	p := Placement{
@@ -281,14 +343,18 @@ func (a *Allocator) Choose(req Request) (Placement, error) {
 		Strategy:       strategy.Name(),
 	}
 	if req.Reserve {
-		ttl := req.TTL
-		if ttl == 0 {
-			ttl = a.defaultTTL
-		}
-		r := a.reserveLocked(&p.Device, &req, now, ttl)
+		r := a.reserveLocked(&p.Device, &req, now, a.ttl(&req))
 		p.ReservationID, p.ExpiresAt = r.ID, r.ExpiresAt
 	}
 	return p, nil
+}
+
+// ttl is the reservation TTL req asks for, or the configured one.
+func (a *Allocator) ttl(req *Request) time.Duration {
+	if req.TTL == 0 {
+		return a.defaultTTL
+	}
+	return req.TTL
 }
 
 // CheckRequest is the one check of what a placement request means (Choose runs it first); the
@@ -306,6 +372,9 @@ func check(req *Request) error {
 	}
 	if req.Reserve && req.Model == "" {
 		v.Add("model_name", "required to reserve memory")
+	}
+	if req.GPUCount < 0 || req.GPUCount > MaxGPUCount {
+		v.Add("gpu_count", "is %d; must be between 0 (one GPU) and %d", req.GPUCount, MaxGPUCount)
 	}
 	return v.Err()
 }
@@ -353,10 +422,22 @@ func (a *Allocator) reserveLocked(d *Device, req *Request, now time.Time, ttl ti
 
 func (a *Allocator) removeLocked(r Reservation) {
 	delete(a.reservations, r.ID)
-	if left := a.reserved[r.UUID] - r.Bytes; left > 0 {
-		a.reserved[r.UUID] = left
+	if r.Parts == nil {
+		a.unreserveLocked(r.UUID, r.Bytes)
+	}
+	for _, part := range r.Parts {
+		a.unreserveLocked(part.UUID, part.Bytes)
+	}
+	for _, v := range r.Victims {
+		a.unclaimLocked(v, r.ID)
+	}
+}
+
+func (a *Allocator) unreserveLocked(uuid string, bytes int64) {
+	if left := a.reserved[uuid] - bytes; left > 0 {
+		a.reserved[uuid] = left
 	} else {
-		delete(a.reserved, r.UUID)
+		delete(a.reserved, uuid)
 	}
 }
 
@@ -444,7 +525,7 @@ func (a *Allocator) Status(now time.Time) Status {
 	a.expireLocked(now)
 	for i, d := range snap.Devices {
 		reserved := a.reserved[d.UUID]
-		st.Devices[i] = DeviceStatus{Device: d, ReservedBytes: reserved, AvailableBytes: max(d.FreeBytes-reserved, 0)}
+		st.Devices[i] = DeviceStatus{Device: d, ReservedBytes: reserved, AvailableBytes: max(d.FreeBytes-reserved+a.credit[d.UUID], 0)}
 	}
 	return st
 }

@@ -1,7 +1,9 @@
 package gpu_test
 
 import (
+	"fmt"
 	"testing"
+	"time"
 
 	"github.com/modelium/brain/gpu"
 )
@@ -57,4 +59,34 @@ func BenchmarkChoose8GPUsParallel(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkEvictionPlan8GPUs100Models is ChooseGPU with eviction when nothing fits: 8 full GPUs
+// with 100 loaded models each (0.75 GiB apiece, varied recency), a 20 GiB model, the LRU default
+// estimate (target <= 10 µs/op).
+func BenchmarkEvictionPlan8GPUs100Models(b *testing.B) {
+	clock := newFakeClock()
+	now := clock.Now()
+	a := gpu.NewAllocator(openStatic(b, clock, 1, 1, 1, 1, 1, 1, 1, 1), gpu.AllocatorConfig{HeadroomBytes: GiB, Clock: clock.Now})
+	res := make(map[string][]gpu.Resident, 8)
+	for g := range 8 {
+		rs := make([]gpu.Resident, 100)
+		for k := range rs {
+			rs[k] = gpu.Resident{
+				Model: fmt.Sprintf("m-%d-%d", g, k), Gateway: "gw", MemoryBytes: 3 * GiB / 4, State: gpu.ResidentLoaded,
+				LastRequest: now.Add(-time.Duration((k*37+g*11)%600) * time.Second),
+				Pinned:      k%10 == 0, InFlight: int64(k % 7 / 6),
+			}
+		}
+		res[gpu.StaticUUID(g)] = rs
+	}
+	req := gpu.Request{Model: "new", RequiredBytes: 3 * GiB / 2, AllowEviction: true, Residents: res, Now: now}
+	b.ReportAllocs()
+	defer cpuTimer(b)()
+	for b.Loop() {
+		p, err := a.Choose(req)
+		if err != nil || len(p.Evictions) == 0 {
+			b.Fatal(err)
+		}
+	}
 }

@@ -2,6 +2,7 @@ package gpu_test
 
 import (
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -45,4 +46,22 @@ func openStatic(t testing.TB, clock *fakeClock, freeGiB ...int64) gpu.Inventory 
 	}
 	t.Cleanup(func() { _ = inv.Close() })
 	return inv
+}
+
+// cpuTimer reports a benchmark's CPU time per op (user + system, all threads) beside ns/op: on a
+// shared machine wall time per op grows with other load, CPU time much less.
+func cpuTimer(b *testing.B) func() {
+	b.Helper()
+	start := cpuNanos()
+	return func() {
+		b.ReportMetric(float64(cpuNanos()-start)/float64(b.N), "cpu-ns/op")
+	}
+}
+
+func cpuNanos() int64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return ru.Utime.Nano() + ru.Stime.Nano()
 }

@@ -98,3 +98,39 @@ func TestIdleIsPerGatewayForTheEvaluator(t *testing.T) {
 		t.Errorf("model idle %v, QPS5m %v; want 100, 0.2", v.IdleSeconds, v.QPS5m)
 	}
 }
+
+// AppendUnloaded lists the UNLOADED pairs with history, with where they were last LOADED (an
+// UNLOADED report may name no GPU), and allocates nothing when its result is passed back.
+func TestAppendUnloaded(t *testing.T) {
+	const s = time.Second
+	tr, c := newTracker(t, metrics.Config{})
+	report := func(gw, model, gpu string, st metrics.State) {
+		reportState(t, tr, metrics.StateReport{Gateway: gw, Model: model, Runtime: "vllm", GPUUUID: gpu, State: st, MemoryBytes: 7})
+	}
+	report("gw-a", "was-loaded", "GPU-1", metrics.StateLoaded)
+	c.Set(100 * s)
+	report("gw-a", "was-loaded", "", metrics.StateUnloaded)
+	report("gw-a", "never-loaded", "", metrics.StateUnloaded) // no history
+	report("gw-a", "requested", "", metrics.StateUnloaded)
+	reportTraffic(t, tr, "gw-a", sample("requested", 90*s, 100*s, 2)) // history: a request
+	report("gw-a", "loaded", "GPU-2", metrics.StateLoaded)            // not UNLOADED
+	report("gw-b", "was-loaded", "GPU-3", metrics.StateLoading)       // not UNLOADED on gw-b
+	c.Set(130 * s)
+	got := map[string]metrics.UnloadedModel{}
+	list := tr.AppendUnloaded(nil, time.Time{})
+	for _, u := range list {
+		got[u.Gateway+"/"+u.Model] = u
+	}
+	if len(got) != 2 {
+		t.Fatalf("unloaded pairs %+v, want gw-a/was-loaded and gw-a/requested", got)
+	}
+	if u := got["gw-a/was-loaded"]; u.GPUUUID != "GPU-1" || u.Runtime != "vllm" || u.MemoryBytes != 7 || u.IdleSeconds != 130 || !u.UnloadedTime.Equal(at(100*s)) || !u.LastRequest.IsZero() {
+		t.Errorf("was-loaded: %+v, want its last GPU, runtime and memory, idle 130 s since its load, unloaded at 100 s", u)
+	}
+	if u := got["gw-a/requested"]; u.GPUUUID != "" || !u.LastRequest.Equal(at(100*s)) || u.IdleSeconds != 30 || !(u.QPS > 0) {
+		t.Errorf("requested: %+v, want no GPU, last request at 100 s, idle 30 s, QPS of its requests in the last minute", u)
+	}
+	if a := testing.AllocsPerRun(10, func() { list = tr.AppendUnloaded(list[:0], time.Time{}) }); a != 0 {
+		t.Errorf("AppendUnloaded into its own result allocates %v times", a)
+	}
+}

@@ -154,17 +154,17 @@ func TestReportStateRejects(t *testing.T) {
 		want   []metrics.FieldViolation
 	}{
 		{"missing names", with(func(r *metrics.StateReport) { r.Gateway, r.Model = "", "" }),
-			[]metrics.FieldViolation{{"gateway_id", "required"}, {"model_name", "required"}}},
+			[]metrics.FieldViolation{{Field: "gateway_id", Description: "required"}, {Field: "model_name", Description: "required"}}},
 		{"an oversized GPU UUID", with(func(r *metrics.StateReport) { r.GPUUUID = strings.Repeat("x", 300) }),
-			[]metrics.FieldViolation{{"gpu_uuid", "is 300 bytes long; at most 256 bytes are allowed"}}},
+			[]metrics.FieldViolation{{Field: "gpu_uuid", Description: "is 300 bytes long; at most 256 bytes are allowed"}}},
 		{"no state", with(func(r *metrics.StateReport) { r.State = metrics.StateUnknown }),
-			[]metrics.FieldViolation{{"state", "required: one of loading, loaded, unloading, unloaded, failed"}}},
+			[]metrics.FieldViolation{{Field: "state", Description: "required: one of loading, loaded, unloading, unloaded, failed"}}},
 		{"a state out of range", with(func(r *metrics.StateReport) { r.State = 9 }),
-			[]metrics.FieldViolation{{"state", "required: one of loading, loaded, unloading, unloaded, failed"}}},
+			[]metrics.FieldViolation{{Field: "state", Description: "required: one of loading, loaded, unloading, unloaded, failed"}}},
 		{"negative memory", with(func(r *metrics.StateReport) { r.MemoryBytes = -1 }),
-			[]metrics.FieldViolation{{"memory_bytes", "negative"}}},
+			[]metrics.FieldViolation{{Field: "memory_bytes", Description: "negative"}}},
 		{"a time in the future", with(func(r *metrics.StateReport) { r.Time = at(time.Minute) }),
-			[]metrics.FieldViolation{{"observed_time", "1m0s in the future (allowed clock skew 5s)"}}},
+			[]metrics.FieldViolation{{Field: "observed_time", Description: "1m0s in the future (allowed clock skew 5s)"}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -111,6 +111,23 @@ type LoadedModel struct {
 	IdleSeconds float64
 	QPS         float64
 	InFlight    int64
+	// LastRequest is the end of this gateway's latest sample with requests (zero if none).
+	LastRequest time.Time
+}
+
+// UnloadedModel is one UNLOADED (model, gateway) pair with history (it was LOADED there once, or
+// got requests there), as a policy that pre-loads needs it. GPUUUID, Runtime and MemoryBytes are
+// those of the pair's last LOADED report: where it would be loaded again.
+type UnloadedModel struct {
+	Model, Gateway, GPUUUID, Runtime string
+	MemoryBytes                      int64
+	// IdleSeconds counts as for a LOADED pair (from the later of the last request, the last load
+	// and the brain's start); QPS is the model's over the last minute on all gateways.
+	IdleSeconds float64
+	QPS         float64
+	// LastRequest is the end of this gateway's latest sample with requests (zero if none);
+	// UnloadedTime is when the pair became UNLOADED.
+	LastRequest, UnloadedTime time.Time
 }
 
 // Tracker holds per-model lifecycle and traffic observations. It is safe for concurrent use.
@@ -155,6 +172,10 @@ type placement struct {
 	inFlight    int64
 	inFlightAt  int64
 	state       State
+	// Where the pair was last LOADED, kept across UNLOADED reports (which may name no GPU): a
+	// pre-load goes back there.
+	lastGPU, lastRuntime string
+	lastMemory           int64
 }
 
 // NewTracker returns an empty tracker; the brain's start is the clock's time now.
@@ -235,6 +256,9 @@ func (t *Tracker) ReportState(r StateReport) (StateResult, error) {
 	p.runtime = t.intern(r.Runtime)
 	p.gpuUUID = t.intern(r.GPUUUID)
 	p.memoryBytes = r.MemoryBytes
+	if r.State == StateLoaded {
+		p.lastGPU, p.lastRuntime, p.lastMemory = p.gpuUUID, p.runtime, p.memoryBytes
+	}
 	return res, nil
 }
 
@@ -424,6 +448,44 @@ func (t *Tracker) AppendLoaded(dst []LoadedModel, now time.Time) []LoadedModel {
 				IdleSeconds: t.idleSeconds(ns, p.lastRequest, p.loadedTime, m.firstSeen),
 				QPS:         qps,
 				InFlight:    p.inFlightNow(ns),
+				LastRequest: fromNanos(p.lastRequest),
+			})
+		}
+	}
+	return dst
+}
+
+// AppendUnloaded appends every UNLOADED (model, gateway) pair with history (LOADED there once, or
+// with requests there) to dst, as of now (zero: the clock's now), in no particular order, like
+// [Tracker.AppendLoaded]: a caller that passes the previous result back as dst[:0] allocates
+// nothing.
+func (t *Tracker) AppendUnloaded(dst []UnloadedModel, now time.Time) []UnloadedModel {
+	if now.IsZero() {
+		now = t.now()
+	}
+	ns := now.UnixNano()
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	for _, m := range t.order {
+		qps := -1.0
+		for i := range m.gateways {
+			p := &m.gateways[i]
+			if p.state != StateUnloaded || (p.loadedTime == 0 && p.lastRequest == 0) {
+				continue
+			}
+			if qps < 0 {
+				qps = m.traffic.qps1m(ns)
+			}
+			dst = append(dst, UnloadedModel{
+				Model:        m.name,
+				Gateway:      p.gateway,
+				GPUUUID:      p.lastGPU,
+				Runtime:      p.lastRuntime,
+				MemoryBytes:  p.lastMemory,
+				IdleSeconds:  t.idleSeconds(ns, p.lastRequest, p.loadedTime, m.firstSeen),
+				QPS:          qps,
+				LastRequest:  fromNanos(p.lastRequest),
+				UnloadedTime: fromNanos(p.stateTime),
 			})
 		}
 	}

@@ -216,25 +216,25 @@ func TestReportTrafficRejects(t *testing.T) {
 		want    []metrics.FieldViolation
 	}{
 		{"a missing gateway", "", []metrics.Sample{good},
-			[]metrics.FieldViolation{{"gateway_id", "required"}}},
+			[]metrics.FieldViolation{{Field: "gateway_id", Description: "required"}}},
 		{"an oversized gateway name", strings.Repeat("g", 257), []metrics.Sample{good},
-			[]metrics.FieldViolation{{"gateway_id", "is 257 bytes long; at most 256 bytes are allowed"}}},
+			[]metrics.FieldViolation{{Field: "gateway_id", Description: "is 257 bytes long; at most 256 bytes are allowed"}}},
 		{"an empty model name", "gw", []metrics.Sample{good, with(func(x *metrics.Sample) { x.Model = "" })},
-			[]metrics.FieldViolation{{"samples[1].model_name", "required"}}},
+			[]metrics.FieldViolation{{Field: "samples[1].model_name", Description: "required"}}},
 		{"a model name that is not UTF-8", "gw", []metrics.Sample{with(func(x *metrics.Sample) { x.Model = "m\xff" })},
-			[]metrics.FieldViolation{{"samples[0].model_name", "is not valid UTF-8"}}},
+			[]metrics.FieldViolation{{Field: "samples[0].model_name", Description: "is not valid UTF-8"}}},
 		{"missing times", "gw", []metrics.Sample{{Model: "m"}},
-			[]metrics.FieldViolation{{"samples[0].start_time", "required"}, {"samples[0].end_time", "required"}}},
+			[]metrics.FieldViolation{{Field: "samples[0].start_time", Description: "required"}, {Field: "samples[0].end_time", Description: "required"}}},
 		{"an end beyond the clock-skew allowance", "gw", []metrics.Sample{with(func(x *metrics.Sample) { x.End = at(16 * s) })},
-			[]metrics.FieldViolation{{"samples[0].end_time", "6s in the future (allowed clock skew 5s)"}}},
+			[]metrics.FieldViolation{{Field: "samples[0].end_time", Description: "6s in the future (allowed clock skew 5s)"}}},
 		{"an interval that goes backwards", "gw", []metrics.Sample{with(func(x *metrics.Sample) { x.Start = at(10 * s); x.End = at(5 * s) })},
-			[]metrics.FieldViolation{{"samples[0].end_time", "before start_time"}}},
+			[]metrics.FieldViolation{{Field: "samples[0].end_time", Description: "before start_time"}}},
 		{"negative counts", "gw", []metrics.Sample{with(func(x *metrics.Sample) { x.Requests, x.Errors, x.InFlight = -1, -1, -1 })},
-			[]metrics.FieldViolation{{"samples[0].requests", "negative"}, {"samples[0].errors", "negative"}, {"samples[0].in_flight", "negative"}}},
+			[]metrics.FieldViolation{{Field: "samples[0].requests", Description: "negative"}, {Field: "samples[0].errors", Description: "negative"}, {Field: "samples[0].in_flight", Description: "negative"}}},
 		{"more errors than requests", "gw", []metrics.Sample{with(func(x *metrics.Sample) { x.Errors = 2 })},
-			[]metrics.FieldViolation{{"samples[0].errors", "2 errors, more than the 1 requests"}}},
+			[]metrics.FieldViolation{{Field: "samples[0].errors", Description: "2 errors, more than the 1 requests"}}},
 		{"a time before 1970", "gw", []metrics.Sample{with(func(x *metrics.Sample) { x.Start = time.Date(1969, 1, 1, 0, 0, 0, 0, time.UTC) })},
-			[]metrics.FieldViolation{{"samples[0].start_time", "before 1970"}}},
+			[]metrics.FieldViolation{{Field: "samples[0].start_time", Description: "before 1970"}}},
 		{"too many samples", "gw", make([]metrics.Sample, metrics.MaxSamples+1)[: metrics.MaxSamples+1 : metrics.MaxSamples+1],
 			nil}, // checked below: the first violation is on samples
 	}
@@ -305,7 +305,7 @@ func TestCaps(t *testing.T) {
 			func(tr *metrics.Tracker) error {
 				return tr.ReportTraffic("gw-c", []metrics.Sample{sample("m", 0, s, 1)})
 			},
-			[]metrics.FieldViolation{{"gateway_id", "gateway cap of 2 reached"}}},
+			[]metrics.FieldViolation{{Field: "gateway_id", Description: "gateway cap of 2 reached"}}},
 		{"a gateway beyond the cap is rejected on state",
 			metrics.Config{MaxGateways: 1},
 			func(t *testing.T, tr *metrics.Tracker) { reportTraffic(t, tr, "gw-a") },
@@ -313,7 +313,7 @@ func TestCaps(t *testing.T) {
 				_, err := tr.ReportState(metrics.StateReport{Gateway: "gw-b", Model: "m", State: metrics.StateLoading})
 				return err
 			},
-			[]metrics.FieldViolation{{"gateway_id", "gateway cap of 1 reached"}}},
+			[]metrics.FieldViolation{{Field: "gateway_id", Description: "gateway cap of 1 reached"}}},
 		{"a known gateway is accepted at the cap",
 			metrics.Config{MaxGateways: 1},
 			func(t *testing.T, tr *metrics.Tracker) { reportTraffic(t, tr, "gw-a") },
@@ -327,7 +327,7 @@ func TestCaps(t *testing.T) {
 			func(tr *metrics.Tracker) error {
 				return tr.ReportTraffic("gw", []metrics.Sample{sample("a", 0, s, 1), sample("b", 0, s, 1), sample("b", 0, s, 1), sample("c", 0, s, 1)})
 			},
-			[]metrics.FieldViolation{{"samples[3].model_name", "model cap of 2 reached"}}},
+			[]metrics.FieldViolation{{Field: "samples[3].model_name", Description: "model cap of 2 reached"}}},
 		{"a state report beyond the model cap is rejected",
 			metrics.Config{MaxModels: 1},
 			func(t *testing.T, tr *metrics.Tracker) { reportTraffic(t, tr, "gw", sample("a", 0, s, 1)) },
@@ -335,7 +335,7 @@ func TestCaps(t *testing.T) {
 				_, err := tr.ReportState(metrics.StateReport{Gateway: "gw", Model: "b", State: metrics.StateLoading})
 				return err
 			},
-			[]metrics.FieldViolation{{"model_name", "model cap of 1 reached"}}},
+			[]metrics.FieldViolation{{Field: "model_name", Description: "model cap of 1 reached"}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

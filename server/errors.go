@@ -4,13 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
 	"github.com/modelium/brain/gpu"
 	"github.com/modelium/brain/hfconfig"
 	"github.com/modelium/brain/internal/validate"
+	"github.com/modelium/brain/recommend"
 )
 
 // fieldError places a domain error under a request field (for example the config.json of
@@ -95,19 +98,34 @@ func statusOfDomain(err error) error {
 	case errors.Is(err, gpu.ErrUnavailable):
 		return status.Errorf(codes.Unavailable, "GPU inventory unavailable, retry later: %v", err)
 	}
-	var slow *slowSubscriberError
-	if errors.As(err, &slow) {
-		return slow.status()
+	var (
+		slow    *recommend.SlowSubscriberError
+		unknown *recommend.UnknownModelError
+	)
+	switch {
+	case errors.As(err, &slow):
+		return slowSubscriberStatus(slow)
+	case errors.As(err, &unknown):
+		return status.Error(codes.NotFound, unknown.Error())
+	case errors.Is(err, recommend.ErrStopped):
+		return errShuttingDown
 	}
 	return nil
 }
 
-// notFound answers a request about a model the brain has never heard of.
-func notFound(model string) error {
-	return status.Errorf(codes.NotFound, "model %q is unknown to the brain: no gateway has reported its state or traffic", model)
-}
-
-// notFoundOnGateway answers a request about a model on a gateway that never reported it.
-func notFoundOnGateway(model, gateway string) error {
-	return status.Errorf(codes.NotFound, "model %q is unknown on gateway %q: that gateway has reported neither its state nor its traffic", model, gateway)
+// slowSubscriberStatus is RESOURCE_EXHAUSTED with an ErrorInfo that carries the resume cursor as
+// metadata.
+func slowSubscriberStatus(e *recommend.SlowSubscriberError) error {
+	st := status.New(codes.ResourceExhausted, e.Error())
+	if d, err := st.WithDetails(&errdetails.ErrorInfo{
+		Reason: "WATCH_SUBSCRIBER_TOO_SLOW",
+		Domain: ServiceName,
+		Metadata: map[string]string{
+			"resume_epoch":          e.Epoch,
+			"resume_after_sequence": strconv.FormatUint(e.Delivered, 10),
+		},
+	}); err == nil {
+		st = d
+	}
+	return st.Err()
 }

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"math"
+	"time"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -18,6 +19,9 @@ import (
 func (s *Server) ChooseGPU(_ context.Context, req *brainv1.ChooseGPURequest) (*brainv1.ChooseGPUResponse, error) {
 	greq := gpuRequest(req)
 	greq.Now = s.now()
+	if greq.AllowEviction {
+		greq.Residents, greq.NextUse = s.residents(greq.Now), s.opts.NextUse
+	}
 	p, err := s.gpus.Choose(greq)
 	if err != nil {
 		return nil, s.toStatus(err)
@@ -33,6 +37,71 @@ func (s *Server) ChooseGPU(_ context.Context, req *brainv1.ChooseGPURequest) (*b
 	if p.ReservationID != "" {
 		resp.ReservationExpiresAt = timestamppb.New(p.ExpiresAt)
 	}
+	resp.Gpus = make([]*brainv1.GPU, 0, len(p.GPUs)+1)
+	for _, g := range p.All() {
+		resp.Gpus = append(resp.Gpus, gpuProto(gpu.DeviceStatus{Device: g.Device, ReservedBytes: g.Device.FreeBytes - g.AvailableBytes, AvailableBytes: g.AvailableBytes}))
+	}
+	for _, e := range p.Evictions {
+		resp.Evictions = append(resp.Evictions, &brainv1.Eviction{
+			ModelName: e.Model, GatewayId: e.Gateway, GpuUuid: e.UUID, MemoryBytes: e.MemoryBytes, Reason: e.Reason,
+		})
+	}
+	return resp, nil
+}
+
+// residents lists, per GPU, the models the gateways reported on it (loaded, loading or
+// unloading), with what eviction must respect: the unload policy's pins, requests in flight, the
+// allocator's reservations for a load in progress.
+func (s *Server) residents(now time.Time) map[string][]gpu.Resident {
+	reserved := map[[2]string]int64{}
+	for _, r := range s.gpus.Reservations(now) {
+		reserved[[2]string{r.Model, r.Gateway}] += r.Bytes
+	}
+	out := map[string][]gpu.Resident{}
+	for _, m := range s.tracker.Models("") {
+		pinned := s.unload.Pinned(m.Name)
+		for _, p := range m.Placements {
+			var state gpu.ResidentState
+			switch p.State {
+			case metrics.StateLoaded:
+				state = gpu.ResidentLoaded
+			case metrics.StateLoading:
+				state = gpu.ResidentLoading
+			case metrics.StateUnloading:
+				state = gpu.ResidentOther
+			default:
+				continue
+			}
+			if p.GPUUUID == "" {
+				continue
+			}
+			out[p.GPUUUID] = append(out[p.GPUUUID], gpu.Resident{
+				Model: m.Name, Gateway: p.Gateway, MemoryBytes: p.MemoryBytes, State: state, Pinned: pinned,
+				InFlight: p.InFlight, ReservedBytes: reserved[[2]string{m.Name, p.Gateway}], LastRequest: p.LastRequest,
+			})
+		}
+	}
+	return out
+}
+
+// PlanPlacement packs the request's models onto the inventory's GPUs (First-Fit Decreasing).
+func (s *Server) PlanPlacement(_ context.Context, req *brainv1.PlanPlacementRequest) (*brainv1.PlanPlacementResponse, error) {
+	plan, err := s.gpus.PlanPlacement(planModels(req), req.GetAllowMoving(), s.now())
+	if err != nil {
+		return nil, s.toStatus(err)
+	}
+	resp := &brainv1.PlanPlacementResponse{
+		GpusUsed:       int32(plan.GPUsUsed),
+		LowerBoundGpus: int32(plan.LowerBoundGPUs),
+		Heuristic:      plan.Heuristic,
+		Reason:         plan.Reason(),
+	}
+	for _, a := range plan.Assignments {
+		resp.Assignments = append(resp.Assignments, &brainv1.PlacementAssignment{ModelName: a.Model, GpuUuids: a.UUIDs, BytesPerGpu: a.PerGPUBytes})
+	}
+	for _, u := range plan.Unplaced {
+		resp.Unplaced = append(resp.Unplaced, &brainv1.UnplacedModel{ModelName: u.Model, Reason: u.Reason})
+	}
 	return resp, nil
 }
 
@@ -44,6 +113,8 @@ func gpuRequest(req *brainv1.ChooseGPURequest) gpu.Request {
 		RequiredBytes: req.GetRequiredBytes(),
 		Exclude:       req.GetExcludeGpuUuids(),
 		Reserve:       req.GetReserve(),
+		GPUCount:      int(req.GetGpuCount()),
+		AllowEviction: req.GetAllowEviction(),
 	}
 	switch req.GetStrategy() {
 	case brainv1.PlacementStrategy_PLACEMENT_STRATEGY_MOST_FREE:
@@ -55,6 +126,15 @@ func gpuRequest(req *brainv1.ChooseGPURequest) gpu.Request {
 		greq.TTL = ttl.AsDuration()
 	}
 	return greq
+}
+
+// planModels translates a PlanPlacement request's models.
+func planModels(req *brainv1.PlanPlacementRequest) []gpu.PlanModel {
+	models := make([]gpu.PlanModel, len(req.GetModels()))
+	for i, m := range req.GetModels() {
+		models[i] = gpu.PlanModel{Name: m.GetModelName(), RequiredBytes: m.GetRequiredBytes(), GPUCount: int(m.GetGpuCount())}
+	}
+	return models
 }
 
 // ListGPUs shows the inventory snapshot that placement reads, with reservations.
@@ -97,6 +177,11 @@ func (s *Server) releaseReservation(req *brainv1.ReportModelStateRequest) {
 			s.gpus.Release(id)
 		}
 		s.gpus.ReleaseModel(req.GetModelName(), req.GetGatewayId())
+	}
+	switch req.GetState() {
+	case brainv1.ModelState_MODEL_STATE_UNLOADED, brainv1.ModelState_MODEL_STATE_FAILED:
+		// A victim an eviction plan counted on is gone: its bytes show in free memory from now.
+		s.gpus.VictimGone(req.GetModelName(), req.GetGatewayId(), req.GetGpuUuid())
 	}
 }
 

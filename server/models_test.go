@@ -8,6 +8,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	brainv1 "github.com/modelium/brain/gen/modelium/brain/v1"
+	"github.com/modelium/brain/recommend"
 	"github.com/modelium/brain/server"
 )
 
@@ -165,8 +166,8 @@ func TestShouldUnloadJudgesOnlyLoadedPlacements(t *testing.T) {
 	report("gw-1", brainv1.ModelState_MODEL_STATE_LOADING)
 	clock.Advance(301 * time.Second) // a slow load: idle past the threshold, but not loaded yet
 	for _, gw := range []string{"gw-1", ""} {
-		if r := ask(gw); r.GetUnload() || r.GetRule() != server.RuleNotLoaded || !strings.Contains(r.GetReason(), "loading") {
-			t.Errorf("ShouldUnload(gateway %q) of a LOADING model = %v, want keep by %s", gw, r, server.RuleNotLoaded)
+		if r := ask(gw); r.GetUnload() || r.GetRule() != recommend.RuleNotLoaded || !strings.Contains(r.GetReason(), "loading") {
+			t.Errorf("ShouldUnload(gateway %q) of a LOADING model = %v, want keep by %s", gw, r, recommend.RuleNotLoaded)
 		}
 	}
 	report("gw-1", brainv1.ModelState_MODEL_STATE_LOADED)
@@ -175,14 +176,14 @@ func TestShouldUnloadJudgesOnlyLoadedPlacements(t *testing.T) {
 		t.Errorf("ShouldUnload of a LOADED model idle 301 s = %v, want unload by idle", r)
 	}
 	report("gw-2", brainv1.ModelState_MODEL_STATE_FAILED)
-	if r := ask("gw-2"); r.GetUnload() || r.GetRule() != server.RuleNotLoaded {
-		t.Errorf("ShouldUnload on the gateway where it FAILED = %v, want keep by %s", r, server.RuleNotLoaded)
+	if r := ask("gw-2"); r.GetUnload() || r.GetRule() != recommend.RuleNotLoaded {
+		t.Errorf("ShouldUnload on the gateway where it FAILED = %v, want keep by %s", r, recommend.RuleNotLoaded)
 	}
 	if r := ask(""); !r.GetUnload() {
 		t.Errorf("across gateways, one LOADED idle placement decides: %v", r)
 	}
 	report("gw-1", brainv1.ModelState_MODEL_STATE_UNLOADED)
-	if r := ask(""); r.GetUnload() || r.GetRule() != server.RuleNotLoaded {
-		t.Errorf("ShouldUnload after UNLOADED everywhere = %v, want keep by %s", r, server.RuleNotLoaded)
+	if r := ask(""); r.GetUnload() || r.GetRule() != recommend.RuleNotLoaded {
+		t.Errorf("ShouldUnload after UNLOADED everywhere = %v, want keep by %s", r, recommend.RuleNotLoaded)
 	}
 }

@@ -48,7 +48,14 @@ func (s *Server) AnalyzeModel(_ context.Context, req *brainv1.AnalyzeModelReques
 	if err != nil {
 		return nil, s.toStatus(inField("", err))
 	}
-	return &brainv1.AnalyzeModelResponse{Analysis: analysisProto(a)}, nil
+	need := s.gpus.GPUsNeeded(a.Memory.TotalBytes)
+	return &brainv1.AnalyzeModelResponse{Analysis: analysisProto(a), GpuNeed: &brainv1.GPUNeed{
+		GpuCount:      int32(need.Count),
+		GpuTotalBytes: need.GPUTotalBytes,
+		BytesPerGpu:   need.PerGPUBytes,
+		HeadroomBytes: need.HeadroomBytes,
+		Reason:        need.Reason,
+	}}, nil
 }
 
 func analysisProto(a hfconfig.Analysis) *brainv1.ModelAnalysis {

@@ -23,6 +23,7 @@ import (
 	brainv1 "github.com/modelium/brain/gen/modelium/brain/v1"
 	"github.com/modelium/brain/gpu"
 	"github.com/modelium/brain/metrics"
+	"github.com/modelium/brain/recommend"
 	"github.com/modelium/brain/rules"
 )
 
@@ -52,9 +53,12 @@ type Options struct {
 	// Recorder counts decisions and recommendations for Prometheus; nil counts nothing.
 	Recorder *metrics.Recorder
 
-	// UnloadPolicy decides unloads, for ShouldUnload and the evaluation loop (default:
+	// UnloadPolicy is the fixed policy's configuration, which GetPolicy shows (default:
 	// rules.DefaultUnloadPolicy()).
 	UnloadPolicy *rules.UnloadPolicy
+	// Policy decides recommendations, for ShouldUnload and the evaluation loop (default:
+	// recommend.NewFixedPolicy(UnloadPolicy)).
+	Policy recommend.Policy
 	// DecisionInterval is how often the evaluation loop runs (default 10 s); negative runs none,
 	// and the caller drives cycles with Server.Evaluate.
 	DecisionInterval time.Duration
@@ -73,6 +77,9 @@ type Options struct {
 	GPUs gpu.Inventory
 	// Placement tunes GPU placement: default strategy, headroom, reservation TTL.
 	Placement gpu.AllocatorConfig
+	// NextUse estimates when a loaded model is wanted next, for ChooseGPU's eviction plans (the
+	// predictive keep-alive policy's estimate); nil ranks victims by their last request (LRU).
+	NextUse gpu.NextUseEstimator
 }
 
 // Server is the gRPC server of the brain: the BrainService, the health service and reflection,
@@ -92,10 +99,10 @@ type Server struct {
 	health   *health.Server
 	epoch    string
 
-	// Unload recommendations: the policy, the evaluation loop's state and the stream hub.
-	unload    *rules.UnloadPolicy
-	evaluator *evaluator
-	hub       *hub
+	// Recommendations: the fixed policy's configuration, the engine and the streams' hub.
+	unload *rules.UnloadPolicy
+	engine *recommend.Engine
+	hub    *recommend.Hub[*wire]
 
 	stopOnce sync.Once
 	stopping chan struct{} // closed when shutdown starts: streams end with UNAVAILABLE

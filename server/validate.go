@@ -15,6 +15,7 @@ import (
 	brainv1 "github.com/modelium/brain/gen/modelium/brain/v1"
 	"github.com/modelium/brain/gpu"
 	"github.com/modelium/brain/internal/validate"
+	"github.com/modelium/brain/recommend"
 )
 
 // Limits on request sizes (DESIGN.md, "Errors and bad input"), owned by internal/validate.
@@ -122,6 +123,9 @@ func validateWire(req any) error {
 			}
 		}
 		v.domain(gpu.CheckRequest(gpuRequest(r)))
+	case *brainv1.PlanPlacementRequest:
+		// The models' names, sizes and GPU counts are the planner's (gpu.CheckPlan).
+		v.domain(gpu.CheckPlan(planModels(r)))
 	case *brainv1.ShouldUnloadRequest:
 		v.name("model_name", r.GetModelName(), true)
 		v.name("gateway_id", r.GetGatewayId(), false)
@@ -146,6 +150,23 @@ func validateWire(req any) error {
 		v.names("model_names", r.GetModelNames())
 		v.names("gpu_uuids", r.GetGpuUuids())
 		v.name("resume_epoch", r.GetResumeEpoch(), false)
+	case *brainv1.WatchRecommendationsRequest:
+		v.name("gateway_id", r.GetGatewayId(), false)
+		v.names("model_names", r.GetModelNames())
+		v.names("gpu_uuids", r.GetGpuUuids())
+		v.name("resume_epoch", r.GetResumeEpoch(), false)
+		var seen [len(recommend.Kinds) + 1]bool
+		for i, k := range r.GetKinds() {
+			switch k {
+			case brainv1.RecommendationKind_RECOMMENDATION_KIND_UNLOAD, brainv1.RecommendationKind_RECOMMENDATION_KIND_LOAD:
+				if seen[k] {
+					v.add(fmt.Sprintf("kinds[%d]", i), "%s is listed twice", k)
+				}
+				seen[k] = true
+			default:
+				v.add(fmt.Sprintf("kinds[%d]", i), "must be RECOMMENDATION_KIND_UNLOAD or RECOMMENDATION_KIND_LOAD (empty kinds means all)")
+			}
+		}
 	case *brainv1.ListModelsRequest:
 		v.name("gateway_id", r.GetGatewayId(), false)
 	}

@@ -1,86 +1,82 @@
 package server
 
 import (
+	"context"
 	"time"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	brainv1 "github.com/modelium/brain/gen/modelium/brain/v1"
+	"github.com/modelium/brain/recommend"
 )
 
-// WatchUnloadRecommendations streams unload recommendations (see hub.go for the guarantees): a
-// snapshot of the open ones and a SnapshotEnd, or the replay of a resume, then live events and
-// heartbeats. The stream ends with RESOURCE_EXHAUSTED when the subscriber falls too far behind and
-// with UNAVAILABLE when the brain shuts down.
-//
-// The handler only waits; a sender goroutine of its own does every Send, so that a subscriber that
-// stopped reading (its Send blocked on flow control) can still be cut off or shut down.
+// WatchUnloadRecommendations streams unload recommendations: the unload-only view of
+// WatchRecommendations, in the same sequence space, with the same guarantees (see
+// recommend.Hub): a snapshot of the open ones and a SnapshotEnd, or the replay of a resume, then
+// live events and heartbeats. The stream ends with RESOURCE_EXHAUSTED when the subscriber falls too
+// far behind and with UNAVAILABLE when the brain shuts down.
 func (s *Server) WatchUnloadRecommendations(req *brainv1.WatchUnloadRecommendationsRequest, stream brainv1.BrainService_WatchUnloadRecommendationsServer) error {
-	sub, _ := s.hub.subscribe(newFilter(req.GetGatewayId(), req.GetModelNames(), req.GetGpuUuids()),
-		req.GetResumeEpoch(), req.GetResumeAfterSequence())
-	defer s.hub.unsubscribe(sub)
-
-	sent := make(chan error, 1)
-	go func() { sent <- s.sendRecommendations(stream, sub) }()
-	select {
-	case err := <-sent:
-		return s.toStatus(err)
-	case <-stream.Context().Done():
-		return s.toStatus(stream.Context().Err())
-	case <-s.stopping:
-		return errShuttingDown
-	case <-sub.cut:
-		return s.toStatus(sub.err())
-	}
+	f := recommend.NewFilter(req.GetGatewayId(), req.GetModelNames(), req.GetGpuUuids(), []recommend.Kind{recommend.Unload})
+	return s.watch(stream.Context(), f, req.GetResumeEpoch(), req.GetResumeAfterSequence(), func(o recommend.Out[*wire]) error {
+		if o.Kind == recommend.OutEvent {
+			return stream.Send(o.Msg.unloadMessage())
+		}
+		m := &brainv1.WatchUnloadRecommendationsResponse{Epoch: s.epoch, Sequence: o.Seq, Time: timestamppb.New(s.now())}
+		switch o.Kind {
+		case recommend.OutReset:
+			m.Event = &brainv1.WatchUnloadRecommendationsResponse_StreamReset{StreamReset: &brainv1.StreamReset{Reason: o.Reason}}
+		case recommend.OutSnapshotEnd:
+			m.Event = &brainv1.WatchUnloadRecommendationsResponse_SnapshotEnd{SnapshotEnd: &brainv1.SnapshotEnd{OpenRecommendations: int64(o.Open)}}
+		default:
+			m.Event = &brainv1.WatchUnloadRecommendationsResponse_Heartbeat{Heartbeat: &brainv1.Heartbeat{}}
+		}
+		return stream.Send(m)
+	})
 }
 
-// sendRecommendations is a subscriber's sender: the initial messages, then whatever the hub
-// queued, and a heartbeat on every tick once the queue is sent. It returns when a Send fails or
-// the stream is done.
-func (s *Server) sendRecommendations(stream brainv1.BrainService_WatchUnloadRecommendationsServer, sub *subscriber) error {
-	for _, m := range sub.initial {
-		if err := stream.Send(m); err != nil {
-			return err
-		}
-		if sub.replaying {
-			sub.delivered.Store(m.GetSequence())
+// WatchRecommendations streams recommendations of the kinds asked for (every kind when none is),
+// with the guarantees of WatchUnloadRecommendations, in the same sequence space.
+func (s *Server) WatchRecommendations(req *brainv1.WatchRecommendationsRequest, stream brainv1.BrainService_WatchRecommendationsServer) error {
+	var kinds []recommend.Kind
+	for _, k := range req.GetKinds() {
+		switch k {
+		case brainv1.RecommendationKind_RECOMMENDATION_KIND_UNLOAD:
+			kinds = append(kinds, recommend.Unload)
+		case brainv1.RecommendationKind_RECOMMENDATION_KIND_LOAD:
+			kinds = append(kinds, recommend.Load)
 		}
 	}
-	sub.delivered.Store(sub.initialThrough)
-	sub.initial = nil
+	f := recommend.NewFilter(req.GetGatewayId(), req.GetModelNames(), req.GetGpuUuids(), kinds)
+	return s.watch(stream.Context(), f, req.GetResumeEpoch(), req.GetResumeAfterSequence(), func(o recommend.Out[*wire]) error {
+		if o.Kind == recommend.OutEvent {
+			return stream.Send(o.Msg.allMessage())
+		}
+		m := &brainv1.WatchRecommendationsResponse{Epoch: s.epoch, Sequence: o.Seq, Time: timestamppb.New(s.now())}
+		switch o.Kind {
+		case recommend.OutReset:
+			m.Event = &brainv1.WatchRecommendationsResponse_StreamReset{StreamReset: &brainv1.StreamReset{Reason: o.Reason}}
+		case recommend.OutSnapshotEnd:
+			m.Event = &brainv1.WatchRecommendationsResponse_SnapshotEnd{SnapshotEnd: &brainv1.SnapshotEnd{OpenRecommendations: int64(o.Open)}}
+		default:
+			m.Event = &brainv1.WatchRecommendationsResponse_Heartbeat{Heartbeat: &brainv1.Heartbeat{}}
+		}
+		return stream.Send(m)
+	})
+}
 
+// watch subscribes to the hub and sends until the stream ends.
+//
+// Every Send happens on the handler's own goroutine, inside Subscriber.Run, so the handler never
+// returns while a Send is in progress: grpc-go does not allow a Send concurrent with the end of
+// the call. The hub never waits for the stream: a subscriber that stops reading is cut off there
+// (its queue dropped) as soon as it falls too far behind; if its Send is blocked on flow control
+// at that moment, the handler returns RESOURCE_EXHAUSTED once the client reads again or goes away.
+// At shutdown, a stream whose Send is blocked likewise ends when the shutdown deadline closes the
+// connections.
+func (s *Server) watch(ctx context.Context, f recommend.Filter, resumeEpoch string, after uint64, send func(recommend.Out[*wire]) error) error {
+	sub, _ := s.hub.Subscribe(f, resumeEpoch, after)
+	defer s.hub.Unsubscribe(sub)
 	tick := time.NewTicker(s.opts.HeartbeatInterval)
 	defer tick.Stop()
-	var batch []*event
-	for {
-		heartbeat := false
-		select {
-		case <-sub.done:
-			return nil
-		case <-sub.wake:
-		case <-tick.C:
-			heartbeat = true
-		}
-		var through uint64
-		batch, through = sub.take(batch)
-		for _, ev := range batch {
-			if ev == nil {
-				continue
-			}
-			if err := stream.Send(ev.msg); err != nil {
-				return err
-			}
-			sub.delivered.Store(ev.seq)
-		}
-		sub.delivered.Store(through)
-		if heartbeat {
-			hb := &brainv1.WatchUnloadRecommendationsResponse{
-				Epoch: s.epoch, Sequence: through, Time: timestamppb.New(s.now()),
-				Event: &brainv1.WatchUnloadRecommendationsResponse_Heartbeat{Heartbeat: &brainv1.Heartbeat{}},
-			}
-			if err := stream.Send(hb); err != nil {
-				return err
-			}
-		}
-	}
+	return s.toStatus(sub.Run(ctx, tick.C, s.stopping, send))
 }

@@ -9,11 +9,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/modelium/brain/internal/config"
 	"github.com/modelium/brain/rules"
 )
 
 func TestEmbeddedDefaults(t *testing.T) {
-	cfg, err := LoadConfig("")
+	cfg, err := config.Load("")
 	if err != nil {
 		t.Fatalf("embedded defaults do not load: %v", err)
 	}
@@ -39,7 +40,7 @@ func TestEmbeddedDefaults(t *testing.T) {
 }
 
 func TestOriginalModeliumYAMLLoadsUnchanged(t *testing.T) {
-	cfg, err := LoadConfig(filepath.Join("testdata", "modelium.yaml"))
+	cfg, err := config.Load(filepath.Join("testdata", "modelium.yaml"))
 	if err != nil {
 		t.Fatalf("an original-style modelium.yaml must load unchanged: %v", err)
 	}
@@ -65,7 +66,7 @@ func TestOriginalModeliumYAMLLoadsUnchanged(t *testing.T) {
 }
 
 func TestStaticConfigWithKeepAlive(t *testing.T) {
-	cfg, err := LoadConfig(filepath.Join("testdata", "static-two-gpus.yaml"))
+	cfg, err := config.Load(filepath.Join("testdata", "static-two-gpus.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,7 +122,7 @@ func TestBadConfigFiles(t *testing.T) {
 			if err := os.WriteFile(path, []byte(c.yaml), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			_, err := LoadConfig(path)
+			_, err := config.Load(path)
 			if err == nil {
 				t.Fatal("bad file accepted")
 			}
@@ -174,7 +175,7 @@ func TestPrintConfigRoundTrips(t *testing.T) {
 	if err := os.WriteFile(path, out.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := LoadConfig(path)
+	cfg, err := config.Load(path)
 	if err != nil {
 		t.Fatalf("printed configuration does not load: %v", err)
 	}
@@ -196,22 +197,22 @@ func TestMaxModelSeriesZeroMeansNone(t *testing.T) {
 		if err := os.WriteFile(path, []byte(c.yaml), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		cfg, err := LoadConfig(path)
+		cfg, err := config.Load(path)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := cfg.maxModelSeries(); got != c.want {
+		if got := maxModelSeries(cfg); got != c.want {
 			t.Errorf("%q: recorder MaxModelSeries %d, want %d", c.yaml, got, c.want)
 		}
 	}
 }
 
 func TestExampleRuntimeRulesReplaceTheTable(t *testing.T) {
-	cfg, err := LoadConfig(filepath.Join("..", "..", "configs", "runtime-rules.yaml"))
+	cfg, err := config.Load(filepath.Join("..", "..", "configs", "runtime-rules.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	table, err := cfg.runtimeTable()
+	table, err := cfg.RuntimeTable()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -223,7 +224,7 @@ func TestExampleRuntimeRulesReplaceTheTable(t *testing.T) {
 		{rules.Model{Architecture: "LlamaForCausalLM"}, "vllm"},
 		{rules.Model{Name: "gpt2"}, "ray"}, // not in this table's LLM list
 	} {
-		if d := table.Choose(c.model, cfg.enabled()); d.Runtime != c.want {
+		if d := table.Choose(c.model, cfg.Enabled()); d.Runtime != c.want {
 			t.Errorf("%+v: %s by %s, want %s", c.model, d.Runtime, d.Rule, c.want)
 		}
 	}

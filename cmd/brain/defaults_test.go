@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/modelium/brain/gpu"
+	"github.com/modelium/brain/internal/config"
 	"github.com/modelium/brain/metrics"
 	"github.com/modelium/brain/rules"
 	"github.com/modelium/brain/server"
@@ -16,7 +17,7 @@ import (
 // defaultOwners maps each key of the embedded default configuration that a package also defaults
 // to that package's constant: the package owns the value, and the embedded file (what
 // --print-config shows and the README documents) must agree with it.
-func defaultOwners(c *Config) []struct {
+func defaultOwners(c *config.Config) []struct {
 	key       string
 	got, want any
 } {
@@ -39,7 +40,7 @@ func defaultOwners(c *Config) []struct {
 }
 
 func TestEmbeddedDefaultsAgreeWithThePackagesThatOwnThem(t *testing.T) {
-	cfg, err := LoadConfig("")
+	cfg, err := config.Load("")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +54,7 @@ func TestEmbeddedDefaultsAgreeWithThePackagesThatOwnThem(t *testing.T) {
 // TestREADMEConfigurationTableShowsTheDefaults reads the README's configuration table and checks
 // that the default it prints for each key is the embedded configuration's.
 func TestREADMEConfigurationTableShowsTheDefaults(t *testing.T) {
-	cfg, err := LoadConfig("")
+	cfg, err := config.Load("")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +70,7 @@ func TestREADMEConfigurationTableShowsTheDefaults(t *testing.T) {
 		}
 		rows[strings.TrimSpace(cells[1])] = strings.TrimSpace(cells[2])
 	}
-	short := func(d Duration) string {
+	short := func(d config.Duration) string {
 		s := time.Duration(d).String()
 		s = strings.TrimSuffix(s, "0s")
 		s = strings.TrimSuffix(s, "0m")

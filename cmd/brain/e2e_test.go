@@ -157,7 +157,7 @@ func TestE2EReflectionDescribesDocumentedService(t *testing.T) {
 		rpcs = append(rpcs, m.GetName())
 	}
 	wantRPCs := []string{"ChooseRuntime", "AnalyzeModel", "ChooseGPU", "ShouldUnload", "ReportModelState", "ReportTraffic",
-		"WatchUnloadRecommendations", "ListModels", "ListGPUs", "GetPolicy"}
+		"WatchUnloadRecommendations", "ListModels", "ListGPUs", "GetPolicy", "PlanPlacement"}
 	for _, want := range wantRPCs {
 		if !contains(rpcs, want) {
 			t.Errorf("BrainService has %v, missing %s", rpcs, want)

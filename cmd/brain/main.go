@@ -25,7 +25,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"google.golang.org/grpc"
 
+	"github.com/modelium/brain/internal/config"
 	"github.com/modelium/brain/metrics"
+	"github.com/modelium/brain/recommend"
 	"github.com/modelium/brain/rules"
 	"github.com/modelium/brain/server"
 )
@@ -99,11 +101,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	cfg, err := LoadConfig(f.config)
+	cfg, err := config.Load(f.config)
 	if err != nil {
 		return err
 	}
-	table, err := cfg.runtimeTable()
+	table, err := cfg.RuntimeTable()
 	if err != nil {
 		return err
 	}
@@ -142,29 +144,29 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 	tracker := metrics.NewTracker(metrics.Config{MaxGateways: cfg.Server.MaxGateways, MaxModels: cfg.Server.MaxModels})
 	recorder, err := metrics.NewRecorder(reg, tracker, metrics.RecorderConfig{
-		MaxModelSeries: cfg.maxModelSeries(),
+		MaxModelSeries: maxModelSeries(cfg),
 		Rules: map[metrics.DecisionKind][]string{
 			metrics.DecisionRuntime: ruleNames(table),
 			metrics.DecisionGPU:     gpuStrategyNames(),
-			metrics.DecisionUnload:  append(slices.Clone(rules.UnloadRules), server.RuleNotLoaded),
+			metrics.DecisionUnload:  append(slices.Clone(rules.UnloadRules), recommend.RuleNotLoaded),
 		},
 	})
 	if err != nil {
 		return fmt.Errorf("prometheus metrics: %w", err)
 	}
-	unload, err := cfg.unloadPolicy()
+	unload, err := cfg.UnloadPolicy()
 	if err != nil {
 		return err
 	}
-	inventory, placement, err := cfg.gpuInventory(log)
+	inventory, placement, err := gpuInventory(cfg, log)
 	if err != nil {
 		return err
 	}
 	defer inventory.Close()
-	enabled := cfg.enabled()
+	enabled := cfg.Enabled()
 	srv := server.New(server.Options{
 		UnloadPolicy:       unload,
-		DecisionInterval:   time.Duration(cfg.Orchestration.DecisionIntervalSeconds * float64(time.Second)),
+		DecisionInterval:   cfg.DecisionInterval(),
 		GPUs:               inventory,
 		Placement:          placement,
 		Tracker:            tracker,
@@ -231,7 +233,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-func enabledRuntimes(cfg *Config) string {
+func enabledRuntimes(cfg *config.Config) string {
 	var on []string
 	for _, r := range []struct {
 		name string

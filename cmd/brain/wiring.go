@@ -3,28 +3,14 @@ package main
 import (
 	"fmt"
 	"log/slog"
+	"net"
+	"strconv"
 	"time"
 
 	"github.com/modelium/brain/gpu"
+	"github.com/modelium/brain/internal/config"
 	"github.com/modelium/brain/rules"
 )
-
-// runtimeTable builds the runtime rule table: the configured runtime_rules, or the default table.
-func (c *Config) runtimeTable() (*rules.Table, error) {
-	if len(c.RuntimeRules) == 0 {
-		return rules.DefaultTable(), nil
-	}
-	t, err := rules.NewTable(c.RuntimeRules)
-	if err != nil {
-		return nil, fmt.Errorf("runtime_rules: %w", err)
-	}
-	return t, nil
-}
-
-// enabled is the set of runtimes the table may choose.
-func (c *Config) enabled() rules.Enabled {
-	return rules.Enabled{VLLM: c.VLLM.Enabled, Ray: c.RayServe.Enabled, Triton: c.Triton.Enabled}
-}
 
 // ruleNames lists the table's rule names (and the fallback), the label values of decisions.
 func ruleNames(t *rules.Table) []string {
@@ -36,7 +22,7 @@ func ruleNames(t *rules.Table) []string {
 }
 
 // gpuInventory opens the configured GPU backend and the placement settings.
-func (c *Config) gpuInventory(log *slog.Logger) (gpu.Inventory, gpu.AllocatorConfig, error) {
+func gpuInventory(c *config.Config, log *slog.Logger) (gpu.Inventory, gpu.AllocatorConfig, error) {
 	inv, err := gpu.Open(gpu.Config{
 		Backend:         c.GPU.Backend,
 		Devices:         c.GPU.Devices,
@@ -58,21 +44,6 @@ func (c *Config) gpuInventory(log *slog.Logger) (gpu.Inventory, gpu.AllocatorCon
 	}, nil
 }
 
-// unloadPolicy compiles orchestration.policies.
-func (c *Config) unloadPolicy() (*rules.UnloadPolicy, error) {
-	p := c.Orchestration.Policies
-	policy, err := rules.NewUnloadPolicy(rules.UnloadPolicy{
-		EvictAfterIdle: time.Duration(p.EvictAfterIdleSeconds * float64(time.Second)),
-		MinQPS:         p.MinQPS,
-		AlwaysLoaded:   p.AlwaysLoaded,
-		KeepAlive:      p.KeepAlive,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("orchestration.policies: %w", err)
-	}
-	return policy, nil
-}
-
 // gpuStrategyNames are the label values of GPU decisions.
 func gpuStrategyNames() []string {
 	var names []string
@@ -84,9 +55,21 @@ func gpuStrategyNames() []string {
 
 // maxModelSeries maps metrics.max_model_series to the recorder's setting, where 0 means its
 // default: in the configuration 0 means no per-model series, like metrics.port: 0 means off.
-func (c *Config) maxModelSeries() int {
+func maxModelSeries(c *config.Config) int {
 	if c.Metrics.MaxModelSeries == 0 {
 		return -1
 	}
 	return c.Metrics.MaxModelSeries
+}
+
+// validateAddr checks a listen address such as ":50051" or "127.0.0.1:0".
+func validateAddr(flag, addr string) error {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("%s %q: want host:port, e.g. :50051 or 127.0.0.1:50051: %w", flag, addr, err)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return fmt.Errorf("%s %q: port %q is not a number from 0 to 65535", flag, addr, port)
+	}
+	return nil
 }

@@ -199,6 +199,59 @@ func (ModelState) EnumDescriptor() ([]byte, []int) {
 	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{2}
 }
 
+// RecommendationKind is what a recommendation advises.
+type RecommendationKind int32
+
+const (
+	// Not a kind: invalid in a filter.
+	RecommendationKind_RECOMMENDATION_KIND_UNSPECIFIED RecommendationKind = 0
+	// Unload a loaded model (UnloadRecommendation).
+	RecommendationKind_RECOMMENDATION_KIND_UNLOAD RecommendationKind = 1
+	// Load a model ahead of its expected next request (LoadRecommendation).
+	RecommendationKind_RECOMMENDATION_KIND_LOAD RecommendationKind = 2
+)
+
+// Enum value maps for RecommendationKind.
+var (
+	RecommendationKind_name = map[int32]string{
+		0: "RECOMMENDATION_KIND_UNSPECIFIED",
+		1: "RECOMMENDATION_KIND_UNLOAD",
+		2: "RECOMMENDATION_KIND_LOAD",
+	}
+	RecommendationKind_value = map[string]int32{
+		"RECOMMENDATION_KIND_UNSPECIFIED": 0,
+		"RECOMMENDATION_KIND_UNLOAD":      1,
+		"RECOMMENDATION_KIND_LOAD":        2,
+	}
+)
+
+func (x RecommendationKind) Enum() *RecommendationKind {
+	p := new(RecommendationKind)
+	*p = x
+	return p
+}
+
+func (x RecommendationKind) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (RecommendationKind) Descriptor() protoreflect.EnumDescriptor {
+	return file_modelium_brain_v1_brain_proto_enumTypes[3].Descriptor()
+}
+
+func (RecommendationKind) Type() protoreflect.EnumType {
+	return &file_modelium_brain_v1_brain_proto_enumTypes[3]
+}
+
+func (x RecommendationKind) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use RecommendationKind.Descriptor instead.
+func (RecommendationKind) EnumDescriptor() ([]byte, []int) {
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{3}
+}
+
 // WithdrawalCause says why a recommendation was withdrawn.
 type WithdrawalCause int32
 
@@ -213,6 +266,9 @@ const (
 	WithdrawalCause_WITHDRAWAL_CAUSE_PINNED WithdrawalCause = 3
 	// The policy changed and no longer recommends it.
 	WithdrawalCause_WITHDRAWAL_CAUSE_POLICY_CHANGED WithdrawalCause = 4
+	// A load recommendation's model is no longer unloaded on the gateway (it is loading or loaded,
+	// or failed to load).
+	WithdrawalCause_WITHDRAWAL_CAUSE_MODEL_LOADED WithdrawalCause = 5
 )
 
 // Enum value maps for WithdrawalCause.
@@ -223,6 +279,7 @@ var (
 		2: "WITHDRAWAL_CAUSE_MODEL_UNLOADED",
 		3: "WITHDRAWAL_CAUSE_PINNED",
 		4: "WITHDRAWAL_CAUSE_POLICY_CHANGED",
+		5: "WITHDRAWAL_CAUSE_MODEL_LOADED",
 	}
 	WithdrawalCause_value = map[string]int32{
 		"WITHDRAWAL_CAUSE_UNSPECIFIED":     0,
@@ -230,6 +287,7 @@ var (
 		"WITHDRAWAL_CAUSE_MODEL_UNLOADED":  2,
 		"WITHDRAWAL_CAUSE_PINNED":          3,
 		"WITHDRAWAL_CAUSE_POLICY_CHANGED":  4,
+		"WITHDRAWAL_CAUSE_MODEL_LOADED":    5,
 	}
 )
 
@@ -244,11 +302,11 @@ func (x WithdrawalCause) String() string {
 }
 
 func (WithdrawalCause) Descriptor() protoreflect.EnumDescriptor {
-	return file_modelium_brain_v1_brain_proto_enumTypes[3].Descriptor()
+	return file_modelium_brain_v1_brain_proto_enumTypes[4].Descriptor()
 }
 
 func (WithdrawalCause) Type() protoreflect.EnumType {
-	return &file_modelium_brain_v1_brain_proto_enumTypes[3]
+	return &file_modelium_brain_v1_brain_proto_enumTypes[4]
 }
 
 func (x WithdrawalCause) Number() protoreflect.EnumNumber {
@@ -257,7 +315,7 @@ func (x WithdrawalCause) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use WithdrawalCause.Descriptor instead.
 func (WithdrawalCause) EnumDescriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{3}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{4}
 }
 
 // ModelSpec describes a model. Any subset may be given; the runtime rules match on what is there.
@@ -590,7 +648,9 @@ func (x *AnalyzeModelRequest) GetSequences() int64 {
 type AnalyzeModelResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The analysis.
-	Analysis      *ModelAnalysis `protobuf:"bytes,1,opt,name=analysis,proto3" json:"analysis,omitempty"`
+	Analysis *ModelAnalysis `protobuf:"bytes,1,opt,name=analysis,proto3" json:"analysis,omitempty"`
+	// How many GPUs of this host's size the model needs, from analysis.memory.total_bytes.
+	GpuNeed       *GPUNeed `protobuf:"bytes,2,opt,name=gpu_need,json=gpuNeed,proto3" json:"gpu_need,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -630,6 +690,98 @@ func (x *AnalyzeModelResponse) GetAnalysis() *ModelAnalysis {
 		return x.Analysis
 	}
 	return nil
+}
+
+func (x *AnalyzeModelResponse) GetGpuNeed() *GPUNeed {
+	if x != nil {
+		return x.GpuNeed
+	}
+	return nil
+}
+
+// GPUNeed is how many GPUs of the brain's host a model needs in its dtype, each holding
+// total_bytes / gpu_count (rounded up) plus the configured headroom, as ChooseGPU's gpu_count
+// would place it.
+type GPUNeed struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// GPUs needed; 0 when the inventory has no GPU a model can be placed on (see reason).
+	GpuCount int32 `protobuf:"varint,1,opt,name=gpu_count,json=gpuCount,proto3" json:"gpu_count,omitempty"`
+	// Total memory of the GPU size counted, in bytes: the largest GPU of the inventory that is not in
+	// MIG mode.
+	GpuTotalBytes int64 `protobuf:"varint,2,opt,name=gpu_total_bytes,json=gpuTotalBytes,proto3" json:"gpu_total_bytes,omitempty"`
+	// Bytes each of the gpu_count GPUs holds: total_bytes / gpu_count, rounded up.
+	BytesPerGpu int64 `protobuf:"varint,3,opt,name=bytes_per_gpu,json=bytesPerGpu,proto3" json:"bytes_per_gpu,omitempty"`
+	// Bytes kept free on every GPU beyond the model's (gpu.headroom_bytes).
+	HeadroomBytes int64 `protobuf:"varint,4,opt,name=headroom_bytes,json=headroomBytes,proto3" json:"headroom_bytes,omitempty"`
+	// One sentence with the numbers, or why no count could be given.
+	Reason        string `protobuf:"bytes,5,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GPUNeed) Reset() {
+	*x = GPUNeed{}
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GPUNeed) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GPUNeed) ProtoMessage() {}
+
+func (x *GPUNeed) ProtoReflect() protoreflect.Message {
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GPUNeed.ProtoReflect.Descriptor instead.
+func (*GPUNeed) Descriptor() ([]byte, []int) {
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *GPUNeed) GetGpuCount() int32 {
+	if x != nil {
+		return x.GpuCount
+	}
+	return 0
+}
+
+func (x *GPUNeed) GetGpuTotalBytes() int64 {
+	if x != nil {
+		return x.GpuTotalBytes
+	}
+	return 0
+}
+
+func (x *GPUNeed) GetBytesPerGpu() int64 {
+	if x != nil {
+		return x.BytesPerGpu
+	}
+	return 0
+}
+
+func (x *GPUNeed) GetHeadroomBytes() int64 {
+	if x != nil {
+		return x.HeadroomBytes
+	}
+	return 0
+}
+
+func (x *GPUNeed) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
 }
 
 // ModelAnalysis is what the brain reads from a Hugging Face config.json.
@@ -683,7 +835,7 @@ type ModelAnalysis struct {
 
 func (x *ModelAnalysis) Reset() {
 	*x = ModelAnalysis{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[5]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -695,7 +847,7 @@ func (x *ModelAnalysis) String() string {
 func (*ModelAnalysis) ProtoMessage() {}
 
 func (x *ModelAnalysis) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[5]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -708,7 +860,7 @@ func (x *ModelAnalysis) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ModelAnalysis.ProtoReflect.Descriptor instead.
 func (*ModelAnalysis) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{5}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *ModelAnalysis) GetArchitecture() string {
@@ -881,7 +1033,7 @@ type MemoryEstimate struct {
 
 func (x *MemoryEstimate) Reset() {
 	*x = MemoryEstimate{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[6]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -893,7 +1045,7 @@ func (x *MemoryEstimate) String() string {
 func (*MemoryEstimate) ProtoMessage() {}
 
 func (x *MemoryEstimate) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[6]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -906,7 +1058,7 @@ func (x *MemoryEstimate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MemoryEstimate.ProtoReflect.Descriptor instead.
 func (*MemoryEstimate) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{6}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *MemoryEstimate) GetWeightsBytes() int64 {
@@ -968,14 +1120,21 @@ type ChooseGPURequest struct {
 	// How long a reservation is held; unset uses the configured default.
 	ReservationTtl *durationpb.Duration `protobuf:"bytes,6,opt,name=reservation_ttl,json=reservationTtl,proto3" json:"reservation_ttl,omitempty"`
 	// Gateway that will load the model (recorded with the reservation).
-	GatewayId     string `protobuf:"bytes,7,opt,name=gateway_id,json=gatewayId,proto3" json:"gateway_id,omitempty"`
+	GatewayId string `protobuf:"bytes,7,opt,name=gateway_id,json=gatewayId,proto3" json:"gateway_id,omitempty"`
+	// GPUs to place the model on, for tensor parallelism; 0 means 1. Each chosen GPU needs
+	// required_bytes / gpu_count (rounded up) plus the headroom free. At most 64.
+	GpuCount int32 `protobuf:"varint,8,opt,name=gpu_count,json=gpuCount,proto3" json:"gpu_count,omitempty"`
+	// When the model fits nowhere as things stand, answer with a GPU and the loaded models to
+	// unload from it first (evictions) instead of RESOURCE_EXHAUSTED. Victims are never pinned,
+	// never have requests in flight, are never LOADING and never hold a reservation.
+	AllowEviction bool `protobuf:"varint,9,opt,name=allow_eviction,json=allowEviction,proto3" json:"allow_eviction,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ChooseGPURequest) Reset() {
 	*x = ChooseGPURequest{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[7]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -987,7 +1146,7 @@ func (x *ChooseGPURequest) String() string {
 func (*ChooseGPURequest) ProtoMessage() {}
 
 func (x *ChooseGPURequest) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[7]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1000,7 +1159,7 @@ func (x *ChooseGPURequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChooseGPURequest.ProtoReflect.Descriptor instead.
 func (*ChooseGPURequest) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{7}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ChooseGPURequest) GetModelName() string {
@@ -1052,6 +1211,20 @@ func (x *ChooseGPURequest) GetGatewayId() string {
 	return ""
 }
 
+func (x *ChooseGPURequest) GetGpuCount() int32 {
+	if x != nil {
+		return x.GpuCount
+	}
+	return 0
+}
+
+func (x *ChooseGPURequest) GetAllowEviction() bool {
+	if x != nil {
+		return x.AllowEviction
+	}
+	return false
+}
+
 // ChooseGPUResponse is the chosen GPU.
 type ChooseGPUResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1066,14 +1239,20 @@ type ChooseGPUResponse struct {
 	// Strategy that decided: "most_free" or "best_fit".
 	Strategy string `protobuf:"bytes,5,opt,name=strategy,proto3" json:"strategy,omitempty"`
 	// One sentence saying why.
-	Reason        string `protobuf:"bytes,6,opt,name=reason,proto3" json:"reason,omitempty"`
+	Reason string `protobuf:"bytes,6,opt,name=reason,proto3" json:"reason,omitempty"`
+	// Every chosen GPU, as it was before this placement; gpus[0] is gpu. One entry unless gpu_count
+	// was above 1.
+	Gpus []*GPU `protobuf:"bytes,7,rep,name=gpus,proto3" json:"gpus,omitempty"`
+	// The loaded models to unload first, when allow_eviction was set and nothing fitted without;
+	// empty otherwise. With reserve, the bytes they free are reserved for this model at once.
+	Evictions     []*Eviction `protobuf:"bytes,8,rep,name=evictions,proto3" json:"evictions,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ChooseGPUResponse) Reset() {
 	*x = ChooseGPUResponse{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[8]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1085,7 +1264,7 @@ func (x *ChooseGPUResponse) String() string {
 func (*ChooseGPUResponse) ProtoMessage() {}
 
 func (x *ChooseGPUResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[8]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1098,7 +1277,7 @@ func (x *ChooseGPUResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChooseGPUResponse.ProtoReflect.Descriptor instead.
 func (*ChooseGPUResponse) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{8}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ChooseGPUResponse) GetGpu() *GPU {
@@ -1143,6 +1322,433 @@ func (x *ChooseGPUResponse) GetReason() string {
 	return ""
 }
 
+func (x *ChooseGPUResponse) GetGpus() []*GPU {
+	if x != nil {
+		return x.Gpus
+	}
+	return nil
+}
+
+func (x *ChooseGPUResponse) GetEvictions() []*Eviction {
+	if x != nil {
+		return x.Evictions
+	}
+	return nil
+}
+
+// Eviction is a loaded model to unload so that another model fits.
+type Eviction struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Model to unload.
+	ModelName string `protobuf:"bytes,1,opt,name=model_name,json=modelName,proto3" json:"model_name,omitempty"`
+	// Gateway that holds it.
+	GatewayId string `protobuf:"bytes,2,opt,name=gateway_id,json=gatewayId,proto3" json:"gateway_id,omitempty"`
+	// GPU it is on.
+	GpuUuid string `protobuf:"bytes,3,opt,name=gpu_uuid,json=gpuUuid,proto3" json:"gpu_uuid,omitempty"`
+	// Bytes its unload is counted to free: the memory_bytes the gateway last reported for it.
+	MemoryBytes int64 `protobuf:"varint,4,opt,name=memory_bytes,json=memoryBytes,proto3" json:"memory_bytes,omitempty"`
+	// One sentence: why this model (its expected next use and last request) and which model needs
+	// the room.
+	Reason        string `protobuf:"bytes,5,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Eviction) Reset() {
+	*x = Eviction{}
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Eviction) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Eviction) ProtoMessage() {}
+
+func (x *Eviction) ProtoReflect() protoreflect.Message {
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Eviction.ProtoReflect.Descriptor instead.
+func (*Eviction) Descriptor() ([]byte, []int) {
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *Eviction) GetModelName() string {
+	if x != nil {
+		return x.ModelName
+	}
+	return ""
+}
+
+func (x *Eviction) GetGatewayId() string {
+	if x != nil {
+		return x.GatewayId
+	}
+	return ""
+}
+
+func (x *Eviction) GetGpuUuid() string {
+	if x != nil {
+		return x.GpuUuid
+	}
+	return ""
+}
+
+func (x *Eviction) GetMemoryBytes() int64 {
+	if x != nil {
+		return x.MemoryBytes
+	}
+	return 0
+}
+
+func (x *Eviction) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+// PlanPlacementRequest lists models to pack onto the GPUs.
+type PlanPlacementRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Models to place, at most 10,000.
+	Models []*PlannedModel `protobuf:"bytes,1,rep,name=models,proto3" json:"models,omitempty"`
+	// Plan on empty GPUs (total memory minus headroom), as if what is loaded now may be moved; when
+	// false, each GPU offers what it has available now (free minus reservations, minus headroom).
+	AllowMoving   bool `protobuf:"varint,2,opt,name=allow_moving,json=allowMoving,proto3" json:"allow_moving,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PlanPlacementRequest) Reset() {
+	*x = PlanPlacementRequest{}
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PlanPlacementRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PlanPlacementRequest) ProtoMessage() {}
+
+func (x *PlanPlacementRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PlanPlacementRequest.ProtoReflect.Descriptor instead.
+func (*PlanPlacementRequest) Descriptor() ([]byte, []int) {
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *PlanPlacementRequest) GetModels() []*PlannedModel {
+	if x != nil {
+		return x.Models
+	}
+	return nil
+}
+
+func (x *PlanPlacementRequest) GetAllowMoving() bool {
+	if x != nil {
+		return x.AllowMoving
+	}
+	return false
+}
+
+// PlannedModel is one model of a PlanPlacementRequest.
+type PlannedModel struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Model name. Required.
+	ModelName string `protobuf:"bytes,1,opt,name=model_name,json=modelName,proto3" json:"model_name,omitempty"`
+	// Bytes the model needs in all (weights, KV cache and overhead). Required, > 0.
+	RequiredBytes int64 `protobuf:"varint,2,opt,name=required_bytes,json=requiredBytes,proto3" json:"required_bytes,omitempty"`
+	// GPUs it is split over; 0 means 1. Each holds required_bytes / gpu_count, rounded up.
+	GpuCount      int32 `protobuf:"varint,3,opt,name=gpu_count,json=gpuCount,proto3" json:"gpu_count,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PlannedModel) Reset() {
+	*x = PlannedModel{}
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PlannedModel) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PlannedModel) ProtoMessage() {}
+
+func (x *PlannedModel) ProtoReflect() protoreflect.Message {
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PlannedModel.ProtoReflect.Descriptor instead.
+func (*PlannedModel) Descriptor() ([]byte, []int) {
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *PlannedModel) GetModelName() string {
+	if x != nil {
+		return x.ModelName
+	}
+	return ""
+}
+
+func (x *PlannedModel) GetRequiredBytes() int64 {
+	if x != nil {
+		return x.RequiredBytes
+	}
+	return 0
+}
+
+func (x *PlannedModel) GetGpuCount() int32 {
+	if x != nil {
+		return x.GpuCount
+	}
+	return 0
+}
+
+// PlanPlacementResponse is a packing plan.
+type PlanPlacementResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Where each placed model goes, in the order of the request.
+	Assignments []*PlacementAssignment `protobuf:"bytes,1,rep,name=assignments,proto3" json:"assignments,omitempty"`
+	// Models the plan could not place, each with why.
+	Unplaced []*UnplacedModel `protobuf:"bytes,2,rep,name=unplaced,proto3" json:"unplaced,omitempty"`
+	// GPUs that hold at least one model of the plan.
+	GpusUsed int32 `protobuf:"varint,3,opt,name=gpus_used,json=gpusUsed,proto3" json:"gpus_used,omitempty"`
+	// Total required bytes over the capacity of the largest GPU, rounded up: no plan uses fewer.
+	LowerBoundGpus int32 `protobuf:"varint,4,opt,name=lower_bound_gpus,json=lowerBoundGpus,proto3" json:"lower_bound_gpus,omitempty"`
+	// Heuristic that made the plan: "first_fit_decreasing".
+	Heuristic string `protobuf:"bytes,5,opt,name=heuristic,proto3" json:"heuristic,omitempty"`
+	// One sentence with the figures.
+	Reason        string `protobuf:"bytes,6,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PlanPlacementResponse) Reset() {
+	*x = PlanPlacementResponse{}
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PlanPlacementResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PlanPlacementResponse) ProtoMessage() {}
+
+func (x *PlanPlacementResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PlanPlacementResponse.ProtoReflect.Descriptor instead.
+func (*PlanPlacementResponse) Descriptor() ([]byte, []int) {
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *PlanPlacementResponse) GetAssignments() []*PlacementAssignment {
+	if x != nil {
+		return x.Assignments
+	}
+	return nil
+}
+
+func (x *PlanPlacementResponse) GetUnplaced() []*UnplacedModel {
+	if x != nil {
+		return x.Unplaced
+	}
+	return nil
+}
+
+func (x *PlanPlacementResponse) GetGpusUsed() int32 {
+	if x != nil {
+		return x.GpusUsed
+	}
+	return 0
+}
+
+func (x *PlanPlacementResponse) GetLowerBoundGpus() int32 {
+	if x != nil {
+		return x.LowerBoundGpus
+	}
+	return 0
+}
+
+func (x *PlanPlacementResponse) GetHeuristic() string {
+	if x != nil {
+		return x.Heuristic
+	}
+	return ""
+}
+
+func (x *PlanPlacementResponse) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+// PlacementAssignment places one model.
+type PlacementAssignment struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Model name.
+	ModelName string `protobuf:"bytes,1,opt,name=model_name,json=modelName,proto3" json:"model_name,omitempty"`
+	// GPUs it goes on, gpu_count of them.
+	GpuUuids []string `protobuf:"bytes,2,rep,name=gpu_uuids,json=gpuUuids,proto3" json:"gpu_uuids,omitempty"`
+	// Bytes it takes on each of them.
+	BytesPerGpu   int64 `protobuf:"varint,3,opt,name=bytes_per_gpu,json=bytesPerGpu,proto3" json:"bytes_per_gpu,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PlacementAssignment) Reset() {
+	*x = PlacementAssignment{}
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PlacementAssignment) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PlacementAssignment) ProtoMessage() {}
+
+func (x *PlacementAssignment) ProtoReflect() protoreflect.Message {
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PlacementAssignment.ProtoReflect.Descriptor instead.
+func (*PlacementAssignment) Descriptor() ([]byte, []int) {
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *PlacementAssignment) GetModelName() string {
+	if x != nil {
+		return x.ModelName
+	}
+	return ""
+}
+
+func (x *PlacementAssignment) GetGpuUuids() []string {
+	if x != nil {
+		return x.GpuUuids
+	}
+	return nil
+}
+
+func (x *PlacementAssignment) GetBytesPerGpu() int64 {
+	if x != nil {
+		return x.BytesPerGpu
+	}
+	return 0
+}
+
+// UnplacedModel is a model a plan could not place.
+type UnplacedModel struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Model name.
+	ModelName string `protobuf:"bytes,1,opt,name=model_name,json=modelName,proto3" json:"model_name,omitempty"`
+	// Why, in one sentence.
+	Reason        string `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UnplacedModel) Reset() {
+	*x = UnplacedModel{}
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UnplacedModel) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UnplacedModel) ProtoMessage() {}
+
+func (x *UnplacedModel) ProtoReflect() protoreflect.Message {
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UnplacedModel.ProtoReflect.Descriptor instead.
+func (*UnplacedModel) Descriptor() ([]byte, []int) {
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *UnplacedModel) GetModelName() string {
+	if x != nil {
+		return x.ModelName
+	}
+	return ""
+}
+
+func (x *UnplacedModel) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
 // GPURefusal says why one GPU could not take a model. A RESOURCE_EXHAUSTED answer of ChooseGPU
 // carries a PlacementFailure with one GPURefusal per GPU in its status details.
 type GPURefusal struct {
@@ -1161,7 +1767,7 @@ type GPURefusal struct {
 
 func (x *GPURefusal) Reset() {
 	*x = GPURefusal{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[9]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1173,7 +1779,7 @@ func (x *GPURefusal) String() string {
 func (*GPURefusal) ProtoMessage() {}
 
 func (x *GPURefusal) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[9]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1186,7 +1792,7 @@ func (x *GPURefusal) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GPURefusal.ProtoReflect.Descriptor instead.
 func (*GPURefusal) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{9}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *GPURefusal) GetIndex() int32 {
@@ -1230,7 +1836,7 @@ type PlacementFailure struct {
 
 func (x *PlacementFailure) Reset() {
 	*x = PlacementFailure{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[10]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1242,7 +1848,7 @@ func (x *PlacementFailure) String() string {
 func (*PlacementFailure) ProtoMessage() {}
 
 func (x *PlacementFailure) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[10]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1255,7 +1861,7 @@ func (x *PlacementFailure) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PlacementFailure.ProtoReflect.Descriptor instead.
 func (*PlacementFailure) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{10}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *PlacementFailure) GetRequiredBytes() int64 {
@@ -1299,7 +1905,7 @@ type GPU struct {
 
 func (x *GPU) Reset() {
 	*x = GPU{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[11]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1311,7 +1917,7 @@ func (x *GPU) String() string {
 func (*GPU) ProtoMessage() {}
 
 func (x *GPU) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[11]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1324,7 +1930,7 @@ func (x *GPU) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GPU.ProtoReflect.Descriptor instead.
 func (*GPU) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{11}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *GPU) GetIndex() int32 {
@@ -1403,7 +2009,7 @@ type ShouldUnloadRequest struct {
 
 func (x *ShouldUnloadRequest) Reset() {
 	*x = ShouldUnloadRequest{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[12]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1415,7 +2021,7 @@ func (x *ShouldUnloadRequest) String() string {
 func (*ShouldUnloadRequest) ProtoMessage() {}
 
 func (x *ShouldUnloadRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[12]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1428,7 +2034,7 @@ func (x *ShouldUnloadRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ShouldUnloadRequest.ProtoReflect.Descriptor instead.
 func (*ShouldUnloadRequest) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{12}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *ShouldUnloadRequest) GetModelName() string {
@@ -1468,7 +2074,7 @@ type ShouldUnloadResponse struct {
 
 func (x *ShouldUnloadResponse) Reset() {
 	*x = ShouldUnloadResponse{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[13]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1480,7 +2086,7 @@ func (x *ShouldUnloadResponse) String() string {
 func (*ShouldUnloadResponse) ProtoMessage() {}
 
 func (x *ShouldUnloadResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[13]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1493,7 +2099,7 @@ func (x *ShouldUnloadResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ShouldUnloadResponse.ProtoReflect.Descriptor instead.
 func (*ShouldUnloadResponse) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{13}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ShouldUnloadResponse) GetUnload() bool {
@@ -1563,7 +2169,7 @@ type ReportModelStateRequest struct {
 
 func (x *ReportModelStateRequest) Reset() {
 	*x = ReportModelStateRequest{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[14]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1575,7 +2181,7 @@ func (x *ReportModelStateRequest) String() string {
 func (*ReportModelStateRequest) ProtoMessage() {}
 
 func (x *ReportModelStateRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[14]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1588,7 +2194,7 @@ func (x *ReportModelStateRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReportModelStateRequest.ProtoReflect.Descriptor instead.
 func (*ReportModelStateRequest) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{14}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ReportModelStateRequest) GetGatewayId() string {
@@ -1661,7 +2267,7 @@ type ReportModelStateResponse struct {
 
 func (x *ReportModelStateResponse) Reset() {
 	*x = ReportModelStateResponse{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[15]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1673,7 +2279,7 @@ func (x *ReportModelStateResponse) String() string {
 func (*ReportModelStateResponse) ProtoMessage() {}
 
 func (x *ReportModelStateResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[15]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1686,7 +2292,7 @@ func (x *ReportModelStateResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReportModelStateResponse.ProtoReflect.Descriptor instead.
 func (*ReportModelStateResponse) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{15}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *ReportModelStateResponse) GetPreviousState() ModelState {
@@ -1724,7 +2330,7 @@ type TrafficSample struct {
 
 func (x *TrafficSample) Reset() {
 	*x = TrafficSample{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[16]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1736,7 +2342,7 @@ func (x *TrafficSample) String() string {
 func (*TrafficSample) ProtoMessage() {}
 
 func (x *TrafficSample) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[16]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1749,7 +2355,7 @@ func (x *TrafficSample) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TrafficSample.ProtoReflect.Descriptor instead.
 func (*TrafficSample) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{16}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *TrafficSample) GetModelName() string {
@@ -1807,7 +2413,7 @@ type ReportTrafficRequest struct {
 
 func (x *ReportTrafficRequest) Reset() {
 	*x = ReportTrafficRequest{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[17]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1819,7 +2425,7 @@ func (x *ReportTrafficRequest) String() string {
 func (*ReportTrafficRequest) ProtoMessage() {}
 
 func (x *ReportTrafficRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[17]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1832,7 +2438,7 @@ func (x *ReportTrafficRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReportTrafficRequest.ProtoReflect.Descriptor instead.
 func (*ReportTrafficRequest) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{17}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *ReportTrafficRequest) GetGatewayId() string {
@@ -1860,7 +2466,7 @@ type ReportTrafficResponse struct {
 
 func (x *ReportTrafficResponse) Reset() {
 	*x = ReportTrafficResponse{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[18]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1872,7 +2478,7 @@ func (x *ReportTrafficResponse) String() string {
 func (*ReportTrafficResponse) ProtoMessage() {}
 
 func (x *ReportTrafficResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[18]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1885,7 +2491,7 @@ func (x *ReportTrafficResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReportTrafficResponse.ProtoReflect.Descriptor instead.
 func (*ReportTrafficResponse) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{18}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *ReportTrafficResponse) GetAcceptedSamples() int64 {
@@ -1915,7 +2521,7 @@ type WatchUnloadRecommendationsRequest struct {
 
 func (x *WatchUnloadRecommendationsRequest) Reset() {
 	*x = WatchUnloadRecommendationsRequest{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[19]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1927,7 +2533,7 @@ func (x *WatchUnloadRecommendationsRequest) String() string {
 func (*WatchUnloadRecommendationsRequest) ProtoMessage() {}
 
 func (x *WatchUnloadRecommendationsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[19]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1940,7 +2546,7 @@ func (x *WatchUnloadRecommendationsRequest) ProtoReflect() protoreflect.Message 
 
 // Deprecated: Use WatchUnloadRecommendationsRequest.ProtoReflect.Descriptor instead.
 func (*WatchUnloadRecommendationsRequest) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{19}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *WatchUnloadRecommendationsRequest) GetGatewayId() string {
@@ -2001,13 +2607,18 @@ type UnloadRecommendation struct {
 	MemoryBytes int64 `protobuf:"varint,9,opt,name=memory_bytes,json=memoryBytes,proto3" json:"memory_bytes,omitempty"`
 	// When the recommendation was made.
 	RecommendedTime *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=recommended_time,json=recommendedTime,proto3" json:"recommended_time,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// When the policy expects the model's next request on this gateway; unset when it made no
+	// prediction (the fixed policy never does).
+	ExpectedNextRequestTime *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=expected_next_request_time,json=expectedNextRequestTime,proto3" json:"expected_next_request_time,omitempty"`
+	// How sure the policy is of expected_next_request_time, from 0 to 1; 0 when not said.
+	Confidence    float64 `protobuf:"fixed64,12,opt,name=confidence,proto3" json:"confidence,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *UnloadRecommendation) Reset() {
 	*x = UnloadRecommendation{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[20]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2019,7 +2630,7 @@ func (x *UnloadRecommendation) String() string {
 func (*UnloadRecommendation) ProtoMessage() {}
 
 func (x *UnloadRecommendation) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[20]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2032,7 +2643,7 @@ func (x *UnloadRecommendation) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UnloadRecommendation.ProtoReflect.Descriptor instead.
 func (*UnloadRecommendation) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{20}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *UnloadRecommendation) GetModelName() string {
@@ -2105,6 +2716,569 @@ func (x *UnloadRecommendation) GetRecommendedTime() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *UnloadRecommendation) GetExpectedNextRequestTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ExpectedNextRequestTime
+	}
+	return nil
+}
+
+func (x *UnloadRecommendation) GetConfidence() float64 {
+	if x != nil {
+		return x.Confidence
+	}
+	return 0
+}
+
+// LoadRecommendation advises a gateway to load a model that is not loaded there now (pre-warm),
+// because its next request is expected soon: loading it ahead spares that request a cold start.
+type LoadRecommendation struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Model name.
+	ModelName string `protobuf:"bytes,1,opt,name=model_name,json=modelName,proto3" json:"model_name,omitempty"`
+	// Gateway that should load it (the model is UNLOADED there).
+	GatewayId string `protobuf:"bytes,2,opt,name=gateway_id,json=gatewayId,proto3" json:"gateway_id,omitempty"`
+	// GPU the model was last loaded on there: where to load it again. Empty if never reported.
+	GpuUuid string `protobuf:"bytes,3,opt,name=gpu_uuid,json=gpuUuid,proto3" json:"gpu_uuid,omitempty"`
+	// Runtime that last served the model there.
+	Runtime string `protobuf:"bytes,4,opt,name=runtime,proto3" json:"runtime,omitempty"`
+	// Policy rule that decided.
+	Rule string `protobuf:"bytes,5,opt,name=rule,proto3" json:"rule,omitempty"`
+	// One sentence saying why, with the numbers (for example the expected next request and how
+	// sure the policy is of it).
+	Reason string `protobuf:"bytes,6,opt,name=reason,proto3" json:"reason,omitempty"`
+	// When the policy expects the model's next request on this gateway; unset if it made no
+	// prediction.
+	ExpectedNextRequestTime *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=expected_next_request_time,json=expectedNextRequestTime,proto3" json:"expected_next_request_time,omitempty"`
+	// How sure the policy is of expected_next_request_time, from 0 to 1; 0 when not said.
+	Confidence float64 `protobuf:"fixed64,8,opt,name=confidence,proto3" json:"confidence,omitempty"`
+	// GPU memory the model held when it was last loaded there, in bytes.
+	MemoryBytes int64 `protobuf:"varint,9,opt,name=memory_bytes,json=memoryBytes,proto3" json:"memory_bytes,omitempty"`
+	// Seconds since the model's last request (or last load) when recommended.
+	IdleSeconds float64 `protobuf:"fixed64,10,opt,name=idle_seconds,json=idleSeconds,proto3" json:"idle_seconds,omitempty"`
+	// When the recommendation was made.
+	RecommendedTime *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=recommended_time,json=recommendedTime,proto3" json:"recommended_time,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *LoadRecommendation) Reset() {
+	*x = LoadRecommendation{}
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LoadRecommendation) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LoadRecommendation) ProtoMessage() {}
+
+func (x *LoadRecommendation) ProtoReflect() protoreflect.Message {
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LoadRecommendation.ProtoReflect.Descriptor instead.
+func (*LoadRecommendation) Descriptor() ([]byte, []int) {
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *LoadRecommendation) GetModelName() string {
+	if x != nil {
+		return x.ModelName
+	}
+	return ""
+}
+
+func (x *LoadRecommendation) GetGatewayId() string {
+	if x != nil {
+		return x.GatewayId
+	}
+	return ""
+}
+
+func (x *LoadRecommendation) GetGpuUuid() string {
+	if x != nil {
+		return x.GpuUuid
+	}
+	return ""
+}
+
+func (x *LoadRecommendation) GetRuntime() string {
+	if x != nil {
+		return x.Runtime
+	}
+	return ""
+}
+
+func (x *LoadRecommendation) GetRule() string {
+	if x != nil {
+		return x.Rule
+	}
+	return ""
+}
+
+func (x *LoadRecommendation) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *LoadRecommendation) GetExpectedNextRequestTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ExpectedNextRequestTime
+	}
+	return nil
+}
+
+func (x *LoadRecommendation) GetConfidence() float64 {
+	if x != nil {
+		return x.Confidence
+	}
+	return 0
+}
+
+func (x *LoadRecommendation) GetMemoryBytes() int64 {
+	if x != nil {
+		return x.MemoryBytes
+	}
+	return 0
+}
+
+func (x *LoadRecommendation) GetIdleSeconds() float64 {
+	if x != nil {
+		return x.IdleSeconds
+	}
+	return 0
+}
+
+func (x *LoadRecommendation) GetRecommendedTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.RecommendedTime
+	}
+	return nil
+}
+
+// Recommendation is a recommendation of one kind.
+type Recommendation struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The recommendation; its field says its kind.
+	//
+	// Types that are valid to be assigned to Kind:
+	//
+	//	*Recommendation_Unload
+	//	*Recommendation_Load
+	Kind          isRecommendation_Kind `protobuf_oneof:"kind"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Recommendation) Reset() {
+	*x = Recommendation{}
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Recommendation) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Recommendation) ProtoMessage() {}
+
+func (x *Recommendation) ProtoReflect() protoreflect.Message {
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Recommendation.ProtoReflect.Descriptor instead.
+func (*Recommendation) Descriptor() ([]byte, []int) {
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *Recommendation) GetKind() isRecommendation_Kind {
+	if x != nil {
+		return x.Kind
+	}
+	return nil
+}
+
+func (x *Recommendation) GetUnload() *UnloadRecommendation {
+	if x != nil {
+		if x, ok := x.Kind.(*Recommendation_Unload); ok {
+			return x.Unload
+		}
+	}
+	return nil
+}
+
+func (x *Recommendation) GetLoad() *LoadRecommendation {
+	if x != nil {
+		if x, ok := x.Kind.(*Recommendation_Load); ok {
+			return x.Load
+		}
+	}
+	return nil
+}
+
+type isRecommendation_Kind interface {
+	isRecommendation_Kind()
+}
+
+type Recommendation_Unload struct {
+	// Unload a loaded model.
+	Unload *UnloadRecommendation `protobuf:"bytes,1,opt,name=unload,proto3,oneof"`
+}
+
+type Recommendation_Load struct {
+	// Load a model ahead of its expected next request.
+	Load *LoadRecommendation `protobuf:"bytes,2,opt,name=load,proto3,oneof"`
+}
+
+func (*Recommendation_Unload) isRecommendation_Kind() {}
+
+func (*Recommendation_Load) isRecommendation_Kind() {}
+
+// Withdrawal withdraws an earlier recommendation of any kind.
+type Withdrawal struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The recommendation being withdrawn, as it was made.
+	Recommendation *Recommendation `protobuf:"bytes,1,opt,name=recommendation,proto3" json:"recommendation,omitempty"`
+	// Why.
+	Cause WithdrawalCause `protobuf:"varint,2,opt,name=cause,proto3,enum=modelium.brain.v1.WithdrawalCause" json:"cause,omitempty"`
+	// One sentence saying why.
+	Reason        string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Withdrawal) Reset() {
+	*x = Withdrawal{}
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Withdrawal) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Withdrawal) ProtoMessage() {}
+
+func (x *Withdrawal) ProtoReflect() protoreflect.Message {
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Withdrawal.ProtoReflect.Descriptor instead.
+func (*Withdrawal) Descriptor() ([]byte, []int) {
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *Withdrawal) GetRecommendation() *Recommendation {
+	if x != nil {
+		return x.Recommendation
+	}
+	return nil
+}
+
+func (x *Withdrawal) GetCause() WithdrawalCause {
+	if x != nil {
+		return x.Cause
+	}
+	return WithdrawalCause_WITHDRAWAL_CAUSE_UNSPECIFIED
+}
+
+func (x *Withdrawal) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+// WatchRecommendationsRequest subscribes to recommendations of some or every kind.
+type WatchRecommendationsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Subscribing gateway; only recommendations for this gateway are sent. Empty receives every
+	// gateway's.
+	GatewayId string `protobuf:"bytes,1,opt,name=gateway_id,json=gatewayId,proto3" json:"gateway_id,omitempty"`
+	// Only these models; empty means all.
+	ModelNames []string `protobuf:"bytes,2,rep,name=model_names,json=modelNames,proto3" json:"model_names,omitempty"`
+	// Only models on (or, for loads, last loaded on) these GPUs; empty means all.
+	GpuUuids []string `protobuf:"bytes,3,rep,name=gpu_uuids,json=gpuUuids,proto3" json:"gpu_uuids,omitempty"`
+	// Epoch of the last message seen, to resume; empty starts fresh.
+	ResumeEpoch string `protobuf:"bytes,4,opt,name=resume_epoch,json=resumeEpoch,proto3" json:"resume_epoch,omitempty"`
+	// Sequence of the last message seen in resume_epoch.
+	ResumeAfterSequence uint64 `protobuf:"varint,5,opt,name=resume_after_sequence,json=resumeAfterSequence,proto3" json:"resume_after_sequence,omitempty"`
+	// Only these kinds; empty means all. At most one entry per kind; UNSPECIFIED is invalid.
+	Kinds         []RecommendationKind `protobuf:"varint,6,rep,packed,name=kinds,proto3,enum=modelium.brain.v1.RecommendationKind" json:"kinds,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WatchRecommendationsRequest) Reset() {
+	*x = WatchRecommendationsRequest{}
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WatchRecommendationsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WatchRecommendationsRequest) ProtoMessage() {}
+
+func (x *WatchRecommendationsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WatchRecommendationsRequest.ProtoReflect.Descriptor instead.
+func (*WatchRecommendationsRequest) Descriptor() ([]byte, []int) {
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *WatchRecommendationsRequest) GetGatewayId() string {
+	if x != nil {
+		return x.GatewayId
+	}
+	return ""
+}
+
+func (x *WatchRecommendationsRequest) GetModelNames() []string {
+	if x != nil {
+		return x.ModelNames
+	}
+	return nil
+}
+
+func (x *WatchRecommendationsRequest) GetGpuUuids() []string {
+	if x != nil {
+		return x.GpuUuids
+	}
+	return nil
+}
+
+func (x *WatchRecommendationsRequest) GetResumeEpoch() string {
+	if x != nil {
+		return x.ResumeEpoch
+	}
+	return ""
+}
+
+func (x *WatchRecommendationsRequest) GetResumeAfterSequence() uint64 {
+	if x != nil {
+		return x.ResumeAfterSequence
+	}
+	return 0
+}
+
+func (x *WatchRecommendationsRequest) GetKinds() []RecommendationKind {
+	if x != nil {
+		return x.Kinds
+	}
+	return nil
+}
+
+// WatchRecommendationsResponse is one message of the WatchRecommendations stream.
+type WatchRecommendationsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Random per brain process start; a different epoch means the brain restarted.
+	Epoch string `protobuf:"bytes,1,opt,name=epoch,proto3" json:"epoch,omitempty"`
+	// Strictly increasing within an epoch for events, in the sequence space that
+	// WatchUnloadRecommendations shares; snapshot items carry the sequence of the event that opened
+	// them, and heartbeats and snapshot_end carry the current sequence.
+	Sequence uint64 `protobuf:"varint,2,opt,name=sequence,proto3" json:"sequence,omitempty"`
+	// When the event was published (or, for a heartbeat, snapshot_end or stream_reset, sent).
+	Time *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=time,proto3" json:"time,omitempty"`
+	// The event.
+	//
+	// Types that are valid to be assigned to Event:
+	//
+	//	*WatchRecommendationsResponse_Recommended
+	//	*WatchRecommendationsResponse_Withdrawn
+	//	*WatchRecommendationsResponse_SnapshotEnd
+	//	*WatchRecommendationsResponse_Heartbeat
+	//	*WatchRecommendationsResponse_StreamReset
+	Event         isWatchRecommendationsResponse_Event `protobuf_oneof:"event"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WatchRecommendationsResponse) Reset() {
+	*x = WatchRecommendationsResponse{}
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WatchRecommendationsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WatchRecommendationsResponse) ProtoMessage() {}
+
+func (x *WatchRecommendationsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WatchRecommendationsResponse.ProtoReflect.Descriptor instead.
+func (*WatchRecommendationsResponse) Descriptor() ([]byte, []int) {
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *WatchRecommendationsResponse) GetEpoch() string {
+	if x != nil {
+		return x.Epoch
+	}
+	return ""
+}
+
+func (x *WatchRecommendationsResponse) GetSequence() uint64 {
+	if x != nil {
+		return x.Sequence
+	}
+	return 0
+}
+
+func (x *WatchRecommendationsResponse) GetTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Time
+	}
+	return nil
+}
+
+func (x *WatchRecommendationsResponse) GetEvent() isWatchRecommendationsResponse_Event {
+	if x != nil {
+		return x.Event
+	}
+	return nil
+}
+
+func (x *WatchRecommendationsResponse) GetRecommended() *Recommendation {
+	if x != nil {
+		if x, ok := x.Event.(*WatchRecommendationsResponse_Recommended); ok {
+			return x.Recommended
+		}
+	}
+	return nil
+}
+
+func (x *WatchRecommendationsResponse) GetWithdrawn() *Withdrawal {
+	if x != nil {
+		if x, ok := x.Event.(*WatchRecommendationsResponse_Withdrawn); ok {
+			return x.Withdrawn
+		}
+	}
+	return nil
+}
+
+func (x *WatchRecommendationsResponse) GetSnapshotEnd() *SnapshotEnd {
+	if x != nil {
+		if x, ok := x.Event.(*WatchRecommendationsResponse_SnapshotEnd); ok {
+			return x.SnapshotEnd
+		}
+	}
+	return nil
+}
+
+func (x *WatchRecommendationsResponse) GetHeartbeat() *Heartbeat {
+	if x != nil {
+		if x, ok := x.Event.(*WatchRecommendationsResponse_Heartbeat); ok {
+			return x.Heartbeat
+		}
+	}
+	return nil
+}
+
+func (x *WatchRecommendationsResponse) GetStreamReset() *StreamReset {
+	if x != nil {
+		if x, ok := x.Event.(*WatchRecommendationsResponse_StreamReset); ok {
+			return x.StreamReset
+		}
+	}
+	return nil
+}
+
+type isWatchRecommendationsResponse_Event interface {
+	isWatchRecommendationsResponse_Event()
+}
+
+type WatchRecommendationsResponse_Recommended struct {
+	// A recommendation (in the snapshot, or new).
+	Recommended *Recommendation `protobuf:"bytes,10,opt,name=recommended,proto3,oneof"`
+}
+
+type WatchRecommendationsResponse_Withdrawn struct {
+	// A withdrawn recommendation.
+	Withdrawn *Withdrawal `protobuf:"bytes,11,opt,name=withdrawn,proto3,oneof"`
+}
+
+type WatchRecommendationsResponse_SnapshotEnd struct {
+	// End of the snapshot.
+	SnapshotEnd *SnapshotEnd `protobuf:"bytes,12,opt,name=snapshot_end,json=snapshotEnd,proto3,oneof"`
+}
+
+type WatchRecommendationsResponse_Heartbeat struct {
+	// Keep-alive.
+	Heartbeat *Heartbeat `protobuf:"bytes,13,opt,name=heartbeat,proto3,oneof"`
+}
+
+type WatchRecommendationsResponse_StreamReset struct {
+	// The resume position was lost; a fresh snapshot follows.
+	StreamReset *StreamReset `protobuf:"bytes,14,opt,name=stream_reset,json=streamReset,proto3,oneof"`
+}
+
+func (*WatchRecommendationsResponse_Recommended) isWatchRecommendationsResponse_Event() {}
+
+func (*WatchRecommendationsResponse_Withdrawn) isWatchRecommendationsResponse_Event() {}
+
+func (*WatchRecommendationsResponse_SnapshotEnd) isWatchRecommendationsResponse_Event() {}
+
+func (*WatchRecommendationsResponse_Heartbeat) isWatchRecommendationsResponse_Event() {}
+
+func (*WatchRecommendationsResponse_StreamReset) isWatchRecommendationsResponse_Event() {}
+
 // UnloadWithdrawal withdraws an earlier recommendation.
 type UnloadWithdrawal struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -2120,7 +3294,7 @@ type UnloadWithdrawal struct {
 
 func (x *UnloadWithdrawal) Reset() {
 	*x = UnloadWithdrawal{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[21]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2132,7 +3306,7 @@ func (x *UnloadWithdrawal) String() string {
 func (*UnloadWithdrawal) ProtoMessage() {}
 
 func (x *UnloadWithdrawal) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[21]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2145,7 +3319,7 @@ func (x *UnloadWithdrawal) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UnloadWithdrawal.ProtoReflect.Descriptor instead.
 func (*UnloadWithdrawal) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{21}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *UnloadWithdrawal) GetRecommendation() *UnloadRecommendation {
@@ -2180,7 +3354,7 @@ type SnapshotEnd struct {
 
 func (x *SnapshotEnd) Reset() {
 	*x = SnapshotEnd{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[22]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2192,7 +3366,7 @@ func (x *SnapshotEnd) String() string {
 func (*SnapshotEnd) ProtoMessage() {}
 
 func (x *SnapshotEnd) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[22]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2205,7 +3379,7 @@ func (x *SnapshotEnd) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SnapshotEnd.ProtoReflect.Descriptor instead.
 func (*SnapshotEnd) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{22}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *SnapshotEnd) GetOpenRecommendations() int64 {
@@ -2224,7 +3398,7 @@ type Heartbeat struct {
 
 func (x *Heartbeat) Reset() {
 	*x = Heartbeat{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[23]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2236,7 +3410,7 @@ func (x *Heartbeat) String() string {
 func (*Heartbeat) ProtoMessage() {}
 
 func (x *Heartbeat) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[23]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2249,7 +3423,7 @@ func (x *Heartbeat) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Heartbeat.ProtoReflect.Descriptor instead.
 func (*Heartbeat) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{23}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{35}
 }
 
 // StreamReset tells a resuming subscriber that its position could not be resumed (unknown epoch, or
@@ -2264,7 +3438,7 @@ type StreamReset struct {
 
 func (x *StreamReset) Reset() {
 	*x = StreamReset{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[24]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2276,7 +3450,7 @@ func (x *StreamReset) String() string {
 func (*StreamReset) ProtoMessage() {}
 
 func (x *StreamReset) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[24]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2289,7 +3463,7 @@ func (x *StreamReset) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StreamReset.ProtoReflect.Descriptor instead.
 func (*StreamReset) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{24}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *StreamReset) GetReason() string {
@@ -2325,7 +3499,7 @@ type WatchUnloadRecommendationsResponse struct {
 
 func (x *WatchUnloadRecommendationsResponse) Reset() {
 	*x = WatchUnloadRecommendationsResponse{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[25]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2337,7 +3511,7 @@ func (x *WatchUnloadRecommendationsResponse) String() string {
 func (*WatchUnloadRecommendationsResponse) ProtoMessage() {}
 
 func (x *WatchUnloadRecommendationsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[25]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2350,7 +3524,7 @@ func (x *WatchUnloadRecommendationsResponse) ProtoReflect() protoreflect.Message
 
 // Deprecated: Use WatchUnloadRecommendationsResponse.ProtoReflect.Descriptor instead.
 func (*WatchUnloadRecommendationsResponse) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{25}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *WatchUnloadRecommendationsResponse) GetEpoch() string {
@@ -2476,7 +3650,7 @@ type ListModelsRequest struct {
 
 func (x *ListModelsRequest) Reset() {
 	*x = ListModelsRequest{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[26]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2488,7 +3662,7 @@ func (x *ListModelsRequest) String() string {
 func (*ListModelsRequest) ProtoMessage() {}
 
 func (x *ListModelsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[26]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2501,7 +3675,7 @@ func (x *ListModelsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListModelsRequest.ProtoReflect.Descriptor instead.
 func (*ListModelsRequest) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{26}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *ListModelsRequest) GetGatewayId() string {
@@ -2534,7 +3708,7 @@ type ModelPlacement struct {
 
 func (x *ModelPlacement) Reset() {
 	*x = ModelPlacement{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[27]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2546,7 +3720,7 @@ func (x *ModelPlacement) String() string {
 func (*ModelPlacement) ProtoMessage() {}
 
 func (x *ModelPlacement) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[27]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2559,7 +3733,7 @@ func (x *ModelPlacement) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ModelPlacement.ProtoReflect.Descriptor instead.
 func (*ModelPlacement) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{27}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *ModelPlacement) GetGatewayId() string {
@@ -2638,7 +3812,7 @@ type ModelStatus struct {
 
 func (x *ModelStatus) Reset() {
 	*x = ModelStatus{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[28]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2650,7 +3824,7 @@ func (x *ModelStatus) String() string {
 func (*ModelStatus) ProtoMessage() {}
 
 func (x *ModelStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[28]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2663,7 +3837,7 @@ func (x *ModelStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ModelStatus.ProtoReflect.Descriptor instead.
 func (*ModelStatus) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{28}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *ModelStatus) GetModelName() string {
@@ -2740,7 +3914,7 @@ type ListModelsResponse struct {
 
 func (x *ListModelsResponse) Reset() {
 	*x = ListModelsResponse{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[29]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2752,7 +3926,7 @@ func (x *ListModelsResponse) String() string {
 func (*ListModelsResponse) ProtoMessage() {}
 
 func (x *ListModelsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[29]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2765,7 +3939,7 @@ func (x *ListModelsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListModelsResponse.ProtoReflect.Descriptor instead.
 func (*ListModelsResponse) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{29}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *ListModelsResponse) GetModels() []*ModelStatus {
@@ -2784,7 +3958,7 @@ type ListGPUsRequest struct {
 
 func (x *ListGPUsRequest) Reset() {
 	*x = ListGPUsRequest{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[30]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2796,7 +3970,7 @@ func (x *ListGPUsRequest) String() string {
 func (*ListGPUsRequest) ProtoMessage() {}
 
 func (x *ListGPUsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[30]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2809,7 +3983,7 @@ func (x *ListGPUsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListGPUsRequest.ProtoReflect.Descriptor instead.
 func (*ListGPUsRequest) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{30}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{42}
 }
 
 // ListGPUsResponse is the GPU inventory snapshot.
@@ -2831,7 +4005,7 @@ type ListGPUsResponse struct {
 
 func (x *ListGPUsResponse) Reset() {
 	*x = ListGPUsResponse{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[31]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2843,7 +4017,7 @@ func (x *ListGPUsResponse) String() string {
 func (*ListGPUsResponse) ProtoMessage() {}
 
 func (x *ListGPUsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[31]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2856,7 +4030,7 @@ func (x *ListGPUsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListGPUsResponse.ProtoReflect.Descriptor instead.
 func (*ListGPUsResponse) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{31}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *ListGPUsResponse) GetGpus() []*GPU {
@@ -2903,7 +4077,7 @@ type GetPolicyRequest struct {
 
 func (x *GetPolicyRequest) Reset() {
 	*x = GetPolicyRequest{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[32]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2915,7 +4089,7 @@ func (x *GetPolicyRequest) String() string {
 func (*GetPolicyRequest) ProtoMessage() {}
 
 func (x *GetPolicyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[32]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2928,7 +4102,7 @@ func (x *GetPolicyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetPolicyRequest.ProtoReflect.Descriptor instead.
 func (*GetPolicyRequest) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{32}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{44}
 }
 
 // RuleMatch is what a runtime rule matches on. A rule matches when any of its lists has an entry
@@ -2954,7 +4128,7 @@ type RuleMatch struct {
 
 func (x *RuleMatch) Reset() {
 	*x = RuleMatch{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[33]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2966,7 +4140,7 @@ func (x *RuleMatch) String() string {
 func (*RuleMatch) ProtoMessage() {}
 
 func (x *RuleMatch) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[33]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2979,7 +4153,7 @@ func (x *RuleMatch) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RuleMatch.ProtoReflect.Descriptor instead.
 func (*RuleMatch) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{33}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *RuleMatch) GetArchitectures() []string {
@@ -3042,7 +4216,7 @@ type RuntimeRule struct {
 
 func (x *RuntimeRule) Reset() {
 	*x = RuntimeRule{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[34]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3054,7 +4228,7 @@ func (x *RuntimeRule) String() string {
 func (*RuntimeRule) ProtoMessage() {}
 
 func (x *RuntimeRule) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[34]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3067,7 +4241,7 @@ func (x *RuntimeRule) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RuntimeRule.ProtoReflect.Descriptor instead.
 func (*RuntimeRule) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{34}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *RuntimeRule) GetName() string {
@@ -3113,7 +4287,7 @@ type KeepAlive struct {
 
 func (x *KeepAlive) Reset() {
 	*x = KeepAlive{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[35]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3125,7 +4299,7 @@ func (x *KeepAlive) String() string {
 func (*KeepAlive) ProtoMessage() {}
 
 func (x *KeepAlive) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[35]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3138,7 +4312,7 @@ func (x *KeepAlive) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KeepAlive.ProtoReflect.Descriptor instead.
 func (*KeepAlive) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{35}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *KeepAlive) GetModelName() string {
@@ -3181,7 +4355,7 @@ type UnloadPolicy struct {
 
 func (x *UnloadPolicy) Reset() {
 	*x = UnloadPolicy{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[36]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3193,7 +4367,7 @@ func (x *UnloadPolicy) String() string {
 func (*UnloadPolicy) ProtoMessage() {}
 
 func (x *UnloadPolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[36]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3206,7 +4380,7 @@ func (x *UnloadPolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UnloadPolicy.ProtoReflect.Descriptor instead.
 func (*UnloadPolicy) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{36}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *UnloadPolicy) GetEvictAfterIdle() *durationpb.Duration {
@@ -3261,7 +4435,7 @@ type GPUPolicy struct {
 
 func (x *GPUPolicy) Reset() {
 	*x = GPUPolicy{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[37]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3273,7 +4447,7 @@ func (x *GPUPolicy) String() string {
 func (*GPUPolicy) ProtoMessage() {}
 
 func (x *GPUPolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[37]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3286,7 +4460,7 @@ func (x *GPUPolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GPUPolicy.ProtoReflect.Descriptor instead.
 func (*GPUPolicy) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{37}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *GPUPolicy) GetBackend() string {
@@ -3334,7 +4508,7 @@ type GetPolicyResponse struct {
 
 func (x *GetPolicyResponse) Reset() {
 	*x = GetPolicyResponse{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[38]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3346,7 +4520,7 @@ func (x *GetPolicyResponse) String() string {
 func (*GetPolicyResponse) ProtoMessage() {}
 
 func (x *GetPolicyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[38]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3359,7 +4533,7 @@ func (x *GetPolicyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetPolicyResponse.ProtoReflect.Descriptor instead.
 func (*GetPolicyResponse) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{38}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *GetPolicyResponse) GetRuntimeRules() []*RuntimeRule {
@@ -3422,9 +4596,16 @@ const file_modelium_brain_v1_brain_proto_rawDesc = "" +
 	"configJson\x124\n" +
 	"\x16safetensors_index_json\x18\x02 \x01(\fR\x14safetensorsIndexJson\x12%\n" +
 	"\x0econtext_length\x18\x03 \x01(\x03R\rcontextLength\x12\x1c\n" +
-	"\tsequences\x18\x04 \x01(\x03R\tsequences\"T\n" +
+	"\tsequences\x18\x04 \x01(\x03R\tsequences\"\x8b\x01\n" +
 	"\x14AnalyzeModelResponse\x12<\n" +
-	"\banalysis\x18\x01 \x01(\v2 .modelium.brain.v1.ModelAnalysisR\banalysis\"\xf6\x06\n" +
+	"\banalysis\x18\x01 \x01(\v2 .modelium.brain.v1.ModelAnalysisR\banalysis\x125\n" +
+	"\bgpu_need\x18\x02 \x01(\v2\x1a.modelium.brain.v1.GPUNeedR\agpuNeed\"\xb1\x01\n" +
+	"\aGPUNeed\x12\x1b\n" +
+	"\tgpu_count\x18\x01 \x01(\x05R\bgpuCount\x12&\n" +
+	"\x0fgpu_total_bytes\x18\x02 \x01(\x03R\rgpuTotalBytes\x12\"\n" +
+	"\rbytes_per_gpu\x18\x03 \x01(\x03R\vbytesPerGpu\x12%\n" +
+	"\x0eheadroom_bytes\x18\x04 \x01(\x03R\rheadroomBytes\x12\x16\n" +
+	"\x06reason\x18\x05 \x01(\tR\x06reason\"\xf6\x06\n" +
 	"\rModelAnalysis\x12\"\n" +
 	"\farchitecture\x18\x01 \x01(\tR\farchitecture\x12\x1d\n" +
 	"\n" +
@@ -3460,7 +4641,7 @@ const file_modelium_brain_v1_brain_proto_rawDesc = "" +
 	"\vtotal_bytes\x18\x04 \x01(\x03R\n" +
 	"totalBytes\x12%\n" +
 	"\x0econtext_length\x18\x05 \x01(\x03R\rcontextLength\x12\x1c\n" +
-	"\tsequences\x18\x06 \x01(\x03R\tsequences\"\xc3\x02\n" +
+	"\tsequences\x18\x06 \x01(\x03R\tsequences\"\x87\x03\n" +
 	"\x10ChooseGPURequest\x12\x1d\n" +
 	"\n" +
 	"model_name\x18\x01 \x01(\tR\tmodelName\x12%\n" +
@@ -3470,14 +4651,50 @@ const file_modelium_brain_v1_brain_proto_rawDesc = "" +
 	"\areserve\x18\x05 \x01(\bR\areserve\x12B\n" +
 	"\x0freservation_ttl\x18\x06 \x01(\v2\x19.google.protobuf.DurationR\x0ereservationTtl\x12\x1d\n" +
 	"\n" +
-	"gateway_id\x18\a \x01(\tR\tgatewayId\"\x94\x02\n" +
+	"gateway_id\x18\a \x01(\tR\tgatewayId\x12\x1b\n" +
+	"\tgpu_count\x18\b \x01(\x05R\bgpuCount\x12%\n" +
+	"\x0eallow_eviction\x18\t \x01(\bR\rallowEviction\"\xfb\x02\n" +
 	"\x11ChooseGPUResponse\x12(\n" +
 	"\x03gpu\x18\x01 \x01(\v2\x16.modelium.brain.v1.GPUR\x03gpu\x12(\n" +
 	"\x10free_bytes_after\x18\x02 \x01(\x03R\x0efreeBytesAfter\x12%\n" +
 	"\x0ereservation_id\x18\x03 \x01(\tR\rreservationId\x12P\n" +
 	"\x16reservation_expires_at\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x14reservationExpiresAt\x12\x1a\n" +
 	"\bstrategy\x18\x05 \x01(\tR\bstrategy\x12\x16\n" +
-	"\x06reason\x18\x06 \x01(\tR\x06reason\"w\n" +
+	"\x06reason\x18\x06 \x01(\tR\x06reason\x12*\n" +
+	"\x04gpus\x18\a \x03(\v2\x16.modelium.brain.v1.GPUR\x04gpus\x129\n" +
+	"\tevictions\x18\b \x03(\v2\x1b.modelium.brain.v1.EvictionR\tevictions\"\x9e\x01\n" +
+	"\bEviction\x12\x1d\n" +
+	"\n" +
+	"model_name\x18\x01 \x01(\tR\tmodelName\x12\x1d\n" +
+	"\n" +
+	"gateway_id\x18\x02 \x01(\tR\tgatewayId\x12\x19\n" +
+	"\bgpu_uuid\x18\x03 \x01(\tR\agpuUuid\x12!\n" +
+	"\fmemory_bytes\x18\x04 \x01(\x03R\vmemoryBytes\x12\x16\n" +
+	"\x06reason\x18\x05 \x01(\tR\x06reason\"r\n" +
+	"\x14PlanPlacementRequest\x127\n" +
+	"\x06models\x18\x01 \x03(\v2\x1f.modelium.brain.v1.PlannedModelR\x06models\x12!\n" +
+	"\fallow_moving\x18\x02 \x01(\bR\vallowMoving\"q\n" +
+	"\fPlannedModel\x12\x1d\n" +
+	"\n" +
+	"model_name\x18\x01 \x01(\tR\tmodelName\x12%\n" +
+	"\x0erequired_bytes\x18\x02 \x01(\x03R\rrequiredBytes\x12\x1b\n" +
+	"\tgpu_count\x18\x03 \x01(\x05R\bgpuCount\"\x9c\x02\n" +
+	"\x15PlanPlacementResponse\x12H\n" +
+	"\vassignments\x18\x01 \x03(\v2&.modelium.brain.v1.PlacementAssignmentR\vassignments\x12<\n" +
+	"\bunplaced\x18\x02 \x03(\v2 .modelium.brain.v1.UnplacedModelR\bunplaced\x12\x1b\n" +
+	"\tgpus_used\x18\x03 \x01(\x05R\bgpusUsed\x12(\n" +
+	"\x10lower_bound_gpus\x18\x04 \x01(\x05R\x0elowerBoundGpus\x12\x1c\n" +
+	"\theuristic\x18\x05 \x01(\tR\theuristic\x12\x16\n" +
+	"\x06reason\x18\x06 \x01(\tR\x06reason\"u\n" +
+	"\x13PlacementAssignment\x12\x1d\n" +
+	"\n" +
+	"model_name\x18\x01 \x01(\tR\tmodelName\x12\x1b\n" +
+	"\tgpu_uuids\x18\x02 \x03(\tR\bgpuUuids\x12\"\n" +
+	"\rbytes_per_gpu\x18\x03 \x01(\x03R\vbytesPerGpu\"F\n" +
+	"\rUnplacedModel\x12\x1d\n" +
+	"\n" +
+	"model_name\x18\x01 \x01(\tR\tmodelName\x12\x16\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\"w\n" +
 	"\n" +
 	"GPURefusal\x12\x14\n" +
 	"\x05index\x18\x01 \x01(\x05R\x05index\x12\x12\n" +
@@ -3549,7 +4766,7 @@ const file_modelium_brain_v1_brain_proto_rawDesc = "" +
 	"modelNames\x12\x1b\n" +
 	"\tgpu_uuids\x18\x03 \x03(\tR\bgpuUuids\x12!\n" +
 	"\fresume_epoch\x18\x04 \x01(\tR\vresumeEpoch\x122\n" +
-	"\x15resume_after_sequence\x18\x05 \x01(\x04R\x13resumeAfterSequence\"\xd4\x02\n" +
+	"\x15resume_after_sequence\x18\x05 \x01(\x04R\x13resumeAfterSequence\"\xcd\x03\n" +
 	"\x14UnloadRecommendation\x12\x1d\n" +
 	"\n" +
 	"model_name\x18\x01 \x01(\tR\tmodelName\x12\x1d\n" +
@@ -3563,7 +4780,57 @@ const file_modelium_brain_v1_brain_proto_rawDesc = "" +
 	"\x03qps\x18\b \x01(\x01R\x03qps\x12!\n" +
 	"\fmemory_bytes\x18\t \x01(\x03R\vmemoryBytes\x12E\n" +
 	"\x10recommended_time\x18\n" +
-	" \x01(\v2\x1a.google.protobuf.TimestampR\x0frecommendedTime\"\xb5\x01\n" +
+	" \x01(\v2\x1a.google.protobuf.TimestampR\x0frecommendedTime\x12W\n" +
+	"\x1aexpected_next_request_time\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\x17expectedNextRequestTime\x12\x1e\n" +
+	"\n" +
+	"confidence\x18\f \x01(\x01R\n" +
+	"confidence\"\xb9\x03\n" +
+	"\x12LoadRecommendation\x12\x1d\n" +
+	"\n" +
+	"model_name\x18\x01 \x01(\tR\tmodelName\x12\x1d\n" +
+	"\n" +
+	"gateway_id\x18\x02 \x01(\tR\tgatewayId\x12\x19\n" +
+	"\bgpu_uuid\x18\x03 \x01(\tR\agpuUuid\x12\x18\n" +
+	"\aruntime\x18\x04 \x01(\tR\aruntime\x12\x12\n" +
+	"\x04rule\x18\x05 \x01(\tR\x04rule\x12\x16\n" +
+	"\x06reason\x18\x06 \x01(\tR\x06reason\x12W\n" +
+	"\x1aexpected_next_request_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\x17expectedNextRequestTime\x12\x1e\n" +
+	"\n" +
+	"confidence\x18\b \x01(\x01R\n" +
+	"confidence\x12!\n" +
+	"\fmemory_bytes\x18\t \x01(\x03R\vmemoryBytes\x12!\n" +
+	"\fidle_seconds\x18\n" +
+	" \x01(\x01R\vidleSeconds\x12E\n" +
+	"\x10recommended_time\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\x0frecommendedTime\"\x98\x01\n" +
+	"\x0eRecommendation\x12A\n" +
+	"\x06unload\x18\x01 \x01(\v2'.modelium.brain.v1.UnloadRecommendationH\x00R\x06unload\x12;\n" +
+	"\x04load\x18\x02 \x01(\v2%.modelium.brain.v1.LoadRecommendationH\x00R\x04loadB\x06\n" +
+	"\x04kind\"\xa9\x01\n" +
+	"\n" +
+	"Withdrawal\x12I\n" +
+	"\x0erecommendation\x18\x01 \x01(\v2!.modelium.brain.v1.RecommendationR\x0erecommendation\x128\n" +
+	"\x05cause\x18\x02 \x01(\x0e2\".modelium.brain.v1.WithdrawalCauseR\x05cause\x12\x16\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\"\x8e\x02\n" +
+	"\x1bWatchRecommendationsRequest\x12\x1d\n" +
+	"\n" +
+	"gateway_id\x18\x01 \x01(\tR\tgatewayId\x12\x1f\n" +
+	"\vmodel_names\x18\x02 \x03(\tR\n" +
+	"modelNames\x12\x1b\n" +
+	"\tgpu_uuids\x18\x03 \x03(\tR\bgpuUuids\x12!\n" +
+	"\fresume_epoch\x18\x04 \x01(\tR\vresumeEpoch\x122\n" +
+	"\x15resume_after_sequence\x18\x05 \x01(\x04R\x13resumeAfterSequence\x12;\n" +
+	"\x05kinds\x18\x06 \x03(\x0e2%.modelium.brain.v1.RecommendationKindR\x05kinds\"\xd7\x03\n" +
+	"\x1cWatchRecommendationsResponse\x12\x14\n" +
+	"\x05epoch\x18\x01 \x01(\tR\x05epoch\x12\x1a\n" +
+	"\bsequence\x18\x02 \x01(\x04R\bsequence\x12.\n" +
+	"\x04time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x12E\n" +
+	"\vrecommended\x18\n" +
+	" \x01(\v2!.modelium.brain.v1.RecommendationH\x00R\vrecommended\x12=\n" +
+	"\twithdrawn\x18\v \x01(\v2\x1d.modelium.brain.v1.WithdrawalH\x00R\twithdrawn\x12C\n" +
+	"\fsnapshot_end\x18\f \x01(\v2\x1e.modelium.brain.v1.SnapshotEndH\x00R\vsnapshotEnd\x12<\n" +
+	"\theartbeat\x18\r \x01(\v2\x1c.modelium.brain.v1.HeartbeatH\x00R\theartbeat\x12C\n" +
+	"\fstream_reset\x18\x0e \x01(\v2\x1e.modelium.brain.v1.StreamResetH\x00R\vstreamResetB\a\n" +
+	"\x05event\"\xb5\x01\n" +
 	"\x10UnloadWithdrawal\x12O\n" +
 	"\x0erecommendation\x18\x01 \x01(\v2'.modelium.brain.v1.UnloadRecommendationR\x0erecommendation\x128\n" +
 	"\x05cause\x18\x02 \x01(\x0e2\".modelium.brain.v1.WithdrawalCauseR\x05cause\x12\x16\n" +
@@ -3671,21 +4938,28 @@ const file_modelium_brain_v1_brain_proto_rawDesc = "" +
 	"\x12MODEL_STATE_LOADED\x10\x02\x12\x19\n" +
 	"\x15MODEL_STATE_UNLOADING\x10\x03\x12\x18\n" +
 	"\x14MODEL_STATE_UNLOADED\x10\x04\x12\x16\n" +
-	"\x12MODEL_STATE_FAILED\x10\x05*\xc0\x01\n" +
+	"\x12MODEL_STATE_FAILED\x10\x05*w\n" +
+	"\x12RecommendationKind\x12#\n" +
+	"\x1fRECOMMENDATION_KIND_UNSPECIFIED\x10\x00\x12\x1e\n" +
+	"\x1aRECOMMENDATION_KIND_UNLOAD\x10\x01\x12\x1c\n" +
+	"\x18RECOMMENDATION_KIND_LOAD\x10\x02*\xe3\x01\n" +
 	"\x0fWithdrawalCause\x12 \n" +
 	"\x1cWITHDRAWAL_CAUSE_UNSPECIFIED\x10\x00\x12$\n" +
 	" WITHDRAWAL_CAUSE_TRAFFIC_RESUMED\x10\x01\x12#\n" +
 	"\x1fWITHDRAWAL_CAUSE_MODEL_UNLOADED\x10\x02\x12\x1b\n" +
 	"\x17WITHDRAWAL_CAUSE_PINNED\x10\x03\x12#\n" +
-	"\x1fWITHDRAWAL_CAUSE_POLICY_CHANGED\x10\x042\xf3\a\n" +
+	"\x1fWITHDRAWAL_CAUSE_POLICY_CHANGED\x10\x04\x12!\n" +
+	"\x1dWITHDRAWAL_CAUSE_MODEL_LOADED\x10\x052\xd2\t\n" +
 	"\fBrainService\x12b\n" +
 	"\rChooseRuntime\x12'.modelium.brain.v1.ChooseRuntimeRequest\x1a(.modelium.brain.v1.ChooseRuntimeResponse\x12_\n" +
 	"\fAnalyzeModel\x12&.modelium.brain.v1.AnalyzeModelRequest\x1a'.modelium.brain.v1.AnalyzeModelResponse\x12V\n" +
-	"\tChooseGPU\x12#.modelium.brain.v1.ChooseGPURequest\x1a$.modelium.brain.v1.ChooseGPUResponse\x12_\n" +
+	"\tChooseGPU\x12#.modelium.brain.v1.ChooseGPURequest\x1a$.modelium.brain.v1.ChooseGPUResponse\x12b\n" +
+	"\rPlanPlacement\x12'.modelium.brain.v1.PlanPlacementRequest\x1a(.modelium.brain.v1.PlanPlacementResponse\x12_\n" +
 	"\fShouldUnload\x12&.modelium.brain.v1.ShouldUnloadRequest\x1a'.modelium.brain.v1.ShouldUnloadResponse\x12k\n" +
 	"\x10ReportModelState\x12*.modelium.brain.v1.ReportModelStateRequest\x1a+.modelium.brain.v1.ReportModelStateResponse\x12b\n" +
 	"\rReportTraffic\x12'.modelium.brain.v1.ReportTrafficRequest\x1a(.modelium.brain.v1.ReportTrafficResponse\x12\x8b\x01\n" +
-	"\x1aWatchUnloadRecommendations\x124.modelium.brain.v1.WatchUnloadRecommendationsRequest\x1a5.modelium.brain.v1.WatchUnloadRecommendationsResponse0\x01\x12Y\n" +
+	"\x1aWatchUnloadRecommendations\x124.modelium.brain.v1.WatchUnloadRecommendationsRequest\x1a5.modelium.brain.v1.WatchUnloadRecommendationsResponse0\x01\x12y\n" +
+	"\x14WatchRecommendations\x12..modelium.brain.v1.WatchRecommendationsRequest\x1a/.modelium.brain.v1.WatchRecommendationsResponse0\x01\x12Y\n" +
 	"\n" +
 	"ListModels\x12$.modelium.brain.v1.ListModelsRequest\x1a%.modelium.brain.v1.ListModelsResponse\x12S\n" +
 	"\bListGPUs\x12\".modelium.brain.v1.ListGPUsRequest\x1a#.modelium.brain.v1.ListGPUsResponse\x12V\n" +
@@ -3703,123 +4977,160 @@ func file_modelium_brain_v1_brain_proto_rawDescGZIP() []byte {
 	return file_modelium_brain_v1_brain_proto_rawDescData
 }
 
-var file_modelium_brain_v1_brain_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_modelium_brain_v1_brain_proto_msgTypes = make([]protoimpl.MessageInfo, 39)
+var file_modelium_brain_v1_brain_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
+var file_modelium_brain_v1_brain_proto_msgTypes = make([]protoimpl.MessageInfo, 51)
 var file_modelium_brain_v1_brain_proto_goTypes = []any{
 	(ParameterCountSource)(0),                  // 0: modelium.brain.v1.ParameterCountSource
 	(PlacementStrategy)(0),                     // 1: modelium.brain.v1.PlacementStrategy
 	(ModelState)(0),                            // 2: modelium.brain.v1.ModelState
-	(WithdrawalCause)(0),                       // 3: modelium.brain.v1.WithdrawalCause
-	(*ModelSpec)(nil),                          // 4: modelium.brain.v1.ModelSpec
-	(*ChooseRuntimeRequest)(nil),               // 5: modelium.brain.v1.ChooseRuntimeRequest
-	(*ChooseRuntimeResponse)(nil),              // 6: modelium.brain.v1.ChooseRuntimeResponse
-	(*AnalyzeModelRequest)(nil),                // 7: modelium.brain.v1.AnalyzeModelRequest
-	(*AnalyzeModelResponse)(nil),               // 8: modelium.brain.v1.AnalyzeModelResponse
-	(*ModelAnalysis)(nil),                      // 9: modelium.brain.v1.ModelAnalysis
-	(*MemoryEstimate)(nil),                     // 10: modelium.brain.v1.MemoryEstimate
-	(*ChooseGPURequest)(nil),                   // 11: modelium.brain.v1.ChooseGPURequest
-	(*ChooseGPUResponse)(nil),                  // 12: modelium.brain.v1.ChooseGPUResponse
-	(*GPURefusal)(nil),                         // 13: modelium.brain.v1.GPURefusal
-	(*PlacementFailure)(nil),                   // 14: modelium.brain.v1.PlacementFailure
-	(*GPU)(nil),                                // 15: modelium.brain.v1.GPU
-	(*ShouldUnloadRequest)(nil),                // 16: modelium.brain.v1.ShouldUnloadRequest
-	(*ShouldUnloadResponse)(nil),               // 17: modelium.brain.v1.ShouldUnloadResponse
-	(*ReportModelStateRequest)(nil),            // 18: modelium.brain.v1.ReportModelStateRequest
-	(*ReportModelStateResponse)(nil),           // 19: modelium.brain.v1.ReportModelStateResponse
-	(*TrafficSample)(nil),                      // 20: modelium.brain.v1.TrafficSample
-	(*ReportTrafficRequest)(nil),               // 21: modelium.brain.v1.ReportTrafficRequest
-	(*ReportTrafficResponse)(nil),              // 22: modelium.brain.v1.ReportTrafficResponse
-	(*WatchUnloadRecommendationsRequest)(nil),  // 23: modelium.brain.v1.WatchUnloadRecommendationsRequest
-	(*UnloadRecommendation)(nil),               // 24: modelium.brain.v1.UnloadRecommendation
-	(*UnloadWithdrawal)(nil),                   // 25: modelium.brain.v1.UnloadWithdrawal
-	(*SnapshotEnd)(nil),                        // 26: modelium.brain.v1.SnapshotEnd
-	(*Heartbeat)(nil),                          // 27: modelium.brain.v1.Heartbeat
-	(*StreamReset)(nil),                        // 28: modelium.brain.v1.StreamReset
-	(*WatchUnloadRecommendationsResponse)(nil), // 29: modelium.brain.v1.WatchUnloadRecommendationsResponse
-	(*ListModelsRequest)(nil),                  // 30: modelium.brain.v1.ListModelsRequest
-	(*ModelPlacement)(nil),                     // 31: modelium.brain.v1.ModelPlacement
-	(*ModelStatus)(nil),                        // 32: modelium.brain.v1.ModelStatus
-	(*ListModelsResponse)(nil),                 // 33: modelium.brain.v1.ListModelsResponse
-	(*ListGPUsRequest)(nil),                    // 34: modelium.brain.v1.ListGPUsRequest
-	(*ListGPUsResponse)(nil),                   // 35: modelium.brain.v1.ListGPUsResponse
-	(*GetPolicyRequest)(nil),                   // 36: modelium.brain.v1.GetPolicyRequest
-	(*RuleMatch)(nil),                          // 37: modelium.brain.v1.RuleMatch
-	(*RuntimeRule)(nil),                        // 38: modelium.brain.v1.RuntimeRule
-	(*KeepAlive)(nil),                          // 39: modelium.brain.v1.KeepAlive
-	(*UnloadPolicy)(nil),                       // 40: modelium.brain.v1.UnloadPolicy
-	(*GPUPolicy)(nil),                          // 41: modelium.brain.v1.GPUPolicy
-	(*GetPolicyResponse)(nil),                  // 42: modelium.brain.v1.GetPolicyResponse
-	(*durationpb.Duration)(nil),                // 43: google.protobuf.Duration
-	(*timestamppb.Timestamp)(nil),              // 44: google.protobuf.Timestamp
+	(RecommendationKind)(0),                    // 3: modelium.brain.v1.RecommendationKind
+	(WithdrawalCause)(0),                       // 4: modelium.brain.v1.WithdrawalCause
+	(*ModelSpec)(nil),                          // 5: modelium.brain.v1.ModelSpec
+	(*ChooseRuntimeRequest)(nil),               // 6: modelium.brain.v1.ChooseRuntimeRequest
+	(*ChooseRuntimeResponse)(nil),              // 7: modelium.brain.v1.ChooseRuntimeResponse
+	(*AnalyzeModelRequest)(nil),                // 8: modelium.brain.v1.AnalyzeModelRequest
+	(*AnalyzeModelResponse)(nil),               // 9: modelium.brain.v1.AnalyzeModelResponse
+	(*GPUNeed)(nil),                            // 10: modelium.brain.v1.GPUNeed
+	(*ModelAnalysis)(nil),                      // 11: modelium.brain.v1.ModelAnalysis
+	(*MemoryEstimate)(nil),                     // 12: modelium.brain.v1.MemoryEstimate
+	(*ChooseGPURequest)(nil),                   // 13: modelium.brain.v1.ChooseGPURequest
+	(*ChooseGPUResponse)(nil),                  // 14: modelium.brain.v1.ChooseGPUResponse
+	(*Eviction)(nil),                           // 15: modelium.brain.v1.Eviction
+	(*PlanPlacementRequest)(nil),               // 16: modelium.brain.v1.PlanPlacementRequest
+	(*PlannedModel)(nil),                       // 17: modelium.brain.v1.PlannedModel
+	(*PlanPlacementResponse)(nil),              // 18: modelium.brain.v1.PlanPlacementResponse
+	(*PlacementAssignment)(nil),                // 19: modelium.brain.v1.PlacementAssignment
+	(*UnplacedModel)(nil),                      // 20: modelium.brain.v1.UnplacedModel
+	(*GPURefusal)(nil),                         // 21: modelium.brain.v1.GPURefusal
+	(*PlacementFailure)(nil),                   // 22: modelium.brain.v1.PlacementFailure
+	(*GPU)(nil),                                // 23: modelium.brain.v1.GPU
+	(*ShouldUnloadRequest)(nil),                // 24: modelium.brain.v1.ShouldUnloadRequest
+	(*ShouldUnloadResponse)(nil),               // 25: modelium.brain.v1.ShouldUnloadResponse
+	(*ReportModelStateRequest)(nil),            // 26: modelium.brain.v1.ReportModelStateRequest
+	(*ReportModelStateResponse)(nil),           // 27: modelium.brain.v1.ReportModelStateResponse
+	(*TrafficSample)(nil),                      // 28: modelium.brain.v1.TrafficSample
+	(*ReportTrafficRequest)(nil),               // 29: modelium.brain.v1.ReportTrafficRequest
+	(*ReportTrafficResponse)(nil),              // 30: modelium.brain.v1.ReportTrafficResponse
+	(*WatchUnloadRecommendationsRequest)(nil),  // 31: modelium.brain.v1.WatchUnloadRecommendationsRequest
+	(*UnloadRecommendation)(nil),               // 32: modelium.brain.v1.UnloadRecommendation
+	(*LoadRecommendation)(nil),                 // 33: modelium.brain.v1.LoadRecommendation
+	(*Recommendation)(nil),                     // 34: modelium.brain.v1.Recommendation
+	(*Withdrawal)(nil),                         // 35: modelium.brain.v1.Withdrawal
+	(*WatchRecommendationsRequest)(nil),        // 36: modelium.brain.v1.WatchRecommendationsRequest
+	(*WatchRecommendationsResponse)(nil),       // 37: modelium.brain.v1.WatchRecommendationsResponse
+	(*UnloadWithdrawal)(nil),                   // 38: modelium.brain.v1.UnloadWithdrawal
+	(*SnapshotEnd)(nil),                        // 39: modelium.brain.v1.SnapshotEnd
+	(*Heartbeat)(nil),                          // 40: modelium.brain.v1.Heartbeat
+	(*StreamReset)(nil),                        // 41: modelium.brain.v1.StreamReset
+	(*WatchUnloadRecommendationsResponse)(nil), // 42: modelium.brain.v1.WatchUnloadRecommendationsResponse
+	(*ListModelsRequest)(nil),                  // 43: modelium.brain.v1.ListModelsRequest
+	(*ModelPlacement)(nil),                     // 44: modelium.brain.v1.ModelPlacement
+	(*ModelStatus)(nil),                        // 45: modelium.brain.v1.ModelStatus
+	(*ListModelsResponse)(nil),                 // 46: modelium.brain.v1.ListModelsResponse
+	(*ListGPUsRequest)(nil),                    // 47: modelium.brain.v1.ListGPUsRequest
+	(*ListGPUsResponse)(nil),                   // 48: modelium.brain.v1.ListGPUsResponse
+	(*GetPolicyRequest)(nil),                   // 49: modelium.brain.v1.GetPolicyRequest
+	(*RuleMatch)(nil),                          // 50: modelium.brain.v1.RuleMatch
+	(*RuntimeRule)(nil),                        // 51: modelium.brain.v1.RuntimeRule
+	(*KeepAlive)(nil),                          // 52: modelium.brain.v1.KeepAlive
+	(*UnloadPolicy)(nil),                       // 53: modelium.brain.v1.UnloadPolicy
+	(*GPUPolicy)(nil),                          // 54: modelium.brain.v1.GPUPolicy
+	(*GetPolicyResponse)(nil),                  // 55: modelium.brain.v1.GetPolicyResponse
+	(*durationpb.Duration)(nil),                // 56: google.protobuf.Duration
+	(*timestamppb.Timestamp)(nil),              // 57: google.protobuf.Timestamp
 }
 var file_modelium_brain_v1_brain_proto_depIdxs = []int32{
-	4,  // 0: modelium.brain.v1.ChooseRuntimeRequest.model:type_name -> modelium.brain.v1.ModelSpec
-	9,  // 1: modelium.brain.v1.ChooseRuntimeResponse.analysis:type_name -> modelium.brain.v1.ModelAnalysis
-	9,  // 2: modelium.brain.v1.AnalyzeModelResponse.analysis:type_name -> modelium.brain.v1.ModelAnalysis
-	0,  // 3: modelium.brain.v1.ModelAnalysis.parameter_count_source:type_name -> modelium.brain.v1.ParameterCountSource
-	10, // 4: modelium.brain.v1.ModelAnalysis.memory:type_name -> modelium.brain.v1.MemoryEstimate
-	1,  // 5: modelium.brain.v1.ChooseGPURequest.strategy:type_name -> modelium.brain.v1.PlacementStrategy
-	43, // 6: modelium.brain.v1.ChooseGPURequest.reservation_ttl:type_name -> google.protobuf.Duration
-	15, // 7: modelium.brain.v1.ChooseGPUResponse.gpu:type_name -> modelium.brain.v1.GPU
-	44, // 8: modelium.brain.v1.ChooseGPUResponse.reservation_expires_at:type_name -> google.protobuf.Timestamp
-	13, // 9: modelium.brain.v1.PlacementFailure.refusals:type_name -> modelium.brain.v1.GPURefusal
-	2,  // 10: modelium.brain.v1.ReportModelStateRequest.state:type_name -> modelium.brain.v1.ModelState
-	44, // 11: modelium.brain.v1.ReportModelStateRequest.observed_time:type_name -> google.protobuf.Timestamp
-	2,  // 12: modelium.brain.v1.ReportModelStateResponse.previous_state:type_name -> modelium.brain.v1.ModelState
-	44, // 13: modelium.brain.v1.TrafficSample.start_time:type_name -> google.protobuf.Timestamp
-	44, // 14: modelium.brain.v1.TrafficSample.end_time:type_name -> google.protobuf.Timestamp
-	20, // 15: modelium.brain.v1.ReportTrafficRequest.samples:type_name -> modelium.brain.v1.TrafficSample
-	44, // 16: modelium.brain.v1.UnloadRecommendation.recommended_time:type_name -> google.protobuf.Timestamp
-	24, // 17: modelium.brain.v1.UnloadWithdrawal.recommendation:type_name -> modelium.brain.v1.UnloadRecommendation
-	3,  // 18: modelium.brain.v1.UnloadWithdrawal.cause:type_name -> modelium.brain.v1.WithdrawalCause
-	44, // 19: modelium.brain.v1.WatchUnloadRecommendationsResponse.time:type_name -> google.protobuf.Timestamp
-	24, // 20: modelium.brain.v1.WatchUnloadRecommendationsResponse.recommended:type_name -> modelium.brain.v1.UnloadRecommendation
-	25, // 21: modelium.brain.v1.WatchUnloadRecommendationsResponse.withdrawn:type_name -> modelium.brain.v1.UnloadWithdrawal
-	26, // 22: modelium.brain.v1.WatchUnloadRecommendationsResponse.snapshot_end:type_name -> modelium.brain.v1.SnapshotEnd
-	27, // 23: modelium.brain.v1.WatchUnloadRecommendationsResponse.heartbeat:type_name -> modelium.brain.v1.Heartbeat
-	28, // 24: modelium.brain.v1.WatchUnloadRecommendationsResponse.stream_reset:type_name -> modelium.brain.v1.StreamReset
-	2,  // 25: modelium.brain.v1.ModelPlacement.state:type_name -> modelium.brain.v1.ModelState
-	44, // 26: modelium.brain.v1.ModelPlacement.state_time:type_name -> google.protobuf.Timestamp
-	44, // 27: modelium.brain.v1.ModelPlacement.loaded_time:type_name -> google.protobuf.Timestamp
-	31, // 28: modelium.brain.v1.ModelStatus.placements:type_name -> modelium.brain.v1.ModelPlacement
-	44, // 29: modelium.brain.v1.ModelStatus.last_request_time:type_name -> google.protobuf.Timestamp
-	32, // 30: modelium.brain.v1.ListModelsResponse.models:type_name -> modelium.brain.v1.ModelStatus
-	15, // 31: modelium.brain.v1.ListGPUsResponse.gpus:type_name -> modelium.brain.v1.GPU
-	44, // 32: modelium.brain.v1.ListGPUsResponse.snapshot_time:type_name -> google.protobuf.Timestamp
-	37, // 33: modelium.brain.v1.RuntimeRule.match:type_name -> modelium.brain.v1.RuleMatch
-	43, // 34: modelium.brain.v1.KeepAlive.idle_timeout:type_name -> google.protobuf.Duration
-	43, // 35: modelium.brain.v1.UnloadPolicy.evict_after_idle:type_name -> google.protobuf.Duration
-	39, // 36: modelium.brain.v1.UnloadPolicy.keep_alive:type_name -> modelium.brain.v1.KeepAlive
-	43, // 37: modelium.brain.v1.UnloadPolicy.decision_interval:type_name -> google.protobuf.Duration
-	43, // 38: modelium.brain.v1.GPUPolicy.reservation_ttl:type_name -> google.protobuf.Duration
-	38, // 39: modelium.brain.v1.GetPolicyResponse.runtime_rules:type_name -> modelium.brain.v1.RuntimeRule
-	41, // 40: modelium.brain.v1.GetPolicyResponse.gpu:type_name -> modelium.brain.v1.GPUPolicy
-	40, // 41: modelium.brain.v1.GetPolicyResponse.unload:type_name -> modelium.brain.v1.UnloadPolicy
-	5,  // 42: modelium.brain.v1.BrainService.ChooseRuntime:input_type -> modelium.brain.v1.ChooseRuntimeRequest
-	7,  // 43: modelium.brain.v1.BrainService.AnalyzeModel:input_type -> modelium.brain.v1.AnalyzeModelRequest
-	11, // 44: modelium.brain.v1.BrainService.ChooseGPU:input_type -> modelium.brain.v1.ChooseGPURequest
-	16, // 45: modelium.brain.v1.BrainService.ShouldUnload:input_type -> modelium.brain.v1.ShouldUnloadRequest
-	18, // 46: modelium.brain.v1.BrainService.ReportModelState:input_type -> modelium.brain.v1.ReportModelStateRequest
-	21, // 47: modelium.brain.v1.BrainService.ReportTraffic:input_type -> modelium.brain.v1.ReportTrafficRequest
-	23, // 48: modelium.brain.v1.BrainService.WatchUnloadRecommendations:input_type -> modelium.brain.v1.WatchUnloadRecommendationsRequest
-	30, // 49: modelium.brain.v1.BrainService.ListModels:input_type -> modelium.brain.v1.ListModelsRequest
-	34, // 50: modelium.brain.v1.BrainService.ListGPUs:input_type -> modelium.brain.v1.ListGPUsRequest
-	36, // 51: modelium.brain.v1.BrainService.GetPolicy:input_type -> modelium.brain.v1.GetPolicyRequest
-	6,  // 52: modelium.brain.v1.BrainService.ChooseRuntime:output_type -> modelium.brain.v1.ChooseRuntimeResponse
-	8,  // 53: modelium.brain.v1.BrainService.AnalyzeModel:output_type -> modelium.brain.v1.AnalyzeModelResponse
-	12, // 54: modelium.brain.v1.BrainService.ChooseGPU:output_type -> modelium.brain.v1.ChooseGPUResponse
-	17, // 55: modelium.brain.v1.BrainService.ShouldUnload:output_type -> modelium.brain.v1.ShouldUnloadResponse
-	19, // 56: modelium.brain.v1.BrainService.ReportModelState:output_type -> modelium.brain.v1.ReportModelStateResponse
-	22, // 57: modelium.brain.v1.BrainService.ReportTraffic:output_type -> modelium.brain.v1.ReportTrafficResponse
-	29, // 58: modelium.brain.v1.BrainService.WatchUnloadRecommendations:output_type -> modelium.brain.v1.WatchUnloadRecommendationsResponse
-	33, // 59: modelium.brain.v1.BrainService.ListModels:output_type -> modelium.brain.v1.ListModelsResponse
-	35, // 60: modelium.brain.v1.BrainService.ListGPUs:output_type -> modelium.brain.v1.ListGPUsResponse
-	42, // 61: modelium.brain.v1.BrainService.GetPolicy:output_type -> modelium.brain.v1.GetPolicyResponse
-	52, // [52:62] is the sub-list for method output_type
-	42, // [42:52] is the sub-list for method input_type
-	42, // [42:42] is the sub-list for extension type_name
-	42, // [42:42] is the sub-list for extension extendee
-	0,  // [0:42] is the sub-list for field type_name
+	5,  // 0: modelium.brain.v1.ChooseRuntimeRequest.model:type_name -> modelium.brain.v1.ModelSpec
+	11, // 1: modelium.brain.v1.ChooseRuntimeResponse.analysis:type_name -> modelium.brain.v1.ModelAnalysis
+	11, // 2: modelium.brain.v1.AnalyzeModelResponse.analysis:type_name -> modelium.brain.v1.ModelAnalysis
+	10, // 3: modelium.brain.v1.AnalyzeModelResponse.gpu_need:type_name -> modelium.brain.v1.GPUNeed
+	0,  // 4: modelium.brain.v1.ModelAnalysis.parameter_count_source:type_name -> modelium.brain.v1.ParameterCountSource
+	12, // 5: modelium.brain.v1.ModelAnalysis.memory:type_name -> modelium.brain.v1.MemoryEstimate
+	1,  // 6: modelium.brain.v1.ChooseGPURequest.strategy:type_name -> modelium.brain.v1.PlacementStrategy
+	56, // 7: modelium.brain.v1.ChooseGPURequest.reservation_ttl:type_name -> google.protobuf.Duration
+	23, // 8: modelium.brain.v1.ChooseGPUResponse.gpu:type_name -> modelium.brain.v1.GPU
+	57, // 9: modelium.brain.v1.ChooseGPUResponse.reservation_expires_at:type_name -> google.protobuf.Timestamp
+	23, // 10: modelium.brain.v1.ChooseGPUResponse.gpus:type_name -> modelium.brain.v1.GPU
+	15, // 11: modelium.brain.v1.ChooseGPUResponse.evictions:type_name -> modelium.brain.v1.Eviction
+	17, // 12: modelium.brain.v1.PlanPlacementRequest.models:type_name -> modelium.brain.v1.PlannedModel
+	19, // 13: modelium.brain.v1.PlanPlacementResponse.assignments:type_name -> modelium.brain.v1.PlacementAssignment
+	20, // 14: modelium.brain.v1.PlanPlacementResponse.unplaced:type_name -> modelium.brain.v1.UnplacedModel
+	21, // 15: modelium.brain.v1.PlacementFailure.refusals:type_name -> modelium.brain.v1.GPURefusal
+	2,  // 16: modelium.brain.v1.ReportModelStateRequest.state:type_name -> modelium.brain.v1.ModelState
+	57, // 17: modelium.brain.v1.ReportModelStateRequest.observed_time:type_name -> google.protobuf.Timestamp
+	2,  // 18: modelium.brain.v1.ReportModelStateResponse.previous_state:type_name -> modelium.brain.v1.ModelState
+	57, // 19: modelium.brain.v1.TrafficSample.start_time:type_name -> google.protobuf.Timestamp
+	57, // 20: modelium.brain.v1.TrafficSample.end_time:type_name -> google.protobuf.Timestamp
+	28, // 21: modelium.brain.v1.ReportTrafficRequest.samples:type_name -> modelium.brain.v1.TrafficSample
+	57, // 22: modelium.brain.v1.UnloadRecommendation.recommended_time:type_name -> google.protobuf.Timestamp
+	57, // 23: modelium.brain.v1.UnloadRecommendation.expected_next_request_time:type_name -> google.protobuf.Timestamp
+	57, // 24: modelium.brain.v1.LoadRecommendation.expected_next_request_time:type_name -> google.protobuf.Timestamp
+	57, // 25: modelium.brain.v1.LoadRecommendation.recommended_time:type_name -> google.protobuf.Timestamp
+	32, // 26: modelium.brain.v1.Recommendation.unload:type_name -> modelium.brain.v1.UnloadRecommendation
+	33, // 27: modelium.brain.v1.Recommendation.load:type_name -> modelium.brain.v1.LoadRecommendation
+	34, // 28: modelium.brain.v1.Withdrawal.recommendation:type_name -> modelium.brain.v1.Recommendation
+	4,  // 29: modelium.brain.v1.Withdrawal.cause:type_name -> modelium.brain.v1.WithdrawalCause
+	3,  // 30: modelium.brain.v1.WatchRecommendationsRequest.kinds:type_name -> modelium.brain.v1.RecommendationKind
+	57, // 31: modelium.brain.v1.WatchRecommendationsResponse.time:type_name -> google.protobuf.Timestamp
+	34, // 32: modelium.brain.v1.WatchRecommendationsResponse.recommended:type_name -> modelium.brain.v1.Recommendation
+	35, // 33: modelium.brain.v1.WatchRecommendationsResponse.withdrawn:type_name -> modelium.brain.v1.Withdrawal
+	39, // 34: modelium.brain.v1.WatchRecommendationsResponse.snapshot_end:type_name -> modelium.brain.v1.SnapshotEnd
+	40, // 35: modelium.brain.v1.WatchRecommendationsResponse.heartbeat:type_name -> modelium.brain.v1.Heartbeat
+	41, // 36: modelium.brain.v1.WatchRecommendationsResponse.stream_reset:type_name -> modelium.brain.v1.StreamReset
+	32, // 37: modelium.brain.v1.UnloadWithdrawal.recommendation:type_name -> modelium.brain.v1.UnloadRecommendation
+	4,  // 38: modelium.brain.v1.UnloadWithdrawal.cause:type_name -> modelium.brain.v1.WithdrawalCause
+	57, // 39: modelium.brain.v1.WatchUnloadRecommendationsResponse.time:type_name -> google.protobuf.Timestamp
+	32, // 40: modelium.brain.v1.WatchUnloadRecommendationsResponse.recommended:type_name -> modelium.brain.v1.UnloadRecommendation
+	38, // 41: modelium.brain.v1.WatchUnloadRecommendationsResponse.withdrawn:type_name -> modelium.brain.v1.UnloadWithdrawal
+	39, // 42: modelium.brain.v1.WatchUnloadRecommendationsResponse.snapshot_end:type_name -> modelium.brain.v1.SnapshotEnd
+	40, // 43: modelium.brain.v1.WatchUnloadRecommendationsResponse.heartbeat:type_name -> modelium.brain.v1.Heartbeat
+	41, // 44: modelium.brain.v1.WatchUnloadRecommendationsResponse.stream_reset:type_name -> modelium.brain.v1.StreamReset
+	2,  // 45: modelium.brain.v1.ModelPlacement.state:type_name -> modelium.brain.v1.ModelState
+	57, // 46: modelium.brain.v1.ModelPlacement.state_time:type_name -> google.protobuf.Timestamp
+	57, // 47: modelium.brain.v1.ModelPlacement.loaded_time:type_name -> google.protobuf.Timestamp
+	44, // 48: modelium.brain.v1.ModelStatus.placements:type_name -> modelium.brain.v1.ModelPlacement
+	57, // 49: modelium.brain.v1.ModelStatus.last_request_time:type_name -> google.protobuf.Timestamp
+	45, // 50: modelium.brain.v1.ListModelsResponse.models:type_name -> modelium.brain.v1.ModelStatus
+	23, // 51: modelium.brain.v1.ListGPUsResponse.gpus:type_name -> modelium.brain.v1.GPU
+	57, // 52: modelium.brain.v1.ListGPUsResponse.snapshot_time:type_name -> google.protobuf.Timestamp
+	50, // 53: modelium.brain.v1.RuntimeRule.match:type_name -> modelium.brain.v1.RuleMatch
+	56, // 54: modelium.brain.v1.KeepAlive.idle_timeout:type_name -> google.protobuf.Duration
+	56, // 55: modelium.brain.v1.UnloadPolicy.evict_after_idle:type_name -> google.protobuf.Duration
+	52, // 56: modelium.brain.v1.UnloadPolicy.keep_alive:type_name -> modelium.brain.v1.KeepAlive
+	56, // 57: modelium.brain.v1.UnloadPolicy.decision_interval:type_name -> google.protobuf.Duration
+	56, // 58: modelium.brain.v1.GPUPolicy.reservation_ttl:type_name -> google.protobuf.Duration
+	51, // 59: modelium.brain.v1.GetPolicyResponse.runtime_rules:type_name -> modelium.brain.v1.RuntimeRule
+	54, // 60: modelium.brain.v1.GetPolicyResponse.gpu:type_name -> modelium.brain.v1.GPUPolicy
+	53, // 61: modelium.brain.v1.GetPolicyResponse.unload:type_name -> modelium.brain.v1.UnloadPolicy
+	6,  // 62: modelium.brain.v1.BrainService.ChooseRuntime:input_type -> modelium.brain.v1.ChooseRuntimeRequest
+	8,  // 63: modelium.brain.v1.BrainService.AnalyzeModel:input_type -> modelium.brain.v1.AnalyzeModelRequest
+	13, // 64: modelium.brain.v1.BrainService.ChooseGPU:input_type -> modelium.brain.v1.ChooseGPURequest
+	16, // 65: modelium.brain.v1.BrainService.PlanPlacement:input_type -> modelium.brain.v1.PlanPlacementRequest
+	24, // 66: modelium.brain.v1.BrainService.ShouldUnload:input_type -> modelium.brain.v1.ShouldUnloadRequest
+	26, // 67: modelium.brain.v1.BrainService.ReportModelState:input_type -> modelium.brain.v1.ReportModelStateRequest
+	29, // 68: modelium.brain.v1.BrainService.ReportTraffic:input_type -> modelium.brain.v1.ReportTrafficRequest
+	31, // 69: modelium.brain.v1.BrainService.WatchUnloadRecommendations:input_type -> modelium.brain.v1.WatchUnloadRecommendationsRequest
+	36, // 70: modelium.brain.v1.BrainService.WatchRecommendations:input_type -> modelium.brain.v1.WatchRecommendationsRequest
+	43, // 71: modelium.brain.v1.BrainService.ListModels:input_type -> modelium.brain.v1.ListModelsRequest
+	47, // 72: modelium.brain.v1.BrainService.ListGPUs:input_type -> modelium.brain.v1.ListGPUsRequest
+	49, // 73: modelium.brain.v1.BrainService.GetPolicy:input_type -> modelium.brain.v1.GetPolicyRequest
+	7,  // 74: modelium.brain.v1.BrainService.ChooseRuntime:output_type -> modelium.brain.v1.ChooseRuntimeResponse
+	9,  // 75: modelium.brain.v1.BrainService.AnalyzeModel:output_type -> modelium.brain.v1.AnalyzeModelResponse
+	14, // 76: modelium.brain.v1.BrainService.ChooseGPU:output_type -> modelium.brain.v1.ChooseGPUResponse
+	18, // 77: modelium.brain.v1.BrainService.PlanPlacement:output_type -> modelium.brain.v1.PlanPlacementResponse
+	25, // 78: modelium.brain.v1.BrainService.ShouldUnload:output_type -> modelium.brain.v1.ShouldUnloadResponse
+	27, // 79: modelium.brain.v1.BrainService.ReportModelState:output_type -> modelium.brain.v1.ReportModelStateResponse
+	30, // 80: modelium.brain.v1.BrainService.ReportTraffic:output_type -> modelium.brain.v1.ReportTrafficResponse
+	42, // 81: modelium.brain.v1.BrainService.WatchUnloadRecommendations:output_type -> modelium.brain.v1.WatchUnloadRecommendationsResponse
+	37, // 82: modelium.brain.v1.BrainService.WatchRecommendations:output_type -> modelium.brain.v1.WatchRecommendationsResponse
+	46, // 83: modelium.brain.v1.BrainService.ListModels:output_type -> modelium.brain.v1.ListModelsResponse
+	48, // 84: modelium.brain.v1.BrainService.ListGPUs:output_type -> modelium.brain.v1.ListGPUsResponse
+	55, // 85: modelium.brain.v1.BrainService.GetPolicy:output_type -> modelium.brain.v1.GetPolicyResponse
+	74, // [74:86] is the sub-list for method output_type
+	62, // [62:74] is the sub-list for method input_type
+	62, // [62:62] is the sub-list for extension type_name
+	62, // [62:62] is the sub-list for extension extendee
+	0,  // [0:62] is the sub-list for field type_name
 }
 
 func init() { file_modelium_brain_v1_brain_proto_init() }
@@ -3827,7 +5138,18 @@ func file_modelium_brain_v1_brain_proto_init() {
 	if File_modelium_brain_v1_brain_proto != nil {
 		return
 	}
-	file_modelium_brain_v1_brain_proto_msgTypes[25].OneofWrappers = []any{
+	file_modelium_brain_v1_brain_proto_msgTypes[29].OneofWrappers = []any{
+		(*Recommendation_Unload)(nil),
+		(*Recommendation_Load)(nil),
+	}
+	file_modelium_brain_v1_brain_proto_msgTypes[32].OneofWrappers = []any{
+		(*WatchRecommendationsResponse_Recommended)(nil),
+		(*WatchRecommendationsResponse_Withdrawn)(nil),
+		(*WatchRecommendationsResponse_SnapshotEnd)(nil),
+		(*WatchRecommendationsResponse_Heartbeat)(nil),
+		(*WatchRecommendationsResponse_StreamReset)(nil),
+	}
+	file_modelium_brain_v1_brain_proto_msgTypes[37].OneofWrappers = []any{
 		(*WatchUnloadRecommendationsResponse_Recommended)(nil),
 		(*WatchUnloadRecommendationsResponse_Withdrawn)(nil),
 		(*WatchUnloadRecommendationsResponse_SnapshotEnd)(nil),
@@ -3839,8 +5161,8 @@ func file_modelium_brain_v1_brain_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_modelium_brain_v1_brain_proto_rawDesc), len(file_modelium_brain_v1_brain_proto_rawDesc)),
-			NumEnums:      4,
-			NumMessages:   39,
+			NumEnums:      5,
+			NumMessages:   51,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -27,10 +27,12 @@ const (
 	BrainService_ChooseRuntime_FullMethodName              = "/modelium.brain.v1.BrainService/ChooseRuntime"
 	BrainService_AnalyzeModel_FullMethodName               = "/modelium.brain.v1.BrainService/AnalyzeModel"
 	BrainService_ChooseGPU_FullMethodName                  = "/modelium.brain.v1.BrainService/ChooseGPU"
+	BrainService_PlanPlacement_FullMethodName              = "/modelium.brain.v1.BrainService/PlanPlacement"
 	BrainService_ShouldUnload_FullMethodName               = "/modelium.brain.v1.BrainService/ShouldUnload"
 	BrainService_ReportModelState_FullMethodName           = "/modelium.brain.v1.BrainService/ReportModelState"
 	BrainService_ReportTraffic_FullMethodName              = "/modelium.brain.v1.BrainService/ReportTraffic"
 	BrainService_WatchUnloadRecommendations_FullMethodName = "/modelium.brain.v1.BrainService/WatchUnloadRecommendations"
+	BrainService_WatchRecommendations_FullMethodName       = "/modelium.brain.v1.BrainService/WatchRecommendations"
 	BrainService_ListModels_FullMethodName                 = "/modelium.brain.v1.BrainService/ListModels"
 	BrainService_ListGPUs_FullMethodName                   = "/modelium.brain.v1.BrainService/ListGPUs"
 	BrainService_GetPolicy_FullMethodName                  = "/modelium.brain.v1.BrainService/GetPolicy"
@@ -57,6 +59,10 @@ type BrainServiceClient interface {
 	// ChooseGPU picks the GPU a model should be loaded on, from device-wide free memory minus
 	// outstanding reservations, and optionally reserves the memory until the load is reported.
 	ChooseGPU(ctx context.Context, in *ChooseGPURequest, opts ...grpc.CallOption) (*ChooseGPUResponse, error)
+	// PlanPlacement packs a list of models onto the GPUs of the inventory (First-Fit Decreasing) and
+	// says how many GPUs the plan uses against a lower bound. It changes nothing: no reservation is
+	// made and nothing is loaded or unloaded.
+	PlanPlacement(ctx context.Context, in *PlanPlacementRequest, opts ...grpc.CallOption) (*PlanPlacementResponse, error)
 	// ShouldUnload answers the unload policy for one model now.
 	ShouldUnload(ctx context.Context, in *ShouldUnloadRequest, opts ...grpc.CallOption) (*ShouldUnloadResponse, error)
 	// ReportModelState records a lifecycle change of a model on a gateway (loading, loaded, unloading,
@@ -68,6 +74,12 @@ type BrainServiceClient interface {
 	// snapshot-end marker, then live recommended/withdrawn events and heartbeats. A subscriber resumes
 	// from the last (epoch, sequence) it saw.
 	WatchUnloadRecommendations(ctx context.Context, in *WatchUnloadRecommendationsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[WatchUnloadRecommendationsResponse], error)
+	// WatchRecommendations streams recommendations of every kind (unload, and load ahead of an
+	// expected request) with the guarantees of WatchUnloadRecommendations: a snapshot of the open ones
+	// and a snapshot-end marker (or the exact replay of a resume), then live recommended/withdrawn
+	// events and heartbeats. Both streams read one sequence space per epoch:
+	// WatchUnloadRecommendations is this stream's unload-only view.
+	WatchRecommendations(ctx context.Context, in *WatchRecommendationsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[WatchRecommendationsResponse], error)
 	// ListModels shows every model the brain tracks, with its state per gateway and its traffic.
 	ListModels(ctx context.Context, in *ListModelsRequest, opts ...grpc.CallOption) (*ListModelsResponse, error)
 	// ListGPUs shows the GPU inventory snapshot that placement decisions read.
@@ -109,6 +121,16 @@ func (c *brainServiceClient) ChooseGPU(ctx context.Context, in *ChooseGPURequest
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(ChooseGPUResponse)
 	err := c.cc.Invoke(ctx, BrainService_ChooseGPU_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *brainServiceClient) PlanPlacement(ctx context.Context, in *PlanPlacementRequest, opts ...grpc.CallOption) (*PlanPlacementResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(PlanPlacementResponse)
+	err := c.cc.Invoke(ctx, BrainService_PlanPlacement_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -164,6 +186,25 @@ func (c *brainServiceClient) WatchUnloadRecommendations(ctx context.Context, in 
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type BrainService_WatchUnloadRecommendationsClient = grpc.ServerStreamingClient[WatchUnloadRecommendationsResponse]
 
+func (c *brainServiceClient) WatchRecommendations(ctx context.Context, in *WatchRecommendationsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[WatchRecommendationsResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &BrainService_ServiceDesc.Streams[1], BrainService_WatchRecommendations_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[WatchRecommendationsRequest, WatchRecommendationsResponse]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type BrainService_WatchRecommendationsClient = grpc.ServerStreamingClient[WatchRecommendationsResponse]
+
 func (c *brainServiceClient) ListModels(ctx context.Context, in *ListModelsRequest, opts ...grpc.CallOption) (*ListModelsResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(ListModelsResponse)
@@ -215,6 +256,10 @@ type BrainServiceServer interface {
 	// ChooseGPU picks the GPU a model should be loaded on, from device-wide free memory minus
 	// outstanding reservations, and optionally reserves the memory until the load is reported.
 	ChooseGPU(context.Context, *ChooseGPURequest) (*ChooseGPUResponse, error)
+	// PlanPlacement packs a list of models onto the GPUs of the inventory (First-Fit Decreasing) and
+	// says how many GPUs the plan uses against a lower bound. It changes nothing: no reservation is
+	// made and nothing is loaded or unloaded.
+	PlanPlacement(context.Context, *PlanPlacementRequest) (*PlanPlacementResponse, error)
 	// ShouldUnload answers the unload policy for one model now.
 	ShouldUnload(context.Context, *ShouldUnloadRequest) (*ShouldUnloadResponse, error)
 	// ReportModelState records a lifecycle change of a model on a gateway (loading, loaded, unloading,
@@ -226,6 +271,12 @@ type BrainServiceServer interface {
 	// snapshot-end marker, then live recommended/withdrawn events and heartbeats. A subscriber resumes
 	// from the last (epoch, sequence) it saw.
 	WatchUnloadRecommendations(*WatchUnloadRecommendationsRequest, grpc.ServerStreamingServer[WatchUnloadRecommendationsResponse]) error
+	// WatchRecommendations streams recommendations of every kind (unload, and load ahead of an
+	// expected request) with the guarantees of WatchUnloadRecommendations: a snapshot of the open ones
+	// and a snapshot-end marker (or the exact replay of a resume), then live recommended/withdrawn
+	// events and heartbeats. Both streams read one sequence space per epoch:
+	// WatchUnloadRecommendations is this stream's unload-only view.
+	WatchRecommendations(*WatchRecommendationsRequest, grpc.ServerStreamingServer[WatchRecommendationsResponse]) error
 	// ListModels shows every model the brain tracks, with its state per gateway and its traffic.
 	ListModels(context.Context, *ListModelsRequest) (*ListModelsResponse, error)
 	// ListGPUs shows the GPU inventory snapshot that placement decisions read.
@@ -252,6 +303,9 @@ func (UnimplementedBrainServiceServer) AnalyzeModel(context.Context, *AnalyzeMod
 func (UnimplementedBrainServiceServer) ChooseGPU(context.Context, *ChooseGPURequest) (*ChooseGPUResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ChooseGPU not implemented")
 }
+func (UnimplementedBrainServiceServer) PlanPlacement(context.Context, *PlanPlacementRequest) (*PlanPlacementResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method PlanPlacement not implemented")
+}
 func (UnimplementedBrainServiceServer) ShouldUnload(context.Context, *ShouldUnloadRequest) (*ShouldUnloadResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ShouldUnload not implemented")
 }
@@ -263,6 +317,9 @@ func (UnimplementedBrainServiceServer) ReportTraffic(context.Context, *ReportTra
 }
 func (UnimplementedBrainServiceServer) WatchUnloadRecommendations(*WatchUnloadRecommendationsRequest, grpc.ServerStreamingServer[WatchUnloadRecommendationsResponse]) error {
 	return status.Error(codes.Unimplemented, "method WatchUnloadRecommendations not implemented")
+}
+func (UnimplementedBrainServiceServer) WatchRecommendations(*WatchRecommendationsRequest, grpc.ServerStreamingServer[WatchRecommendationsResponse]) error {
+	return status.Error(codes.Unimplemented, "method WatchRecommendations not implemented")
 }
 func (UnimplementedBrainServiceServer) ListModels(context.Context, *ListModelsRequest) (*ListModelsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListModels not implemented")
@@ -348,6 +405,24 @@ func _BrainService_ChooseGPU_Handler(srv interface{}, ctx context.Context, dec f
 	return interceptor(ctx, in, info, handler)
 }
 
+func _BrainService_PlanPlacement_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PlanPlacementRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(BrainServiceServer).PlanPlacement(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: BrainService_PlanPlacement_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(BrainServiceServer).PlanPlacement(ctx, req.(*PlanPlacementRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _BrainService_ShouldUnload_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(ShouldUnloadRequest)
 	if err := dec(in); err != nil {
@@ -412,6 +487,17 @@ func _BrainService_WatchUnloadRecommendations_Handler(srv interface{}, stream gr
 
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type BrainService_WatchUnloadRecommendationsServer = grpc.ServerStreamingServer[WatchUnloadRecommendationsResponse]
+
+func _BrainService_WatchRecommendations_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(WatchRecommendationsRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(BrainServiceServer).WatchRecommendations(m, &grpc.GenericServerStream[WatchRecommendationsRequest, WatchRecommendationsResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type BrainService_WatchRecommendationsServer = grpc.ServerStreamingServer[WatchRecommendationsResponse]
 
 func _BrainService_ListModels_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(ListModelsRequest)
@@ -487,6 +573,10 @@ var BrainService_ServiceDesc = grpc.ServiceDesc{
 			Handler:    _BrainService_ChooseGPU_Handler,
 		},
 		{
+			MethodName: "PlanPlacement",
+			Handler:    _BrainService_PlanPlacement_Handler,
+		},
+		{
 			MethodName: "ShouldUnload",
 			Handler:    _BrainService_ShouldUnload_Handler,
 		},
@@ -515,6 +605,11 @@ var BrainService_ServiceDesc = grpc.ServiceDesc{
 		{
 			StreamName:    "WatchUnloadRecommendations",
 			Handler:       _BrainService_WatchUnloadRecommendations_Handler,
+			ServerStreams: true,
+		},
+		{
+			StreamName:    "WatchRecommendations",
+			Handler:       _BrainService_WatchRecommendations_Handler,
 			ServerStreams: true,
 		},
 	},

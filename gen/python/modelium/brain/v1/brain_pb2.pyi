@@ -19,6 +19,10 @@ PARAMETER_COUNT_SOURCE_UNSPECIFIED: ParameterCountSource
 PLACEMENT_STRATEGY_BEST_FIT: PlacementStrategy
 PLACEMENT_STRATEGY_MOST_FREE: PlacementStrategy
 PLACEMENT_STRATEGY_UNSPECIFIED: PlacementStrategy
+RECOMMENDATION_KIND_LOAD: RecommendationKind
+RECOMMENDATION_KIND_UNLOAD: RecommendationKind
+RECOMMENDATION_KIND_UNSPECIFIED: RecommendationKind
+WITHDRAWAL_CAUSE_MODEL_LOADED: WithdrawalCause
 WITHDRAWAL_CAUSE_MODEL_UNLOADED: WithdrawalCause
 WITHDRAWAL_CAUSE_PINNED: WithdrawalCause
 WITHDRAWAL_CAUSE_POLICY_CHANGED: WithdrawalCause
@@ -38,44 +42,54 @@ class AnalyzeModelRequest(_message.Message):
     def __init__(self, config_json: _Optional[bytes] = ..., safetensors_index_json: _Optional[bytes] = ..., context_length: _Optional[int] = ..., sequences: _Optional[int] = ...) -> None: ...
 
 class AnalyzeModelResponse(_message.Message):
-    __slots__ = ["analysis"]
+    __slots__ = ["analysis", "gpu_need"]
     ANALYSIS_FIELD_NUMBER: _ClassVar[int]
+    GPU_NEED_FIELD_NUMBER: _ClassVar[int]
     analysis: ModelAnalysis
-    def __init__(self, analysis: _Optional[_Union[ModelAnalysis, _Mapping]] = ...) -> None: ...
+    gpu_need: GPUNeed
+    def __init__(self, analysis: _Optional[_Union[ModelAnalysis, _Mapping]] = ..., gpu_need: _Optional[_Union[GPUNeed, _Mapping]] = ...) -> None: ...
 
 class ChooseGPURequest(_message.Message):
-    __slots__ = ["exclude_gpu_uuids", "gateway_id", "model_name", "required_bytes", "reservation_ttl", "reserve", "strategy"]
+    __slots__ = ["allow_eviction", "exclude_gpu_uuids", "gateway_id", "gpu_count", "model_name", "required_bytes", "reservation_ttl", "reserve", "strategy"]
+    ALLOW_EVICTION_FIELD_NUMBER: _ClassVar[int]
     EXCLUDE_GPU_UUIDS_FIELD_NUMBER: _ClassVar[int]
     GATEWAY_ID_FIELD_NUMBER: _ClassVar[int]
+    GPU_COUNT_FIELD_NUMBER: _ClassVar[int]
     MODEL_NAME_FIELD_NUMBER: _ClassVar[int]
     REQUIRED_BYTES_FIELD_NUMBER: _ClassVar[int]
     RESERVATION_TTL_FIELD_NUMBER: _ClassVar[int]
     RESERVE_FIELD_NUMBER: _ClassVar[int]
     STRATEGY_FIELD_NUMBER: _ClassVar[int]
+    allow_eviction: bool
     exclude_gpu_uuids: _containers.RepeatedScalarFieldContainer[str]
     gateway_id: str
+    gpu_count: int
     model_name: str
     required_bytes: int
     reservation_ttl: _duration_pb2.Duration
     reserve: bool
     strategy: PlacementStrategy
-    def __init__(self, model_name: _Optional[str] = ..., required_bytes: _Optional[int] = ..., strategy: _Optional[_Union[PlacementStrategy, str]] = ..., exclude_gpu_uuids: _Optional[_Iterable[str]] = ..., reserve: bool = ..., reservation_ttl: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., gateway_id: _Optional[str] = ...) -> None: ...
+    def __init__(self, model_name: _Optional[str] = ..., required_bytes: _Optional[int] = ..., strategy: _Optional[_Union[PlacementStrategy, str]] = ..., exclude_gpu_uuids: _Optional[_Iterable[str]] = ..., reserve: bool = ..., reservation_ttl: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., gateway_id: _Optional[str] = ..., gpu_count: _Optional[int] = ..., allow_eviction: bool = ...) -> None: ...
 
 class ChooseGPUResponse(_message.Message):
-    __slots__ = ["free_bytes_after", "gpu", "reason", "reservation_expires_at", "reservation_id", "strategy"]
+    __slots__ = ["evictions", "free_bytes_after", "gpu", "gpus", "reason", "reservation_expires_at", "reservation_id", "strategy"]
+    EVICTIONS_FIELD_NUMBER: _ClassVar[int]
     FREE_BYTES_AFTER_FIELD_NUMBER: _ClassVar[int]
+    GPUS_FIELD_NUMBER: _ClassVar[int]
     GPU_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
     RESERVATION_EXPIRES_AT_FIELD_NUMBER: _ClassVar[int]
     RESERVATION_ID_FIELD_NUMBER: _ClassVar[int]
     STRATEGY_FIELD_NUMBER: _ClassVar[int]
+    evictions: _containers.RepeatedCompositeFieldContainer[Eviction]
     free_bytes_after: int
     gpu: GPU
+    gpus: _containers.RepeatedCompositeFieldContainer[GPU]
     reason: str
     reservation_expires_at: _timestamp_pb2.Timestamp
     reservation_id: str
     strategy: str
-    def __init__(self, gpu: _Optional[_Union[GPU, _Mapping]] = ..., free_bytes_after: _Optional[int] = ..., reservation_id: _Optional[str] = ..., reservation_expires_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., strategy: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+    def __init__(self, gpu: _Optional[_Union[GPU, _Mapping]] = ..., free_bytes_after: _Optional[int] = ..., reservation_id: _Optional[str] = ..., reservation_expires_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., strategy: _Optional[str] = ..., reason: _Optional[str] = ..., gpus: _Optional[_Iterable[_Union[GPU, _Mapping]]] = ..., evictions: _Optional[_Iterable[_Union[Eviction, _Mapping]]] = ...) -> None: ...
 
 class ChooseRuntimeRequest(_message.Message):
     __slots__ = ["model"]
@@ -94,6 +108,20 @@ class ChooseRuntimeResponse(_message.Message):
     rule: str
     runtime: str
     def __init__(self, runtime: _Optional[str] = ..., rule: _Optional[str] = ..., reason: _Optional[str] = ..., analysis: _Optional[_Union[ModelAnalysis, _Mapping]] = ...) -> None: ...
+
+class Eviction(_message.Message):
+    __slots__ = ["gateway_id", "gpu_uuid", "memory_bytes", "model_name", "reason"]
+    GATEWAY_ID_FIELD_NUMBER: _ClassVar[int]
+    GPU_UUID_FIELD_NUMBER: _ClassVar[int]
+    MEMORY_BYTES_FIELD_NUMBER: _ClassVar[int]
+    MODEL_NAME_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    gateway_id: str
+    gpu_uuid: str
+    memory_bytes: int
+    model_name: str
+    reason: str
+    def __init__(self, model_name: _Optional[str] = ..., gateway_id: _Optional[str] = ..., gpu_uuid: _Optional[str] = ..., memory_bytes: _Optional[int] = ..., reason: _Optional[str] = ...) -> None: ...
 
 class GPU(_message.Message):
     __slots__ = ["free_bytes", "index", "mig_enabled", "name", "reserved_bytes", "total_bytes", "used_bytes", "utilization_percent", "uuid"]
@@ -116,6 +144,20 @@ class GPU(_message.Message):
     utilization_percent: int
     uuid: str
     def __init__(self, index: _Optional[int] = ..., uuid: _Optional[str] = ..., name: _Optional[str] = ..., total_bytes: _Optional[int] = ..., free_bytes: _Optional[int] = ..., used_bytes: _Optional[int] = ..., reserved_bytes: _Optional[int] = ..., utilization_percent: _Optional[int] = ..., mig_enabled: bool = ...) -> None: ...
+
+class GPUNeed(_message.Message):
+    __slots__ = ["bytes_per_gpu", "gpu_count", "gpu_total_bytes", "headroom_bytes", "reason"]
+    BYTES_PER_GPU_FIELD_NUMBER: _ClassVar[int]
+    GPU_COUNT_FIELD_NUMBER: _ClassVar[int]
+    GPU_TOTAL_BYTES_FIELD_NUMBER: _ClassVar[int]
+    HEADROOM_BYTES_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    bytes_per_gpu: int
+    gpu_count: int
+    gpu_total_bytes: int
+    headroom_bytes: int
+    reason: str
+    def __init__(self, gpu_count: _Optional[int] = ..., gpu_total_bytes: _Optional[int] = ..., bytes_per_gpu: _Optional[int] = ..., headroom_bytes: _Optional[int] = ..., reason: _Optional[str] = ...) -> None: ...
 
 class GPUPolicy(_message.Message):
     __slots__ = ["backend", "headroom_bytes", "reservation_ttl", "strategy"]
@@ -200,6 +242,32 @@ class ListModelsResponse(_message.Message):
     MODELS_FIELD_NUMBER: _ClassVar[int]
     models: _containers.RepeatedCompositeFieldContainer[ModelStatus]
     def __init__(self, models: _Optional[_Iterable[_Union[ModelStatus, _Mapping]]] = ...) -> None: ...
+
+class LoadRecommendation(_message.Message):
+    __slots__ = ["confidence", "expected_next_request_time", "gateway_id", "gpu_uuid", "idle_seconds", "memory_bytes", "model_name", "reason", "recommended_time", "rule", "runtime"]
+    CONFIDENCE_FIELD_NUMBER: _ClassVar[int]
+    EXPECTED_NEXT_REQUEST_TIME_FIELD_NUMBER: _ClassVar[int]
+    GATEWAY_ID_FIELD_NUMBER: _ClassVar[int]
+    GPU_UUID_FIELD_NUMBER: _ClassVar[int]
+    IDLE_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    MEMORY_BYTES_FIELD_NUMBER: _ClassVar[int]
+    MODEL_NAME_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    RECOMMENDED_TIME_FIELD_NUMBER: _ClassVar[int]
+    RULE_FIELD_NUMBER: _ClassVar[int]
+    RUNTIME_FIELD_NUMBER: _ClassVar[int]
+    confidence: float
+    expected_next_request_time: _timestamp_pb2.Timestamp
+    gateway_id: str
+    gpu_uuid: str
+    idle_seconds: float
+    memory_bytes: int
+    model_name: str
+    reason: str
+    recommended_time: _timestamp_pb2.Timestamp
+    rule: str
+    runtime: str
+    def __init__(self, model_name: _Optional[str] = ..., gateway_id: _Optional[str] = ..., gpu_uuid: _Optional[str] = ..., runtime: _Optional[str] = ..., rule: _Optional[str] = ..., reason: _Optional[str] = ..., expected_next_request_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., confidence: _Optional[float] = ..., memory_bytes: _Optional[int] = ..., idle_seconds: _Optional[float] = ..., recommended_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class MemoryEstimate(_message.Message):
     __slots__ = ["context_length", "kv_cache_bytes", "overhead_bytes", "sequences", "total_bytes", "weights_bytes"]
@@ -327,6 +395,16 @@ class ModelStatus(_message.Message):
     requests_total: int
     def __init__(self, model_name: _Optional[str] = ..., placements: _Optional[_Iterable[_Union[ModelPlacement, _Mapping]]] = ..., qps_last_minute: _Optional[float] = ..., qps_last_five_minutes: _Optional[float] = ..., idle_seconds: _Optional[float] = ..., in_flight: _Optional[int] = ..., last_request_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., requests_total: _Optional[int] = ..., errors_total: _Optional[int] = ...) -> None: ...
 
+class PlacementAssignment(_message.Message):
+    __slots__ = ["bytes_per_gpu", "gpu_uuids", "model_name"]
+    BYTES_PER_GPU_FIELD_NUMBER: _ClassVar[int]
+    GPU_UUIDS_FIELD_NUMBER: _ClassVar[int]
+    MODEL_NAME_FIELD_NUMBER: _ClassVar[int]
+    bytes_per_gpu: int
+    gpu_uuids: _containers.RepeatedScalarFieldContainer[str]
+    model_name: str
+    def __init__(self, model_name: _Optional[str] = ..., gpu_uuids: _Optional[_Iterable[str]] = ..., bytes_per_gpu: _Optional[int] = ...) -> None: ...
+
 class PlacementFailure(_message.Message):
     __slots__ = ["refusals", "required_bytes"]
     REFUSALS_FIELD_NUMBER: _ClassVar[int]
@@ -334,6 +412,48 @@ class PlacementFailure(_message.Message):
     refusals: _containers.RepeatedCompositeFieldContainer[GPURefusal]
     required_bytes: int
     def __init__(self, required_bytes: _Optional[int] = ..., refusals: _Optional[_Iterable[_Union[GPURefusal, _Mapping]]] = ...) -> None: ...
+
+class PlanPlacementRequest(_message.Message):
+    __slots__ = ["allow_moving", "models"]
+    ALLOW_MOVING_FIELD_NUMBER: _ClassVar[int]
+    MODELS_FIELD_NUMBER: _ClassVar[int]
+    allow_moving: bool
+    models: _containers.RepeatedCompositeFieldContainer[PlannedModel]
+    def __init__(self, models: _Optional[_Iterable[_Union[PlannedModel, _Mapping]]] = ..., allow_moving: bool = ...) -> None: ...
+
+class PlanPlacementResponse(_message.Message):
+    __slots__ = ["assignments", "gpus_used", "heuristic", "lower_bound_gpus", "reason", "unplaced"]
+    ASSIGNMENTS_FIELD_NUMBER: _ClassVar[int]
+    GPUS_USED_FIELD_NUMBER: _ClassVar[int]
+    HEURISTIC_FIELD_NUMBER: _ClassVar[int]
+    LOWER_BOUND_GPUS_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    UNPLACED_FIELD_NUMBER: _ClassVar[int]
+    assignments: _containers.RepeatedCompositeFieldContainer[PlacementAssignment]
+    gpus_used: int
+    heuristic: str
+    lower_bound_gpus: int
+    reason: str
+    unplaced: _containers.RepeatedCompositeFieldContainer[UnplacedModel]
+    def __init__(self, assignments: _Optional[_Iterable[_Union[PlacementAssignment, _Mapping]]] = ..., unplaced: _Optional[_Iterable[_Union[UnplacedModel, _Mapping]]] = ..., gpus_used: _Optional[int] = ..., lower_bound_gpus: _Optional[int] = ..., heuristic: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class PlannedModel(_message.Message):
+    __slots__ = ["gpu_count", "model_name", "required_bytes"]
+    GPU_COUNT_FIELD_NUMBER: _ClassVar[int]
+    MODEL_NAME_FIELD_NUMBER: _ClassVar[int]
+    REQUIRED_BYTES_FIELD_NUMBER: _ClassVar[int]
+    gpu_count: int
+    model_name: str
+    required_bytes: int
+    def __init__(self, model_name: _Optional[str] = ..., required_bytes: _Optional[int] = ..., gpu_count: _Optional[int] = ...) -> None: ...
+
+class Recommendation(_message.Message):
+    __slots__ = ["load", "unload"]
+    LOAD_FIELD_NUMBER: _ClassVar[int]
+    UNLOAD_FIELD_NUMBER: _ClassVar[int]
+    load: LoadRecommendation
+    unload: UnloadRecommendation
+    def __init__(self, unload: _Optional[_Union[UnloadRecommendation, _Mapping]] = ..., load: _Optional[_Union[LoadRecommendation, _Mapping]] = ...) -> None: ...
 
 class ReportModelStateRequest(_message.Message):
     __slots__ = ["gateway_id", "gpu_uuid", "memory_bytes", "model_name", "observed_time", "reservation_id", "runtime", "state"]
@@ -472,7 +592,9 @@ class UnloadPolicy(_message.Message):
     def __init__(self, evict_after_idle: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., min_qps: _Optional[float] = ..., always_loaded: _Optional[_Iterable[str]] = ..., keep_alive: _Optional[_Iterable[_Union[KeepAlive, _Mapping]]] = ..., decision_interval: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ...) -> None: ...
 
 class UnloadRecommendation(_message.Message):
-    __slots__ = ["gateway_id", "gpu_uuid", "idle_seconds", "memory_bytes", "model_name", "qps", "reason", "recommended_time", "rule", "runtime"]
+    __slots__ = ["confidence", "expected_next_request_time", "gateway_id", "gpu_uuid", "idle_seconds", "memory_bytes", "model_name", "qps", "reason", "recommended_time", "rule", "runtime"]
+    CONFIDENCE_FIELD_NUMBER: _ClassVar[int]
+    EXPECTED_NEXT_REQUEST_TIME_FIELD_NUMBER: _ClassVar[int]
     GATEWAY_ID_FIELD_NUMBER: _ClassVar[int]
     GPU_UUID_FIELD_NUMBER: _ClassVar[int]
     IDLE_SECONDS_FIELD_NUMBER: _ClassVar[int]
@@ -483,6 +605,8 @@ class UnloadRecommendation(_message.Message):
     RECOMMENDED_TIME_FIELD_NUMBER: _ClassVar[int]
     RULE_FIELD_NUMBER: _ClassVar[int]
     RUNTIME_FIELD_NUMBER: _ClassVar[int]
+    confidence: float
+    expected_next_request_time: _timestamp_pb2.Timestamp
     gateway_id: str
     gpu_uuid: str
     idle_seconds: float
@@ -493,7 +617,7 @@ class UnloadRecommendation(_message.Message):
     recommended_time: _timestamp_pb2.Timestamp
     rule: str
     runtime: str
-    def __init__(self, model_name: _Optional[str] = ..., gateway_id: _Optional[str] = ..., gpu_uuid: _Optional[str] = ..., runtime: _Optional[str] = ..., rule: _Optional[str] = ..., reason: _Optional[str] = ..., idle_seconds: _Optional[float] = ..., qps: _Optional[float] = ..., memory_bytes: _Optional[int] = ..., recommended_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    def __init__(self, model_name: _Optional[str] = ..., gateway_id: _Optional[str] = ..., gpu_uuid: _Optional[str] = ..., runtime: _Optional[str] = ..., rule: _Optional[str] = ..., reason: _Optional[str] = ..., idle_seconds: _Optional[float] = ..., qps: _Optional[float] = ..., memory_bytes: _Optional[int] = ..., recommended_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., expected_next_request_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., confidence: _Optional[float] = ...) -> None: ...
 
 class UnloadWithdrawal(_message.Message):
     __slots__ = ["cause", "reason", "recommendation"]
@@ -504,6 +628,50 @@ class UnloadWithdrawal(_message.Message):
     reason: str
     recommendation: UnloadRecommendation
     def __init__(self, recommendation: _Optional[_Union[UnloadRecommendation, _Mapping]] = ..., cause: _Optional[_Union[WithdrawalCause, str]] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class UnplacedModel(_message.Message):
+    __slots__ = ["model_name", "reason"]
+    MODEL_NAME_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    model_name: str
+    reason: str
+    def __init__(self, model_name: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class WatchRecommendationsRequest(_message.Message):
+    __slots__ = ["gateway_id", "gpu_uuids", "kinds", "model_names", "resume_after_sequence", "resume_epoch"]
+    GATEWAY_ID_FIELD_NUMBER: _ClassVar[int]
+    GPU_UUIDS_FIELD_NUMBER: _ClassVar[int]
+    KINDS_FIELD_NUMBER: _ClassVar[int]
+    MODEL_NAMES_FIELD_NUMBER: _ClassVar[int]
+    RESUME_AFTER_SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    RESUME_EPOCH_FIELD_NUMBER: _ClassVar[int]
+    gateway_id: str
+    gpu_uuids: _containers.RepeatedScalarFieldContainer[str]
+    kinds: _containers.RepeatedScalarFieldContainer[RecommendationKind]
+    model_names: _containers.RepeatedScalarFieldContainer[str]
+    resume_after_sequence: int
+    resume_epoch: str
+    def __init__(self, gateway_id: _Optional[str] = ..., model_names: _Optional[_Iterable[str]] = ..., gpu_uuids: _Optional[_Iterable[str]] = ..., resume_epoch: _Optional[str] = ..., resume_after_sequence: _Optional[int] = ..., kinds: _Optional[_Iterable[_Union[RecommendationKind, str]]] = ...) -> None: ...
+
+class WatchRecommendationsResponse(_message.Message):
+    __slots__ = ["epoch", "heartbeat", "recommended", "sequence", "snapshot_end", "stream_reset", "time", "withdrawn"]
+    EPOCH_FIELD_NUMBER: _ClassVar[int]
+    HEARTBEAT_FIELD_NUMBER: _ClassVar[int]
+    RECOMMENDED_FIELD_NUMBER: _ClassVar[int]
+    SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    SNAPSHOT_END_FIELD_NUMBER: _ClassVar[int]
+    STREAM_RESET_FIELD_NUMBER: _ClassVar[int]
+    TIME_FIELD_NUMBER: _ClassVar[int]
+    WITHDRAWN_FIELD_NUMBER: _ClassVar[int]
+    epoch: str
+    heartbeat: Heartbeat
+    recommended: Recommendation
+    sequence: int
+    snapshot_end: SnapshotEnd
+    stream_reset: StreamReset
+    time: _timestamp_pb2.Timestamp
+    withdrawn: Withdrawal
+    def __init__(self, epoch: _Optional[str] = ..., sequence: _Optional[int] = ..., time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., recommended: _Optional[_Union[Recommendation, _Mapping]] = ..., withdrawn: _Optional[_Union[Withdrawal, _Mapping]] = ..., snapshot_end: _Optional[_Union[SnapshotEnd, _Mapping]] = ..., heartbeat: _Optional[_Union[Heartbeat, _Mapping]] = ..., stream_reset: _Optional[_Union[StreamReset, _Mapping]] = ...) -> None: ...
 
 class WatchUnloadRecommendationsRequest(_message.Message):
     __slots__ = ["gateway_id", "gpu_uuids", "model_names", "resume_after_sequence", "resume_epoch"]
@@ -539,6 +707,16 @@ class WatchUnloadRecommendationsResponse(_message.Message):
     withdrawn: UnloadWithdrawal
     def __init__(self, epoch: _Optional[str] = ..., sequence: _Optional[int] = ..., time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., recommended: _Optional[_Union[UnloadRecommendation, _Mapping]] = ..., withdrawn: _Optional[_Union[UnloadWithdrawal, _Mapping]] = ..., snapshot_end: _Optional[_Union[SnapshotEnd, _Mapping]] = ..., heartbeat: _Optional[_Union[Heartbeat, _Mapping]] = ..., stream_reset: _Optional[_Union[StreamReset, _Mapping]] = ...) -> None: ...
 
+class Withdrawal(_message.Message):
+    __slots__ = ["cause", "reason", "recommendation"]
+    CAUSE_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    RECOMMENDATION_FIELD_NUMBER: _ClassVar[int]
+    cause: WithdrawalCause
+    reason: str
+    recommendation: Recommendation
+    def __init__(self, recommendation: _Optional[_Union[Recommendation, _Mapping]] = ..., cause: _Optional[_Union[WithdrawalCause, str]] = ..., reason: _Optional[str] = ...) -> None: ...
+
 class ParameterCountSource(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = []
 
@@ -546,6 +724,9 @@ class PlacementStrategy(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = []
 
 class ModelState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = []
+
+class RecommendationKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = []
 
 class WithdrawalCause(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):

@@ -35,6 +35,11 @@ class BrainServiceStub(object):
                 request_serializer=modelium_dot_brain_dot_v1_dot_brain__pb2.ChooseGPURequest.SerializeToString,
                 response_deserializer=modelium_dot_brain_dot_v1_dot_brain__pb2.ChooseGPUResponse.FromString,
                 )
+        self.PlanPlacement = channel.unary_unary(
+                '/modelium.brain.v1.BrainService/PlanPlacement',
+                request_serializer=modelium_dot_brain_dot_v1_dot_brain__pb2.PlanPlacementRequest.SerializeToString,
+                response_deserializer=modelium_dot_brain_dot_v1_dot_brain__pb2.PlanPlacementResponse.FromString,
+                )
         self.ShouldUnload = channel.unary_unary(
                 '/modelium.brain.v1.BrainService/ShouldUnload',
                 request_serializer=modelium_dot_brain_dot_v1_dot_brain__pb2.ShouldUnloadRequest.SerializeToString,
@@ -54,6 +59,11 @@ class BrainServiceStub(object):
                 '/modelium.brain.v1.BrainService/WatchUnloadRecommendations',
                 request_serializer=modelium_dot_brain_dot_v1_dot_brain__pb2.WatchUnloadRecommendationsRequest.SerializeToString,
                 response_deserializer=modelium_dot_brain_dot_v1_dot_brain__pb2.WatchUnloadRecommendationsResponse.FromString,
+                )
+        self.WatchRecommendations = channel.unary_stream(
+                '/modelium.brain.v1.BrainService/WatchRecommendations',
+                request_serializer=modelium_dot_brain_dot_v1_dot_brain__pb2.WatchRecommendationsRequest.SerializeToString,
+                response_deserializer=modelium_dot_brain_dot_v1_dot_brain__pb2.WatchRecommendationsResponse.FromString,
                 )
         self.ListModels = channel.unary_unary(
                 '/modelium.brain.v1.BrainService/ListModels',
@@ -106,6 +116,15 @@ class BrainServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def PlanPlacement(self, request, context):
+        """PlanPlacement packs a list of models onto the GPUs of the inventory (First-Fit Decreasing) and
+        says how many GPUs the plan uses against a lower bound. It changes nothing: no reservation is
+        made and nothing is loaded or unloaded.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ShouldUnload(self, request, context):
         """ShouldUnload answers the unload policy for one model now.
         """
@@ -132,6 +151,17 @@ class BrainServiceServicer(object):
         """WatchUnloadRecommendations streams unload recommendations: first a snapshot of the open ones, a
         snapshot-end marker, then live recommended/withdrawn events and heartbeats. A subscriber resumes
         from the last (epoch, sequence) it saw.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def WatchRecommendations(self, request, context):
+        """WatchRecommendations streams recommendations of every kind (unload, and load ahead of an
+        expected request) with the guarantees of WatchUnloadRecommendations: a snapshot of the open ones
+        and a snapshot-end marker (or the exact replay of a resume), then live recommended/withdrawn
+        events and heartbeats. Both streams read one sequence space per epoch:
+        WatchUnloadRecommendations is this stream's unload-only view.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -177,6 +207,11 @@ def add_BrainServiceServicer_to_server(servicer, server):
                     request_deserializer=modelium_dot_brain_dot_v1_dot_brain__pb2.ChooseGPURequest.FromString,
                     response_serializer=modelium_dot_brain_dot_v1_dot_brain__pb2.ChooseGPUResponse.SerializeToString,
             ),
+            'PlanPlacement': grpc.unary_unary_rpc_method_handler(
+                    servicer.PlanPlacement,
+                    request_deserializer=modelium_dot_brain_dot_v1_dot_brain__pb2.PlanPlacementRequest.FromString,
+                    response_serializer=modelium_dot_brain_dot_v1_dot_brain__pb2.PlanPlacementResponse.SerializeToString,
+            ),
             'ShouldUnload': grpc.unary_unary_rpc_method_handler(
                     servicer.ShouldUnload,
                     request_deserializer=modelium_dot_brain_dot_v1_dot_brain__pb2.ShouldUnloadRequest.FromString,
@@ -196,6 +231,11 @@ def add_BrainServiceServicer_to_server(servicer, server):
                     servicer.WatchUnloadRecommendations,
                     request_deserializer=modelium_dot_brain_dot_v1_dot_brain__pb2.WatchUnloadRecommendationsRequest.FromString,
                     response_serializer=modelium_dot_brain_dot_v1_dot_brain__pb2.WatchUnloadRecommendationsResponse.SerializeToString,
+            ),
+            'WatchRecommendations': grpc.unary_stream_rpc_method_handler(
+                    servicer.WatchRecommendations,
+                    request_deserializer=modelium_dot_brain_dot_v1_dot_brain__pb2.WatchRecommendationsRequest.FromString,
+                    response_serializer=modelium_dot_brain_dot_v1_dot_brain__pb2.WatchRecommendationsResponse.SerializeToString,
             ),
             'ListModels': grpc.unary_unary_rpc_method_handler(
                     servicer.ListModels,
@@ -280,6 +320,23 @@ class BrainService(object):
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
 
     @staticmethod
+    def PlanPlacement(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/modelium.brain.v1.BrainService/PlanPlacement',
+            modelium_dot_brain_dot_v1_dot_brain__pb2.PlanPlacementRequest.SerializeToString,
+            modelium_dot_brain_dot_v1_dot_brain__pb2.PlanPlacementResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
     def ShouldUnload(request,
             target,
             options=(),
@@ -344,6 +401,23 @@ class BrainService(object):
         return grpc.experimental.unary_stream(request, target, '/modelium.brain.v1.BrainService/WatchUnloadRecommendations',
             modelium_dot_brain_dot_v1_dot_brain__pb2.WatchUnloadRecommendationsRequest.SerializeToString,
             modelium_dot_brain_dot_v1_dot_brain__pb2.WatchUnloadRecommendationsResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def WatchRecommendations(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(request, target, '/modelium.brain.v1.BrainService/WatchRecommendations',
+            modelium_dot_brain_dot_v1_dot_brain__pb2.WatchRecommendationsRequest.SerializeToString,
+            modelium_dot_brain_dot_v1_dot_brain__pb2.WatchRecommendationsResponse.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
 

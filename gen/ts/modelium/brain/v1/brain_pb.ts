@@ -17,7 +17,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file modelium/brain/v1/brain.proto.
  */
 export const file_modelium_brain_v1_brain: GenFile = /*@__PURE__*/
-  fileDesc("Ch1tb2RlbGl1bS9icmFpbi92MS9icmFpbi5wcm90bxIRbW9kZWxpdW0uYnJhaW4udjEi0gEKCU1vZGVsU3BlYxIMCgRuYW1lGAEgASgJEhQKDGFyY2hpdGVjdHVyZRgCIAEoCRISCgptb2RlbF90eXBlGAMgASgJEg4KBmZvcm1hdBgEIAEoCRIMCgR0YXNrGAUgASgJEhcKD3BhcmFtZXRlcl9jb3VudBgGIAEoAxINCgVkdHlwZRgHIAEoCRISCgpzaXplX2J5dGVzGAggASgDEhMKC2NvbmZpZ19qc29uGAkgASgMEh4KFnNhZmV0ZW5zb3JzX2luZGV4X2pzb24YCiABKAwiQwoUQ2hvb3NlUnVudGltZVJlcXVlc3QSKwoFbW9kZWwYASABKAsyHC5tb2RlbGl1bS5icmFpbi52MS5Nb2RlbFNwZWMiegoVQ2hvb3NlUnVudGltZVJlc3BvbnNlEg8KB3J1bnRpbWUYASABKAkSDAoEcnVsZRgCIAEoCRIOCgZyZWFzb24YAyABKAkSMgoIYW5hbHlzaXMYBCABKAsyIC5tb2RlbGl1bS5icmFpbi52MS5Nb2RlbEFuYWx5c2lzInUKE0FuYWx5emVNb2RlbFJlcXVlc3QSEwoLY29uZmlnX2pzb24YASABKAwSHgoWc2FmZXRlbnNvcnNfaW5kZXhfanNvbhgCIAEoDBIWCg5jb250ZXh0X2xlbmd0aBgDIAEoAxIRCglzZXF1ZW5jZXMYBCABKAMiSgoUQW5hbHl6ZU1vZGVsUmVzcG9uc2USMgoIYW5hbHlzaXMYASABKAsyIC5tb2RlbGl1bS5icmFpbi52MS5Nb2RlbEFuYWx5c2lzIsoECg1Nb2RlbEFuYWx5c2lzEhQKDGFyY2hpdGVjdHVyZRgBIAEoCRISCgptb2RlbF90eXBlGAIgASgJEg0KBWR0eXBlGAMgASgJEhsKE2J5dGVzX3Blcl9wYXJhbWV0ZXIYBCABKAESEgoKbnVtX2xheWVycxgFIAEoAxITCgtoaWRkZW5fc2l6ZRgGIAEoAxIbChNudW1fYXR0ZW50aW9uX2hlYWRzGAcgASgDEhsKE251bV9rZXlfdmFsdWVfaGVhZHMYCCABKAMSEAoIaGVhZF9kaW0YCSABKAMSEgoKdm9jYWJfc2l6ZRgKIAEoAxIbChN0aWVfd29yZF9lbWJlZGRpbmdzGAsgASgIEhMKC251bV9leHBlcnRzGAwgASgDEh0KFW51bV9leHBlcnRzX3Blcl90b2tlbhgNIAEoAxIXCg9wYXJhbWV0ZXJfY291bnQYDiABKAMSRwoWcGFyYW1ldGVyX2NvdW50X3NvdXJjZRgPIAEoDjInLm1vZGVsaXVtLmJyYWluLnYxLlBhcmFtZXRlckNvdW50U291cmNlEjEKBm1lbW9yeRgQIAEoCzIhLm1vZGVsaXVtLmJyYWluLnYxLk1lbW9yeUVzdGltYXRlEg8KB3BhcnRpYWwYESABKAgSFgoObWlzc2luZ19maWVsZHMYEiADKAkSDgoGaXNfbGxtGBMgASgIEhoKEm51bV9zaGFyZWRfZXhwZXJ0cxgUIAEoAxIfChdtYXhfcG9zaXRpb25fZW1iZWRkaW5ncxgVIAEoAyKXAQoOTWVtb3J5RXN0aW1hdGUSFQoNd2VpZ2h0c19ieXRlcxgBIAEoAxIWCg5rdl9jYWNoZV9ieXRlcxgCIAEoAxIWCg5vdmVyaGVhZF9ieXRlcxgDIAEoAxITCgt0b3RhbF9ieXRlcxgEIAEoAxIWCg5jb250ZXh0X2xlbmd0aBgFIAEoAxIRCglzZXF1ZW5jZXMYBiABKAMi6gEKEENob29zZUdQVVJlcXVlc3QSEgoKbW9kZWxfbmFtZRgBIAEoCRIWCg5yZXF1aXJlZF9ieXRlcxgCIAEoAxI2CghzdHJhdGVneRgDIAEoDjIkLm1vZGVsaXVtLmJyYWluLnYxLlBsYWNlbWVudFN0cmF0ZWd5EhkKEWV4Y2x1ZGVfZ3B1X3V1aWRzGAQgAygJEg8KB3Jlc2VydmUYBSABKAgSMgoPcmVzZXJ2YXRpb25fdHRsGAYgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEhIKCmdhdGV3YXlfaWQYByABKAkiyAEKEUNob29zZUdQVVJlc3BvbnNlEiMKA2dwdRgBIAEoCzIWLm1vZGVsaXVtLmJyYWluLnYxLkdQVRIYChBmcmVlX2J5dGVzX2FmdGVyGAIgASgDEhYKDnJlc2VydmF0aW9uX2lkGAMgASgJEjoKFnJlc2VydmF0aW9uX2V4cGlyZXNfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhAKCHN0cmF0ZWd5GAUgASgJEg4KBnJlYXNvbhgGIAEoCSJSCgpHUFVSZWZ1c2FsEg0KBWluZGV4GAEgASgFEgwKBHV1aWQYAiABKAkSDgoGcmVhc29uGAMgASgJEhcKD2F2YWlsYWJsZV9ieXRlcxgEIAEoAyJbChBQbGFjZW1lbnRGYWlsdXJlEhYKDnJlcXVpcmVkX2J5dGVzGAEgASgDEi8KCHJlZnVzYWxzGAIgAygLMh0ubW9kZWxpdW0uYnJhaW4udjEuR1BVUmVmdXNhbCK3AQoDR1BVEg0KBWluZGV4GAEgASgFEgwKBHV1aWQYAiABKAkSDAoEbmFtZRgDIAEoCRITCgt0b3RhbF9ieXRlcxgEIAEoAxISCgpmcmVlX2J5dGVzGAUgASgDEhIKCnVzZWRfYnl0ZXMYBiABKAMSFgoOcmVzZXJ2ZWRfYnl0ZXMYByABKAMSGwoTdXRpbGl6YXRpb25fcGVyY2VudBgIIAEoBRITCgttaWdfZW5hYmxlZBgJIAEoCCI9ChNTaG91bGRVbmxvYWRSZXF1ZXN0EhIKCm1vZGVsX25hbWUYASABKAkSEgoKZ2F0ZXdheV9pZBgCIAEoCSJ6ChRTaG91bGRVbmxvYWRSZXNwb25zZRIOCgZ1bmxvYWQYASABKAgSDAoEcnVsZRgCIAEoCRIOCgZyZWFzb24YAyABKAkSFAoMaWRsZV9zZWNvbmRzGAQgASgBEgsKA3FwcxgFIAEoARIRCglpbl9mbGlnaHQYBiABKAMi8wEKF1JlcG9ydE1vZGVsU3RhdGVSZXF1ZXN0EhIKCmdhdGV3YXlfaWQYASABKAkSEgoKbW9kZWxfbmFtZRgCIAEoCRIPCgdydW50aW1lGAMgASgJEhAKCGdwdV91dWlkGAQgASgJEiwKBXN0YXRlGAUgASgOMh0ubW9kZWxpdW0uYnJhaW4udjEuTW9kZWxTdGF0ZRIUCgxtZW1vcnlfYnl0ZXMYBiABKAMSMQoNb2JzZXJ2ZWRfdGltZRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFgoOcmVzZXJ2YXRpb25faWQYCCABKAkicAoYUmVwb3J0TW9kZWxTdGF0ZVJlc3BvbnNlEjUKDnByZXZpb3VzX3N0YXRlGAEgASgOMh0ubW9kZWxpdW0uYnJhaW4udjEuTW9kZWxTdGF0ZRIdChV1bmV4cGVjdGVkX3RyYW5zaXRpb24YAiABKAgitgEKDVRyYWZmaWNTYW1wbGUSEgoKbW9kZWxfbmFtZRgBIAEoCRIuCgpzdGFydF90aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIsCghlbmRfdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEAoIcmVxdWVzdHMYBCABKAMSDgoGZXJyb3JzGAUgASgDEhEKCWluX2ZsaWdodBgGIAEoAyJdChRSZXBvcnRUcmFmZmljUmVxdWVzdBISCgpnYXRld2F5X2lkGAEgASgJEjEKB3NhbXBsZXMYAiADKAsyIC5tb2RlbGl1bS5icmFpbi52MS5UcmFmZmljU2FtcGxlIjEKFVJlcG9ydFRyYWZmaWNSZXNwb25zZRIYChBhY2NlcHRlZF9zYW1wbGVzGAEgASgDIpQBCiFXYXRjaFVubG9hZFJlY29tbWVuZGF0aW9uc1JlcXVlc3QSEgoKZ2F0ZXdheV9pZBgBIAEoCRITCgttb2RlbF9uYW1lcxgCIAMoCRIRCglncHVfdXVpZHMYAyADKAkSFAoMcmVzdW1lX2Vwb2NoGAQgASgJEh0KFXJlc3VtZV9hZnRlcl9zZXF1ZW5jZRgFIAEoBCLuAQoUVW5sb2FkUmVjb21tZW5kYXRpb24SEgoKbW9kZWxfbmFtZRgBIAEoCRISCgpnYXRld2F5X2lkGAIgASgJEhAKCGdwdV91dWlkGAMgASgJEg8KB3J1bnRpbWUYBCABKAkSDAoEcnVsZRgFIAEoCRIOCgZyZWFzb24YBiABKAkSFAoMaWRsZV9zZWNvbmRzGAcgASgBEgsKA3FwcxgIIAEoARIUCgxtZW1vcnlfYnl0ZXMYCSABKAMSNAoQcmVjb21tZW5kZWRfdGltZRgKIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAilgEKEFVubG9hZFdpdGhkcmF3YWwSPwoOcmVjb21tZW5kYXRpb24YASABKAsyJy5tb2RlbGl1bS5icmFpbi52MS5VbmxvYWRSZWNvbW1lbmRhdGlvbhIxCgVjYXVzZRgCIAEoDjIiLm1vZGVsaXVtLmJyYWluLnYxLldpdGhkcmF3YWxDYXVzZRIOCgZyZWFzb24YAyABKAkiKwoLU25hcHNob3RFbmQSHAoUb3Blbl9yZWNvbW1lbmRhdGlvbnMYASABKAMiCwoJSGVhcnRiZWF0Ih0KC1N0cmVhbVJlc2V0Eg4KBnJlYXNvbhgBIAEoCSKVAwoiV2F0Y2hVbmxvYWRSZWNvbW1lbmRhdGlvbnNSZXNwb25zZRINCgVlcG9jaBgBIAEoCRIQCghzZXF1ZW5jZRgCIAEoBBIoCgR0aW1lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBI+CgtyZWNvbW1lbmRlZBgKIAEoCzInLm1vZGVsaXVtLmJyYWluLnYxLlVubG9hZFJlY29tbWVuZGF0aW9uSAASOAoJd2l0aGRyYXduGAsgASgLMiMubW9kZWxpdW0uYnJhaW4udjEuVW5sb2FkV2l0aGRyYXdhbEgAEjYKDHNuYXBzaG90X2VuZBgMIAEoCzIeLm1vZGVsaXVtLmJyYWluLnYxLlNuYXBzaG90RW5kSAASMQoJaGVhcnRiZWF0GA0gASgLMhwubW9kZWxpdW0uYnJhaW4udjEuSGVhcnRiZWF0SAASNgoMc3RyZWFtX3Jlc2V0GA4gASgLMh4ubW9kZWxpdW0uYnJhaW4udjEuU3RyZWFtUmVzZXRIAEIHCgVldmVudCInChFMaXN0TW9kZWxzUmVxdWVzdBISCgpnYXRld2F5X2lkGAEgASgJIuwBCg5Nb2RlbFBsYWNlbWVudBISCgpnYXRld2F5X2lkGAEgASgJEiwKBXN0YXRlGAIgASgOMh0ubW9kZWxpdW0uYnJhaW4udjEuTW9kZWxTdGF0ZRIPCgdydW50aW1lGAMgASgJEhAKCGdwdV91dWlkGAQgASgJEhQKDG1lbW9yeV9ieXRlcxgFIAEoAxIuCgpzdGF0ZV90aW1lGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgtsb2FkZWRfdGltZRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAingIKC01vZGVsU3RhdHVzEhIKCm1vZGVsX25hbWUYASABKAkSNQoKcGxhY2VtZW50cxgCIAMoCzIhLm1vZGVsaXVtLmJyYWluLnYxLk1vZGVsUGxhY2VtZW50EhcKD3Fwc19sYXN0X21pbnV0ZRgDIAEoARIdChVxcHNfbGFzdF9maXZlX21pbnV0ZXMYBCABKAESFAoMaWRsZV9zZWNvbmRzGAUgASgBEhEKCWluX2ZsaWdodBgGIAEoAxI1ChFsYXN0X3JlcXVlc3RfdGltZRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFgoOcmVxdWVzdHNfdG90YWwYCCABKAMSFAoMZXJyb3JzX3RvdGFsGAkgASgDIkQKEkxpc3RNb2RlbHNSZXNwb25zZRIuCgZtb2RlbHMYASADKAsyHi5tb2RlbGl1bS5icmFpbi52MS5Nb2RlbFN0YXR1cyIRCg9MaXN0R1BVc1JlcXVlc3QimgEKEExpc3RHUFVzUmVzcG9uc2USJAoEZ3B1cxgBIAMoCzIWLm1vZGVsaXVtLmJyYWluLnYxLkdQVRIPCgdiYWNrZW5kGAIgASgJEjEKDXNuYXBzaG90X3RpbWUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg0KBXN0YWxlGAQgASgIEg0KBWVycm9yGAUgASgJIhIKEEdldFBvbGljeVJlcXVlc3QicwoJUnVsZU1hdGNoEhUKDWFyY2hpdGVjdHVyZXMYASADKAkSEwoLbW9kZWxfdHlwZXMYAiADKAkSDQoFbmFtZXMYAyADKAkSDwoHZm9ybWF0cxgEIAMoCRINCgV0YXNrcxgFIAMoCRILCgNhbnkYBiABKAgibgoLUnVudGltZVJ1bGUSDAoEbmFtZRgBIAEoCRIPCgdydW50aW1lGAIgASgJEisKBW1hdGNoGAMgASgLMhwubW9kZWxpdW0uYnJhaW4udjEuUnVsZU1hdGNoEhMKC2Rlc2NyaXB0aW9uGAQgASgJImEKCUtlZXBBbGl2ZRISCgptb2RlbF9uYW1lGAEgASgJEg8KB2ZvcmV2ZXIYAiABKAgSLwoMaWRsZV90aW1lb3V0GAMgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uItMBCgxVbmxvYWRQb2xpY3kSMwoQZXZpY3RfYWZ0ZXJfaWRsZRgBIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIPCgdtaW5fcXBzGAIgASgBEhUKDWFsd2F5c19sb2FkZWQYAyADKAkSMAoKa2VlcF9hbGl2ZRgEIAMoCzIcLm1vZGVsaXVtLmJyYWluLnYxLktlZXBBbGl2ZRI0ChFkZWNpc2lvbl9pbnRlcnZhbBgFIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbiJ6CglHUFVQb2xpY3kSDwoHYmFja2VuZBgBIAEoCRIQCghzdHJhdGVneRgCIAEoCRIWCg5oZWFkcm9vbV9ieXRlcxgDIAEoAxIyCg9yZXNlcnZhdGlvbl90dGwYBCABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24iwAEKEUdldFBvbGljeVJlc3BvbnNlEjUKDXJ1bnRpbWVfcnVsZXMYASADKAsyHi5tb2RlbGl1bS5icmFpbi52MS5SdW50aW1lUnVsZRIYChBlbmFibGVkX3J1bnRpbWVzGAIgAygJEikKA2dwdRgDIAEoCzIcLm1vZGVsaXVtLmJyYWluLnYxLkdQVVBvbGljeRIvCgZ1bmxvYWQYBCABKAsyHy5tb2RlbGl1bS5icmFpbi52MS5VbmxvYWRQb2xpY3kquAEKFFBhcmFtZXRlckNvdW50U291cmNlEiYKIlBBUkFNRVRFUl9DT1VOVF9TT1VSQ0VfVU5TUEVDSUZJRUQQABIkCiBQQVJBTUVURVJfQ09VTlRfU09VUkNFX0VTVElNQVRFRBABEiwKKFBBUkFNRVRFUl9DT1VOVF9TT1VSQ0VfU0FGRVRFTlNPUlNfSU5ERVgQAiIECAMQAyoeUEFSQU1FVEVSX0NPVU5UX1NPVVJDRV9SRVFVRVNUKnoKEVBsYWNlbWVudFN0cmF0ZWd5EiIKHlBMQUNFTUVOVF9TVFJBVEVHWV9VTlNQRUNJRklFRBAAEiAKHFBMQUNFTUVOVF9TVFJBVEVHWV9NT1NUX0ZSRUUQARIfChtQTEFDRU1FTlRfU1RSQVRFR1lfQkVTVF9GSVQQAiqnAQoKTW9kZWxTdGF0ZRIbChdNT0RFTF9TVEFURV9VTlNQRUNJRklFRBAAEhcKE01PREVMX1NUQVRFX0xPQURJTkcQARIWChJNT0RFTF9TVEFURV9MT0FERUQQAhIZChVNT0RFTF9TVEFURV9VTkxPQURJTkcQAxIYChRNT0RFTF9TVEFURV9VTkxPQURFRBAEEhYKEk1PREVMX1NUQVRFX0ZBSUxFRBAFKsABCg9XaXRoZHJhd2FsQ2F1c2USIAocV0lUSERSQVdBTF9DQVVTRV9VTlNQRUNJRklFRBAAEiQKIFdJVEhEUkFXQUxfQ0FVU0VfVFJBRkZJQ19SRVNVTUVEEAESIwofV0lUSERSQVdBTF9DQVVTRV9NT0RFTF9VTkxPQURFRBACEhsKF1dJVEhEUkFXQUxfQ0FVU0VfUElOTkVEEAMSIwofV0lUSERSQVdBTF9DQVVTRV9QT0xJQ1lfQ0hBTkdFRBAEMvMHCgxCcmFpblNlcnZpY2USYgoNQ2hvb3NlUnVudGltZRInLm1vZGVsaXVtLmJyYWluLnYxLkNob29zZVJ1bnRpbWVSZXF1ZXN0GigubW9kZWxpdW0uYnJhaW4udjEuQ2hvb3NlUnVudGltZVJlc3BvbnNlEl8KDEFuYWx5emVNb2RlbBImLm1vZGVsaXVtLmJyYWluLnYxLkFuYWx5emVNb2RlbFJlcXVlc3QaJy5tb2RlbGl1bS5icmFpbi52MS5BbmFseXplTW9kZWxSZXNwb25zZRJWCglDaG9vc2VHUFUSIy5tb2RlbGl1bS5icmFpbi52MS5DaG9vc2VHUFVSZXF1ZXN0GiQubW9kZWxpdW0uYnJhaW4udjEuQ2hvb3NlR1BVUmVzcG9uc2USXwoMU2hvdWxkVW5sb2FkEiYubW9kZWxpdW0uYnJhaW4udjEuU2hvdWxkVW5sb2FkUmVxdWVzdBonLm1vZGVsaXVtLmJyYWluLnYxLlNob3VsZFVubG9hZFJlc3BvbnNlEmsKEFJlcG9ydE1vZGVsU3RhdGUSKi5tb2RlbGl1bS5icmFpbi52MS5SZXBvcnRNb2RlbFN0YXRlUmVxdWVzdBorLm1vZGVsaXVtLmJyYWluLnYxLlJlcG9ydE1vZGVsU3RhdGVSZXNwb25zZRJiCg1SZXBvcnRUcmFmZmljEicubW9kZWxpdW0uYnJhaW4udjEuUmVwb3J0VHJhZmZpY1JlcXVlc3QaKC5tb2RlbGl1bS5icmFpbi52MS5SZXBvcnRUcmFmZmljUmVzcG9uc2USiwEKGldhdGNoVW5sb2FkUmVjb21tZW5kYXRpb25zEjQubW9kZWxpdW0uYnJhaW4udjEuV2F0Y2hVbmxvYWRSZWNvbW1lbmRhdGlvbnNSZXF1ZXN0GjUubW9kZWxpdW0uYnJhaW4udjEuV2F0Y2hVbmxvYWRSZWNvbW1lbmRhdGlvbnNSZXNwb25zZTABElkKCkxpc3RNb2RlbHMSJC5tb2RlbGl1bS5icmFpbi52MS5MaXN0TW9kZWxzUmVxdWVzdBolLm1vZGVsaXVtLmJyYWluLnYxLkxpc3RNb2RlbHNSZXNwb25zZRJTCghMaXN0R1BVcxIiLm1vZGVsaXVtLmJyYWluLnYxLkxpc3RHUFVzUmVxdWVzdBojLm1vZGVsaXVtLmJyYWluLnYxLkxpc3RHUFVzUmVzcG9uc2USVgoJR2V0UG9saWN5EiMubW9kZWxpdW0uYnJhaW4udjEuR2V0UG9saWN5UmVxdWVzdBokLm1vZGVsaXVtLmJyYWluLnYxLkdldFBvbGljeVJlc3BvbnNlQjlaN2dpdGh1Yi5jb20vbW9kZWxpdW0vYnJhaW4vZ2VuL21vZGVsaXVtL2JyYWluL3YxO2JyYWludjFiBnByb3RvMw", [file_google_protobuf_duration, file_google_protobuf_timestamp]);
+  fileDesc("Ch1tb2RlbGl1bS9icmFpbi92MS9icmFpbi5wcm90bxIRbW9kZWxpdW0uYnJhaW4udjEi0gEKCU1vZGVsU3BlYxIMCgRuYW1lGAEgASgJEhQKDGFyY2hpdGVjdHVyZRgCIAEoCRISCgptb2RlbF90eXBlGAMgASgJEg4KBmZvcm1hdBgEIAEoCRIMCgR0YXNrGAUgASgJEhcKD3BhcmFtZXRlcl9jb3VudBgGIAEoAxINCgVkdHlwZRgHIAEoCRISCgpzaXplX2J5dGVzGAggASgDEhMKC2NvbmZpZ19qc29uGAkgASgMEh4KFnNhZmV0ZW5zb3JzX2luZGV4X2pzb24YCiABKAwiQwoUQ2hvb3NlUnVudGltZVJlcXVlc3QSKwoFbW9kZWwYASABKAsyHC5tb2RlbGl1bS5icmFpbi52MS5Nb2RlbFNwZWMiegoVQ2hvb3NlUnVudGltZVJlc3BvbnNlEg8KB3J1bnRpbWUYASABKAkSDAoEcnVsZRgCIAEoCRIOCgZyZWFzb24YAyABKAkSMgoIYW5hbHlzaXMYBCABKAsyIC5tb2RlbGl1bS5icmFpbi52MS5Nb2RlbEFuYWx5c2lzInUKE0FuYWx5emVNb2RlbFJlcXVlc3QSEwoLY29uZmlnX2pzb24YASABKAwSHgoWc2FmZXRlbnNvcnNfaW5kZXhfanNvbhgCIAEoDBIWCg5jb250ZXh0X2xlbmd0aBgDIAEoAxIRCglzZXF1ZW5jZXMYBCABKAMieAoUQW5hbHl6ZU1vZGVsUmVzcG9uc2USMgoIYW5hbHlzaXMYASABKAsyIC5tb2RlbGl1bS5icmFpbi52MS5Nb2RlbEFuYWx5c2lzEiwKCGdwdV9uZWVkGAIgASgLMhoubW9kZWxpdW0uYnJhaW4udjEuR1BVTmVlZCJ0CgdHUFVOZWVkEhEKCWdwdV9jb3VudBgBIAEoBRIXCg9ncHVfdG90YWxfYnl0ZXMYAiABKAMSFQoNYnl0ZXNfcGVyX2dwdRgDIAEoAxIWCg5oZWFkcm9vbV9ieXRlcxgEIAEoAxIOCgZyZWFzb24YBSABKAkiygQKDU1vZGVsQW5hbHlzaXMSFAoMYXJjaGl0ZWN0dXJlGAEgASgJEhIKCm1vZGVsX3R5cGUYAiABKAkSDQoFZHR5cGUYAyABKAkSGwoTYnl0ZXNfcGVyX3BhcmFtZXRlchgEIAEoARISCgpudW1fbGF5ZXJzGAUgASgDEhMKC2hpZGRlbl9zaXplGAYgASgDEhsKE251bV9hdHRlbnRpb25faGVhZHMYByABKAMSGwoTbnVtX2tleV92YWx1ZV9oZWFkcxgIIAEoAxIQCghoZWFkX2RpbRgJIAEoAxISCgp2b2NhYl9zaXplGAogASgDEhsKE3RpZV93b3JkX2VtYmVkZGluZ3MYCyABKAgSEwoLbnVtX2V4cGVydHMYDCABKAMSHQoVbnVtX2V4cGVydHNfcGVyX3Rva2VuGA0gASgDEhcKD3BhcmFtZXRlcl9jb3VudBgOIAEoAxJHChZwYXJhbWV0ZXJfY291bnRfc291cmNlGA8gASgOMicubW9kZWxpdW0uYnJhaW4udjEuUGFyYW1ldGVyQ291bnRTb3VyY2USMQoGbWVtb3J5GBAgASgLMiEubW9kZWxpdW0uYnJhaW4udjEuTWVtb3J5RXN0aW1hdGUSDwoHcGFydGlhbBgRIAEoCBIWCg5taXNzaW5nX2ZpZWxkcxgSIAMoCRIOCgZpc19sbG0YEyABKAgSGgoSbnVtX3NoYXJlZF9leHBlcnRzGBQgASgDEh8KF21heF9wb3NpdGlvbl9lbWJlZGRpbmdzGBUgASgDIpcBCg5NZW1vcnlFc3RpbWF0ZRIVCg13ZWlnaHRzX2J5dGVzGAEgASgDEhYKDmt2X2NhY2hlX2J5dGVzGAIgASgDEhYKDm92ZXJoZWFkX2J5dGVzGAMgASgDEhMKC3RvdGFsX2J5dGVzGAQgASgDEhYKDmNvbnRleHRfbGVuZ3RoGAUgASgDEhEKCXNlcXVlbmNlcxgGIAEoAyKVAgoQQ2hvb3NlR1BVUmVxdWVzdBISCgptb2RlbF9uYW1lGAEgASgJEhYKDnJlcXVpcmVkX2J5dGVzGAIgASgDEjYKCHN0cmF0ZWd5GAMgASgOMiQubW9kZWxpdW0uYnJhaW4udjEuUGxhY2VtZW50U3RyYXRlZ3kSGQoRZXhjbHVkZV9ncHVfdXVpZHMYBCADKAkSDwoHcmVzZXJ2ZRgFIAEoCBIyCg9yZXNlcnZhdGlvbl90dGwYBiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SEgoKZ2F0ZXdheV9pZBgHIAEoCRIRCglncHVfY291bnQYCCABKAUSFgoOYWxsb3dfZXZpY3Rpb24YCSABKAgingIKEUNob29zZUdQVVJlc3BvbnNlEiMKA2dwdRgBIAEoCzIWLm1vZGVsaXVtLmJyYWluLnYxLkdQVRIYChBmcmVlX2J5dGVzX2FmdGVyGAIgASgDEhYKDnJlc2VydmF0aW9uX2lkGAMgASgJEjoKFnJlc2VydmF0aW9uX2V4cGlyZXNfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhAKCHN0cmF0ZWd5GAUgASgJEg4KBnJlYXNvbhgGIAEoCRIkCgRncHVzGAcgAygLMhYubW9kZWxpdW0uYnJhaW4udjEuR1BVEi4KCWV2aWN0aW9ucxgIIAMoCzIbLm1vZGVsaXVtLmJyYWluLnYxLkV2aWN0aW9uImoKCEV2aWN0aW9uEhIKCm1vZGVsX25hbWUYASABKAkSEgoKZ2F0ZXdheV9pZBgCIAEoCRIQCghncHVfdXVpZBgDIAEoCRIUCgxtZW1vcnlfYnl0ZXMYBCABKAMSDgoGcmVhc29uGAUgASgJIl0KFFBsYW5QbGFjZW1lbnRSZXF1ZXN0Ei8KBm1vZGVscxgBIAMoCzIfLm1vZGVsaXVtLmJyYWluLnYxLlBsYW5uZWRNb2RlbBIUCgxhbGxvd19tb3ZpbmcYAiABKAgiTQoMUGxhbm5lZE1vZGVsEhIKCm1vZGVsX25hbWUYASABKAkSFgoOcmVxdWlyZWRfYnl0ZXMYAiABKAMSEQoJZ3B1X2NvdW50GAMgASgFItgBChVQbGFuUGxhY2VtZW50UmVzcG9uc2USOwoLYXNzaWdubWVudHMYASADKAsyJi5tb2RlbGl1bS5icmFpbi52MS5QbGFjZW1lbnRBc3NpZ25tZW50EjIKCHVucGxhY2VkGAIgAygLMiAubW9kZWxpdW0uYnJhaW4udjEuVW5wbGFjZWRNb2RlbBIRCglncHVzX3VzZWQYAyABKAUSGAoQbG93ZXJfYm91bmRfZ3B1cxgEIAEoBRIRCgloZXVyaXN0aWMYBSABKAkSDgoGcmVhc29uGAYgASgJIlMKE1BsYWNlbWVudEFzc2lnbm1lbnQSEgoKbW9kZWxfbmFtZRgBIAEoCRIRCglncHVfdXVpZHMYAiADKAkSFQoNYnl0ZXNfcGVyX2dwdRgDIAEoAyIzCg1VbnBsYWNlZE1vZGVsEhIKCm1vZGVsX25hbWUYASABKAkSDgoGcmVhc29uGAIgASgJIlIKCkdQVVJlZnVzYWwSDQoFaW5kZXgYASABKAUSDAoEdXVpZBgCIAEoCRIOCgZyZWFzb24YAyABKAkSFwoPYXZhaWxhYmxlX2J5dGVzGAQgASgDIlsKEFBsYWNlbWVudEZhaWx1cmUSFgoOcmVxdWlyZWRfYnl0ZXMYASABKAMSLwoIcmVmdXNhbHMYAiADKAsyHS5tb2RlbGl1bS5icmFpbi52MS5HUFVSZWZ1c2FsIrcBCgNHUFUSDQoFaW5kZXgYASABKAUSDAoEdXVpZBgCIAEoCRIMCgRuYW1lGAMgASgJEhMKC3RvdGFsX2J5dGVzGAQgASgDEhIKCmZyZWVfYnl0ZXMYBSABKAMSEgoKdXNlZF9ieXRlcxgGIAEoAxIWCg5yZXNlcnZlZF9ieXRlcxgHIAEoAxIbChN1dGlsaXphdGlvbl9wZXJjZW50GAggASgFEhMKC21pZ19lbmFibGVkGAkgASgIIj0KE1Nob3VsZFVubG9hZFJlcXVlc3QSEgoKbW9kZWxfbmFtZRgBIAEoCRISCgpnYXRld2F5X2lkGAIgASgJInoKFFNob3VsZFVubG9hZFJlc3BvbnNlEg4KBnVubG9hZBgBIAEoCBIMCgRydWxlGAIgASgJEg4KBnJlYXNvbhgDIAEoCRIUCgxpZGxlX3NlY29uZHMYBCABKAESCwoDcXBzGAUgASgBEhEKCWluX2ZsaWdodBgGIAEoAyLzAQoXUmVwb3J0TW9kZWxTdGF0ZVJlcXVlc3QSEgoKZ2F0ZXdheV9pZBgBIAEoCRISCgptb2RlbF9uYW1lGAIgASgJEg8KB3J1bnRpbWUYAyABKAkSEAoIZ3B1X3V1aWQYBCABKAkSLAoFc3RhdGUYBSABKA4yHS5tb2RlbGl1bS5icmFpbi52MS5Nb2RlbFN0YXRlEhQKDG1lbW9yeV9ieXRlcxgGIAEoAxIxCg1vYnNlcnZlZF90aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIWCg5yZXNlcnZhdGlvbl9pZBgIIAEoCSJwChhSZXBvcnRNb2RlbFN0YXRlUmVzcG9uc2USNQoOcHJldmlvdXNfc3RhdGUYASABKA4yHS5tb2RlbGl1bS5icmFpbi52MS5Nb2RlbFN0YXRlEh0KFXVuZXhwZWN0ZWRfdHJhbnNpdGlvbhgCIAEoCCK2AQoNVHJhZmZpY1NhbXBsZRISCgptb2RlbF9uYW1lGAEgASgJEi4KCnN0YXJ0X3RpbWUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiwKCGVuZF90aW1lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCghyZXF1ZXN0cxgEIAEoAxIOCgZlcnJvcnMYBSABKAMSEQoJaW5fZmxpZ2h0GAYgASgDIl0KFFJlcG9ydFRyYWZmaWNSZXF1ZXN0EhIKCmdhdGV3YXlfaWQYASABKAkSMQoHc2FtcGxlcxgCIAMoCzIgLm1vZGVsaXVtLmJyYWluLnYxLlRyYWZmaWNTYW1wbGUiMQoVUmVwb3J0VHJhZmZpY1Jlc3BvbnNlEhgKEGFjY2VwdGVkX3NhbXBsZXMYASABKAMilAEKIVdhdGNoVW5sb2FkUmVjb21tZW5kYXRpb25zUmVxdWVzdBISCgpnYXRld2F5X2lkGAEgASgJEhMKC21vZGVsX25hbWVzGAIgAygJEhEKCWdwdV91dWlkcxgDIAMoCRIUCgxyZXN1bWVfZXBvY2gYBCABKAkSHQoVcmVzdW1lX2FmdGVyX3NlcXVlbmNlGAUgASgEIsICChRVbmxvYWRSZWNvbW1lbmRhdGlvbhISCgptb2RlbF9uYW1lGAEgASgJEhIKCmdhdGV3YXlfaWQYAiABKAkSEAoIZ3B1X3V1aWQYAyABKAkSDwoHcnVudGltZRgEIAEoCRIMCgRydWxlGAUgASgJEg4KBnJlYXNvbhgGIAEoCRIUCgxpZGxlX3NlY29uZHMYByABKAESCwoDcXBzGAggASgBEhQKDG1lbW9yeV9ieXRlcxgJIAEoAxI0ChByZWNvbW1lbmRlZF90aW1lGAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBI+ChpleHBlY3RlZF9uZXh0X3JlcXVlc3RfdGltZRgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEgoKY29uZmlkZW5jZRgMIAEoASKzAgoSTG9hZFJlY29tbWVuZGF0aW9uEhIKCm1vZGVsX25hbWUYASABKAkSEgoKZ2F0ZXdheV9pZBgCIAEoCRIQCghncHVfdXVpZBgDIAEoCRIPCgdydW50aW1lGAQgASgJEgwKBHJ1bGUYBSABKAkSDgoGcmVhc29uGAYgASgJEj4KGmV4cGVjdGVkX25leHRfcmVxdWVzdF90aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgpjb25maWRlbmNlGAggASgBEhQKDG1lbW9yeV9ieXRlcxgJIAEoAxIUCgxpZGxlX3NlY29uZHMYCiABKAESNAoQcmVjb21tZW5kZWRfdGltZRgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiigEKDlJlY29tbWVuZGF0aW9uEjkKBnVubG9hZBgBIAEoCzInLm1vZGVsaXVtLmJyYWluLnYxLlVubG9hZFJlY29tbWVuZGF0aW9uSAASNQoEbG9hZBgCIAEoCzIlLm1vZGVsaXVtLmJyYWluLnYxLkxvYWRSZWNvbW1lbmRhdGlvbkgAQgYKBGtpbmQiigEKCldpdGhkcmF3YWwSOQoOcmVjb21tZW5kYXRpb24YASABKAsyIS5tb2RlbGl1bS5icmFpbi52MS5SZWNvbW1lbmRhdGlvbhIxCgVjYXVzZRgCIAEoDjIiLm1vZGVsaXVtLmJyYWluLnYxLldpdGhkcmF3YWxDYXVzZRIOCgZyZWFzb24YAyABKAkixAEKG1dhdGNoUmVjb21tZW5kYXRpb25zUmVxdWVzdBISCgpnYXRld2F5X2lkGAEgASgJEhMKC21vZGVsX25hbWVzGAIgAygJEhEKCWdwdV91dWlkcxgDIAMoCRIUCgxyZXN1bWVfZXBvY2gYBCABKAkSHQoVcmVzdW1lX2FmdGVyX3NlcXVlbmNlGAUgASgEEjQKBWtpbmRzGAYgAygOMiUubW9kZWxpdW0uYnJhaW4udjEuUmVjb21tZW5kYXRpb25LaW5kIoMDChxXYXRjaFJlY29tbWVuZGF0aW9uc1Jlc3BvbnNlEg0KBWVwb2NoGAEgASgJEhAKCHNlcXVlbmNlGAIgASgEEigKBHRpbWUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjgKC3JlY29tbWVuZGVkGAogASgLMiEubW9kZWxpdW0uYnJhaW4udjEuUmVjb21tZW5kYXRpb25IABIyCgl3aXRoZHJhd24YCyABKAsyHS5tb2RlbGl1bS5icmFpbi52MS5XaXRoZHJhd2FsSAASNgoMc25hcHNob3RfZW5kGAwgASgLMh4ubW9kZWxpdW0uYnJhaW4udjEuU25hcHNob3RFbmRIABIxCgloZWFydGJlYXQYDSABKAsyHC5tb2RlbGl1bS5icmFpbi52MS5IZWFydGJlYXRIABI2CgxzdHJlYW1fcmVzZXQYDiABKAsyHi5tb2RlbGl1bS5icmFpbi52MS5TdHJlYW1SZXNldEgAQgcKBWV2ZW50IpYBChBVbmxvYWRXaXRoZHJhd2FsEj8KDnJlY29tbWVuZGF0aW9uGAEgASgLMicubW9kZWxpdW0uYnJhaW4udjEuVW5sb2FkUmVjb21tZW5kYXRpb24SMQoFY2F1c2UYAiABKA4yIi5tb2RlbGl1bS5icmFpbi52MS5XaXRoZHJhd2FsQ2F1c2USDgoGcmVhc29uGAMgASgJIisKC1NuYXBzaG90RW5kEhwKFG9wZW5fcmVjb21tZW5kYXRpb25zGAEgASgDIgsKCUhlYXJ0YmVhdCIdCgtTdHJlYW1SZXNldBIOCgZyZWFzb24YASABKAkilQMKIldhdGNoVW5sb2FkUmVjb21tZW5kYXRpb25zUmVzcG9uc2USDQoFZXBvY2gYASABKAkSEAoIc2VxdWVuY2UYAiABKAQSKAoEdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASPgoLcmVjb21tZW5kZWQYCiABKAsyJy5tb2RlbGl1bS5icmFpbi52MS5VbmxvYWRSZWNvbW1lbmRhdGlvbkgAEjgKCXdpdGhkcmF3bhgLIAEoCzIjLm1vZGVsaXVtLmJyYWluLnYxLlVubG9hZFdpdGhkcmF3YWxIABI2CgxzbmFwc2hvdF9lbmQYDCABKAsyHi5tb2RlbGl1bS5icmFpbi52MS5TbmFwc2hvdEVuZEgAEjEKCWhlYXJ0YmVhdBgNIAEoCzIcLm1vZGVsaXVtLmJyYWluLnYxLkhlYXJ0YmVhdEgAEjYKDHN0cmVhbV9yZXNldBgOIAEoCzIeLm1vZGVsaXVtLmJyYWluLnYxLlN0cmVhbVJlc2V0SABCBwoFZXZlbnQiJwoRTGlzdE1vZGVsc1JlcXVlc3QSEgoKZ2F0ZXdheV9pZBgBIAEoCSLsAQoOTW9kZWxQbGFjZW1lbnQSEgoKZ2F0ZXdheV9pZBgBIAEoCRIsCgVzdGF0ZRgCIAEoDjIdLm1vZGVsaXVtLmJyYWluLnYxLk1vZGVsU3RhdGUSDwoHcnVudGltZRgDIAEoCRIQCghncHVfdXVpZBgEIAEoCRIUCgxtZW1vcnlfYnl0ZXMYBSABKAMSLgoKc3RhdGVfdGltZRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLbG9hZGVkX3RpbWUYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIp4CCgtNb2RlbFN0YXR1cxISCgptb2RlbF9uYW1lGAEgASgJEjUKCnBsYWNlbWVudHMYAiADKAsyIS5tb2RlbGl1bS5icmFpbi52MS5Nb2RlbFBsYWNlbWVudBIXCg9xcHNfbGFzdF9taW51dGUYAyABKAESHQoVcXBzX2xhc3RfZml2ZV9taW51dGVzGAQgASgBEhQKDGlkbGVfc2Vjb25kcxgFIAEoARIRCglpbl9mbGlnaHQYBiABKAMSNQoRbGFzdF9yZXF1ZXN0X3RpbWUYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhYKDnJlcXVlc3RzX3RvdGFsGAggASgDEhQKDGVycm9yc190b3RhbBgJIAEoAyJEChJMaXN0TW9kZWxzUmVzcG9uc2USLgoGbW9kZWxzGAEgAygLMh4ubW9kZWxpdW0uYnJhaW4udjEuTW9kZWxTdGF0dXMiEQoPTGlzdEdQVXNSZXF1ZXN0IpoBChBMaXN0R1BVc1Jlc3BvbnNlEiQKBGdwdXMYASADKAsyFi5tb2RlbGl1bS5icmFpbi52MS5HUFUSDwoHYmFja2VuZBgCIAEoCRIxCg1zbmFwc2hvdF90aW1lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBINCgVzdGFsZRgEIAEoCBINCgVlcnJvchgFIAEoCSISChBHZXRQb2xpY3lSZXF1ZXN0InMKCVJ1bGVNYXRjaBIVCg1hcmNoaXRlY3R1cmVzGAEgAygJEhMKC21vZGVsX3R5cGVzGAIgAygJEg0KBW5hbWVzGAMgAygJEg8KB2Zvcm1hdHMYBCADKAkSDQoFdGFza3MYBSADKAkSCwoDYW55GAYgASgIIm4KC1J1bnRpbWVSdWxlEgwKBG5hbWUYASABKAkSDwoHcnVudGltZRgCIAEoCRIrCgVtYXRjaBgDIAEoCzIcLm1vZGVsaXVtLmJyYWluLnYxLlJ1bGVNYXRjaBITCgtkZXNjcmlwdGlvbhgEIAEoCSJhCglLZWVwQWxpdmUSEgoKbW9kZWxfbmFtZRgBIAEoCRIPCgdmb3JldmVyGAIgASgIEi8KDGlkbGVfdGltZW91dBgDIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbiLTAQoMVW5sb2FkUG9saWN5EjMKEGV2aWN0X2FmdGVyX2lkbGUYASABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SDwoHbWluX3FwcxgCIAEoARIVCg1hbHdheXNfbG9hZGVkGAMgAygJEjAKCmtlZXBfYWxpdmUYBCADKAsyHC5tb2RlbGl1bS5icmFpbi52MS5LZWVwQWxpdmUSNAoRZGVjaXNpb25faW50ZXJ2YWwYBSABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24iegoJR1BVUG9saWN5Eg8KB2JhY2tlbmQYASABKAkSEAoIc3RyYXRlZ3kYAiABKAkSFgoOaGVhZHJvb21fYnl0ZXMYAyABKAMSMgoPcmVzZXJ2YXRpb25fdHRsGAQgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uIsABChFHZXRQb2xpY3lSZXNwb25zZRI1Cg1ydW50aW1lX3J1bGVzGAEgAygLMh4ubW9kZWxpdW0uYnJhaW4udjEuUnVudGltZVJ1bGUSGAoQZW5hYmxlZF9ydW50aW1lcxgCIAMoCRIpCgNncHUYAyABKAsyHC5tb2RlbGl1bS5icmFpbi52MS5HUFVQb2xpY3kSLwoGdW5sb2FkGAQgASgLMh8ubW9kZWxpdW0uYnJhaW4udjEuVW5sb2FkUG9saWN5KrgBChRQYXJhbWV0ZXJDb3VudFNvdXJjZRImCiJQQVJBTUVURVJfQ09VTlRfU09VUkNFX1VOU1BFQ0lGSUVEEAASJAogUEFSQU1FVEVSX0NPVU5UX1NPVVJDRV9FU1RJTUFURUQQARIsCihQQVJBTUVURVJfQ09VTlRfU09VUkNFX1NBRkVURU5TT1JTX0lOREVYEAIiBAgDEAMqHlBBUkFNRVRFUl9DT1VOVF9TT1VSQ0VfUkVRVUVTVCp6ChFQbGFjZW1lbnRTdHJhdGVneRIiCh5QTEFDRU1FTlRfU1RSQVRFR1lfVU5TUEVDSUZJRUQQABIgChxQTEFDRU1FTlRfU1RSQVRFR1lfTU9TVF9GUkVFEAESHwobUExBQ0VNRU5UX1NUUkFURUdZX0JFU1RfRklUEAIqpwEKCk1vZGVsU3RhdGUSGwoXTU9ERUxfU1RBVEVfVU5TUEVDSUZJRUQQABIXChNNT0RFTF9TVEFURV9MT0FESU5HEAESFgoSTU9ERUxfU1RBVEVfTE9BREVEEAISGQoVTU9ERUxfU1RBVEVfVU5MT0FESU5HEAMSGAoUTU9ERUxfU1RBVEVfVU5MT0FERUQQBBIWChJNT0RFTF9TVEFURV9GQUlMRUQQBSp3ChJSZWNvbW1lbmRhdGlvbktpbmQSIwofUkVDT01NRU5EQVRJT05fS0lORF9VTlNQRUNJRklFRBAAEh4KGlJFQ09NTUVOREFUSU9OX0tJTkRfVU5MT0FEEAESHAoYUkVDT01NRU5EQVRJT05fS0lORF9MT0FEEAIq4wEKD1dpdGhkcmF3YWxDYXVzZRIgChxXSVRIRFJBV0FMX0NBVVNFX1VOU1BFQ0lGSUVEEAASJAogV0lUSERSQVdBTF9DQVVTRV9UUkFGRklDX1JFU1VNRUQQARIjCh9XSVRIRFJBV0FMX0NBVVNFX01PREVMX1VOTE9BREVEEAISGwoXV0lUSERSQVdBTF9DQVVTRV9QSU5ORUQQAxIjCh9XSVRIRFJBV0FMX0NBVVNFX1BPTElDWV9DSEFOR0VEEAQSIQodV0lUSERSQVdBTF9DQVVTRV9NT0RFTF9MT0FERUQQBTLSCQoMQnJhaW5TZXJ2aWNlEmIKDUNob29zZVJ1bnRpbWUSJy5tb2RlbGl1bS5icmFpbi52MS5DaG9vc2VSdW50aW1lUmVxdWVzdBooLm1vZGVsaXVtLmJyYWluLnYxLkNob29zZVJ1bnRpbWVSZXNwb25zZRJfCgxBbmFseXplTW9kZWwSJi5tb2RlbGl1bS5icmFpbi52MS5BbmFseXplTW9kZWxSZXF1ZXN0GicubW9kZWxpdW0uYnJhaW4udjEuQW5hbHl6ZU1vZGVsUmVzcG9uc2USVgoJQ2hvb3NlR1BVEiMubW9kZWxpdW0uYnJhaW4udjEuQ2hvb3NlR1BVUmVxdWVzdBokLm1vZGVsaXVtLmJyYWluLnYxLkNob29zZUdQVVJlc3BvbnNlEmIKDVBsYW5QbGFjZW1lbnQSJy5tb2RlbGl1bS5icmFpbi52MS5QbGFuUGxhY2VtZW50UmVxdWVzdBooLm1vZGVsaXVtLmJyYWluLnYxLlBsYW5QbGFjZW1lbnRSZXNwb25zZRJfCgxTaG91bGRVbmxvYWQSJi5tb2RlbGl1bS5icmFpbi52MS5TaG91bGRVbmxvYWRSZXF1ZXN0GicubW9kZWxpdW0uYnJhaW4udjEuU2hvdWxkVW5sb2FkUmVzcG9uc2USawoQUmVwb3J0TW9kZWxTdGF0ZRIqLm1vZGVsaXVtLmJyYWluLnYxLlJlcG9ydE1vZGVsU3RhdGVSZXF1ZXN0GisubW9kZWxpdW0uYnJhaW4udjEuUmVwb3J0TW9kZWxTdGF0ZVJlc3BvbnNlEmIKDVJlcG9ydFRyYWZmaWMSJy5tb2RlbGl1bS5icmFpbi52MS5SZXBvcnRUcmFmZmljUmVxdWVzdBooLm1vZGVsaXVtLmJyYWluLnYxLlJlcG9ydFRyYWZmaWNSZXNwb25zZRKLAQoaV2F0Y2hVbmxvYWRSZWNvbW1lbmRhdGlvbnMSNC5tb2RlbGl1bS5icmFpbi52MS5XYXRjaFVubG9hZFJlY29tbWVuZGF0aW9uc1JlcXVlc3QaNS5tb2RlbGl1bS5icmFpbi52MS5XYXRjaFVubG9hZFJlY29tbWVuZGF0aW9uc1Jlc3BvbnNlMAESeQoUV2F0Y2hSZWNvbW1lbmRhdGlvbnMSLi5tb2RlbGl1bS5icmFpbi52MS5XYXRjaFJlY29tbWVuZGF0aW9uc1JlcXVlc3QaLy5tb2RlbGl1bS5icmFpbi52MS5XYXRjaFJlY29tbWVuZGF0aW9uc1Jlc3BvbnNlMAESWQoKTGlzdE1vZGVscxIkLm1vZGVsaXVtLmJyYWluLnYxLkxpc3RNb2RlbHNSZXF1ZXN0GiUubW9kZWxpdW0uYnJhaW4udjEuTGlzdE1vZGVsc1Jlc3BvbnNlElMKCExpc3RHUFVzEiIubW9kZWxpdW0uYnJhaW4udjEuTGlzdEdQVXNSZXF1ZXN0GiMubW9kZWxpdW0uYnJhaW4udjEuTGlzdEdQVXNSZXNwb25zZRJWCglHZXRQb2xpY3kSIy5tb2RlbGl1bS5icmFpbi52MS5HZXRQb2xpY3lSZXF1ZXN0GiQubW9kZWxpdW0uYnJhaW4udjEuR2V0UG9saWN5UmVzcG9uc2VCOVo3Z2l0aHViLmNvbS9tb2RlbGl1bS9icmFpbi9nZW4vbW9kZWxpdW0vYnJhaW4vdjE7YnJhaW52MWIGcHJvdG8z", [file_google_protobuf_duration, file_google_protobuf_timestamp]);
 
 /**
  * ModelSpec describes a model. Any subset may be given; the runtime rules match on what is there.
@@ -227,6 +227,13 @@ export type AnalyzeModelResponse = Message<"modelium.brain.v1.AnalyzeModelRespon
    * @generated from field: modelium.brain.v1.ModelAnalysis analysis = 1;
    */
   analysis?: ModelAnalysis | undefined;
+
+  /**
+   * How many GPUs of this host's size the model needs, from analysis.memory.total_bytes.
+   *
+   * @generated from field: modelium.brain.v1.GPUNeed gpu_need = 2;
+   */
+  gpuNeed?: GPUNeed | undefined;
 };
 
 /**
@@ -235,6 +242,58 @@ export type AnalyzeModelResponse = Message<"modelium.brain.v1.AnalyzeModelRespon
  */
 export const AnalyzeModelResponseSchema: GenMessage<AnalyzeModelResponse> = /*@__PURE__*/
   messageDesc(file_modelium_brain_v1_brain, 4);
+
+/**
+ * GPUNeed is how many GPUs of the brain's host a model needs in its dtype, each holding
+ * total_bytes / gpu_count (rounded up) plus the configured headroom, as ChooseGPU's gpu_count
+ * would place it.
+ *
+ * @generated from message modelium.brain.v1.GPUNeed
+ */
+export type GPUNeed = Message<"modelium.brain.v1.GPUNeed"> & {
+  /**
+   * GPUs needed; 0 when the inventory has no GPU a model can be placed on (see reason).
+   *
+   * @generated from field: int32 gpu_count = 1;
+   */
+  gpuCount: number;
+
+  /**
+   * Total memory of the GPU size counted, in bytes: the largest GPU of the inventory that is not in
+   * MIG mode.
+   *
+   * @generated from field: int64 gpu_total_bytes = 2;
+   */
+  gpuTotalBytes: bigint;
+
+  /**
+   * Bytes each of the gpu_count GPUs holds: total_bytes / gpu_count, rounded up.
+   *
+   * @generated from field: int64 bytes_per_gpu = 3;
+   */
+  bytesPerGpu: bigint;
+
+  /**
+   * Bytes kept free on every GPU beyond the model's (gpu.headroom_bytes).
+   *
+   * @generated from field: int64 headroom_bytes = 4;
+   */
+  headroomBytes: bigint;
+
+  /**
+   * One sentence with the numbers, or why no count could be given.
+   *
+   * @generated from field: string reason = 5;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message modelium.brain.v1.GPUNeed.
+ * Use `create(GPUNeedSchema)` to create a new message.
+ */
+export const GPUNeedSchema: GenMessage<GPUNeed> = /*@__PURE__*/
+  messageDesc(file_modelium_brain_v1_brain, 5);
 
 /**
  * ModelAnalysis is what the brain reads from a Hugging Face config.json.
@@ -395,7 +454,7 @@ export type ModelAnalysis = Message<"modelium.brain.v1.ModelAnalysis"> & {
  * Use `create(ModelAnalysisSchema)` to create a new message.
  */
 export const ModelAnalysisSchema: GenMessage<ModelAnalysis> = /*@__PURE__*/
-  messageDesc(file_modelium_brain_v1_brain, 5);
+  messageDesc(file_modelium_brain_v1_brain, 6);
 
 /**
  * MemoryEstimate splits the memory a model needs on a GPU. total_bytes = weights_bytes +
@@ -453,7 +512,7 @@ export type MemoryEstimate = Message<"modelium.brain.v1.MemoryEstimate"> & {
  * Use `create(MemoryEstimateSchema)` to create a new message.
  */
 export const MemoryEstimateSchema: GenMessage<MemoryEstimate> = /*@__PURE__*/
-  messageDesc(file_modelium_brain_v1_brain, 6);
+  messageDesc(file_modelium_brain_v1_brain, 7);
 
 /**
  * ChooseGPURequest asks where a model of a given size should be loaded.
@@ -510,6 +569,23 @@ export type ChooseGPURequest = Message<"modelium.brain.v1.ChooseGPURequest"> & {
    * @generated from field: string gateway_id = 7;
    */
   gatewayId: string;
+
+  /**
+   * GPUs to place the model on, for tensor parallelism; 0 means 1. Each chosen GPU needs
+   * required_bytes / gpu_count (rounded up) plus the headroom free. At most 64.
+   *
+   * @generated from field: int32 gpu_count = 8;
+   */
+  gpuCount: number;
+
+  /**
+   * When the model fits nowhere as things stand, answer with a GPU and the loaded models to
+   * unload from it first (evictions) instead of RESOURCE_EXHAUSTED. Victims are never pinned,
+   * never have requests in flight, are never LOADING and never hold a reservation.
+   *
+   * @generated from field: bool allow_eviction = 9;
+   */
+  allowEviction: boolean;
 };
 
 /**
@@ -517,7 +593,7 @@ export type ChooseGPURequest = Message<"modelium.brain.v1.ChooseGPURequest"> & {
  * Use `create(ChooseGPURequestSchema)` to create a new message.
  */
 export const ChooseGPURequestSchema: GenMessage<ChooseGPURequest> = /*@__PURE__*/
-  messageDesc(file_modelium_brain_v1_brain, 7);
+  messageDesc(file_modelium_brain_v1_brain, 8);
 
 /**
  * ChooseGPUResponse is the chosen GPU.
@@ -566,6 +642,22 @@ export type ChooseGPUResponse = Message<"modelium.brain.v1.ChooseGPUResponse"> &
    * @generated from field: string reason = 6;
    */
   reason: string;
+
+  /**
+   * Every chosen GPU, as it was before this placement; gpus[0] is gpu. One entry unless gpu_count
+   * was above 1.
+   *
+   * @generated from field: repeated modelium.brain.v1.GPU gpus = 7;
+   */
+  gpus: GPU[];
+
+  /**
+   * The loaded models to unload first, when allow_eviction was set and nothing fitted without;
+   * empty otherwise. With reserve, the bytes they free are reserved for this model at once.
+   *
+   * @generated from field: repeated modelium.brain.v1.Eviction evictions = 8;
+   */
+  evictions: Eviction[];
 };
 
 /**
@@ -573,7 +665,240 @@ export type ChooseGPUResponse = Message<"modelium.brain.v1.ChooseGPUResponse"> &
  * Use `create(ChooseGPUResponseSchema)` to create a new message.
  */
 export const ChooseGPUResponseSchema: GenMessage<ChooseGPUResponse> = /*@__PURE__*/
-  messageDesc(file_modelium_brain_v1_brain, 8);
+  messageDesc(file_modelium_brain_v1_brain, 9);
+
+/**
+ * Eviction is a loaded model to unload so that another model fits.
+ *
+ * @generated from message modelium.brain.v1.Eviction
+ */
+export type Eviction = Message<"modelium.brain.v1.Eviction"> & {
+  /**
+   * Model to unload.
+   *
+   * @generated from field: string model_name = 1;
+   */
+  modelName: string;
+
+  /**
+   * Gateway that holds it.
+   *
+   * @generated from field: string gateway_id = 2;
+   */
+  gatewayId: string;
+
+  /**
+   * GPU it is on.
+   *
+   * @generated from field: string gpu_uuid = 3;
+   */
+  gpuUuid: string;
+
+  /**
+   * Bytes its unload is counted to free: the memory_bytes the gateway last reported for it.
+   *
+   * @generated from field: int64 memory_bytes = 4;
+   */
+  memoryBytes: bigint;
+
+  /**
+   * One sentence: why this model (its expected next use and last request) and which model needs
+   * the room.
+   *
+   * @generated from field: string reason = 5;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message modelium.brain.v1.Eviction.
+ * Use `create(EvictionSchema)` to create a new message.
+ */
+export const EvictionSchema: GenMessage<Eviction> = /*@__PURE__*/
+  messageDesc(file_modelium_brain_v1_brain, 10);
+
+/**
+ * PlanPlacementRequest lists models to pack onto the GPUs.
+ *
+ * @generated from message modelium.brain.v1.PlanPlacementRequest
+ */
+export type PlanPlacementRequest = Message<"modelium.brain.v1.PlanPlacementRequest"> & {
+  /**
+   * Models to place, at most 10,000.
+   *
+   * @generated from field: repeated modelium.brain.v1.PlannedModel models = 1;
+   */
+  models: PlannedModel[];
+
+  /**
+   * Plan on empty GPUs (total memory minus headroom), as if what is loaded now may be moved; when
+   * false, each GPU offers what it has available now (free minus reservations, minus headroom).
+   *
+   * @generated from field: bool allow_moving = 2;
+   */
+  allowMoving: boolean;
+};
+
+/**
+ * Describes the message modelium.brain.v1.PlanPlacementRequest.
+ * Use `create(PlanPlacementRequestSchema)` to create a new message.
+ */
+export const PlanPlacementRequestSchema: GenMessage<PlanPlacementRequest> = /*@__PURE__*/
+  messageDesc(file_modelium_brain_v1_brain, 11);
+
+/**
+ * PlannedModel is one model of a PlanPlacementRequest.
+ *
+ * @generated from message modelium.brain.v1.PlannedModel
+ */
+export type PlannedModel = Message<"modelium.brain.v1.PlannedModel"> & {
+  /**
+   * Model name. Required.
+   *
+   * @generated from field: string model_name = 1;
+   */
+  modelName: string;
+
+  /**
+   * Bytes the model needs in all (weights, KV cache and overhead). Required, > 0.
+   *
+   * @generated from field: int64 required_bytes = 2;
+   */
+  requiredBytes: bigint;
+
+  /**
+   * GPUs it is split over; 0 means 1. Each holds required_bytes / gpu_count, rounded up.
+   *
+   * @generated from field: int32 gpu_count = 3;
+   */
+  gpuCount: number;
+};
+
+/**
+ * Describes the message modelium.brain.v1.PlannedModel.
+ * Use `create(PlannedModelSchema)` to create a new message.
+ */
+export const PlannedModelSchema: GenMessage<PlannedModel> = /*@__PURE__*/
+  messageDesc(file_modelium_brain_v1_brain, 12);
+
+/**
+ * PlanPlacementResponse is a packing plan.
+ *
+ * @generated from message modelium.brain.v1.PlanPlacementResponse
+ */
+export type PlanPlacementResponse = Message<"modelium.brain.v1.PlanPlacementResponse"> & {
+  /**
+   * Where each placed model goes, in the order of the request.
+   *
+   * @generated from field: repeated modelium.brain.v1.PlacementAssignment assignments = 1;
+   */
+  assignments: PlacementAssignment[];
+
+  /**
+   * Models the plan could not place, each with why.
+   *
+   * @generated from field: repeated modelium.brain.v1.UnplacedModel unplaced = 2;
+   */
+  unplaced: UnplacedModel[];
+
+  /**
+   * GPUs that hold at least one model of the plan.
+   *
+   * @generated from field: int32 gpus_used = 3;
+   */
+  gpusUsed: number;
+
+  /**
+   * Total required bytes over the capacity of the largest GPU, rounded up: no plan uses fewer.
+   *
+   * @generated from field: int32 lower_bound_gpus = 4;
+   */
+  lowerBoundGpus: number;
+
+  /**
+   * Heuristic that made the plan: "first_fit_decreasing".
+   *
+   * @generated from field: string heuristic = 5;
+   */
+  heuristic: string;
+
+  /**
+   * One sentence with the figures.
+   *
+   * @generated from field: string reason = 6;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message modelium.brain.v1.PlanPlacementResponse.
+ * Use `create(PlanPlacementResponseSchema)` to create a new message.
+ */
+export const PlanPlacementResponseSchema: GenMessage<PlanPlacementResponse> = /*@__PURE__*/
+  messageDesc(file_modelium_brain_v1_brain, 13);
+
+/**
+ * PlacementAssignment places one model.
+ *
+ * @generated from message modelium.brain.v1.PlacementAssignment
+ */
+export type PlacementAssignment = Message<"modelium.brain.v1.PlacementAssignment"> & {
+  /**
+   * Model name.
+   *
+   * @generated from field: string model_name = 1;
+   */
+  modelName: string;
+
+  /**
+   * GPUs it goes on, gpu_count of them.
+   *
+   * @generated from field: repeated string gpu_uuids = 2;
+   */
+  gpuUuids: string[];
+
+  /**
+   * Bytes it takes on each of them.
+   *
+   * @generated from field: int64 bytes_per_gpu = 3;
+   */
+  bytesPerGpu: bigint;
+};
+
+/**
+ * Describes the message modelium.brain.v1.PlacementAssignment.
+ * Use `create(PlacementAssignmentSchema)` to create a new message.
+ */
+export const PlacementAssignmentSchema: GenMessage<PlacementAssignment> = /*@__PURE__*/
+  messageDesc(file_modelium_brain_v1_brain, 14);
+
+/**
+ * UnplacedModel is a model a plan could not place.
+ *
+ * @generated from message modelium.brain.v1.UnplacedModel
+ */
+export type UnplacedModel = Message<"modelium.brain.v1.UnplacedModel"> & {
+  /**
+   * Model name.
+   *
+   * @generated from field: string model_name = 1;
+   */
+  modelName: string;
+
+  /**
+   * Why, in one sentence.
+   *
+   * @generated from field: string reason = 2;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message modelium.brain.v1.UnplacedModel.
+ * Use `create(UnplacedModelSchema)` to create a new message.
+ */
+export const UnplacedModelSchema: GenMessage<UnplacedModel> = /*@__PURE__*/
+  messageDesc(file_modelium_brain_v1_brain, 15);
 
 /**
  * GPURefusal says why one GPU could not take a model. A RESOURCE_EXHAUSTED answer of ChooseGPU
@@ -616,7 +941,7 @@ export type GPURefusal = Message<"modelium.brain.v1.GPURefusal"> & {
  * Use `create(GPURefusalSchema)` to create a new message.
  */
 export const GPURefusalSchema: GenMessage<GPURefusal> = /*@__PURE__*/
-  messageDesc(file_modelium_brain_v1_brain, 9);
+  messageDesc(file_modelium_brain_v1_brain, 16);
 
 /**
  * PlacementFailure is the status detail of a ChooseGPU that fitted nowhere.
@@ -644,7 +969,7 @@ export type PlacementFailure = Message<"modelium.brain.v1.PlacementFailure"> & {
  * Use `create(PlacementFailureSchema)` to create a new message.
  */
 export const PlacementFailureSchema: GenMessage<PlacementFailure> = /*@__PURE__*/
-  messageDesc(file_modelium_brain_v1_brain, 10);
+  messageDesc(file_modelium_brain_v1_brain, 17);
 
 /**
  * GPU is one device of the inventory.
@@ -721,7 +1046,7 @@ export type GPU = Message<"modelium.brain.v1.GPU"> & {
  * Use `create(GPUSchema)` to create a new message.
  */
 export const GPUSchema: GenMessage<GPU> = /*@__PURE__*/
-  messageDesc(file_modelium_brain_v1_brain, 11);
+  messageDesc(file_modelium_brain_v1_brain, 18);
 
 /**
  * ShouldUnloadRequest asks whether a loaded model should be unloaded now.
@@ -749,7 +1074,7 @@ export type ShouldUnloadRequest = Message<"modelium.brain.v1.ShouldUnloadRequest
  * Use `create(ShouldUnloadRequestSchema)` to create a new message.
  */
 export const ShouldUnloadRequestSchema: GenMessage<ShouldUnloadRequest> = /*@__PURE__*/
-  messageDesc(file_modelium_brain_v1_brain, 12);
+  messageDesc(file_modelium_brain_v1_brain, 19);
 
 /**
  * ShouldUnloadResponse is the unload decision and why it was made.
@@ -807,7 +1132,7 @@ export type ShouldUnloadResponse = Message<"modelium.brain.v1.ShouldUnloadRespon
  * Use `create(ShouldUnloadResponseSchema)` to create a new message.
  */
 export const ShouldUnloadResponseSchema: GenMessage<ShouldUnloadResponse> = /*@__PURE__*/
-  messageDesc(file_modelium_brain_v1_brain, 13);
+  messageDesc(file_modelium_brain_v1_brain, 20);
 
 /**
  * ReportModelStateRequest reports a lifecycle change of a model on a gateway.
@@ -877,7 +1202,7 @@ export type ReportModelStateRequest = Message<"modelium.brain.v1.ReportModelStat
  * Use `create(ReportModelStateRequestSchema)` to create a new message.
  */
 export const ReportModelStateRequestSchema: GenMessage<ReportModelStateRequest> = /*@__PURE__*/
-  messageDesc(file_modelium_brain_v1_brain, 14);
+  messageDesc(file_modelium_brain_v1_brain, 21);
 
 /**
  * ReportModelStateResponse acknowledges a lifecycle report.
@@ -906,7 +1231,7 @@ export type ReportModelStateResponse = Message<"modelium.brain.v1.ReportModelSta
  * Use `create(ReportModelStateResponseSchema)` to create a new message.
  */
 export const ReportModelStateResponseSchema: GenMessage<ReportModelStateResponse> = /*@__PURE__*/
-  messageDesc(file_modelium_brain_v1_brain, 15);
+  messageDesc(file_modelium_brain_v1_brain, 22);
 
 /**
  * TrafficSample is the traffic of one model over one interval, as one gateway saw it.
@@ -962,7 +1287,7 @@ export type TrafficSample = Message<"modelium.brain.v1.TrafficSample"> & {
  * Use `create(TrafficSampleSchema)` to create a new message.
  */
 export const TrafficSampleSchema: GenMessage<TrafficSample> = /*@__PURE__*/
-  messageDesc(file_modelium_brain_v1_brain, 16);
+  messageDesc(file_modelium_brain_v1_brain, 23);
 
 /**
  * ReportTrafficRequest reports a batch of traffic samples. At most 10,000 samples.
@@ -990,7 +1315,7 @@ export type ReportTrafficRequest = Message<"modelium.brain.v1.ReportTrafficReque
  * Use `create(ReportTrafficRequestSchema)` to create a new message.
  */
 export const ReportTrafficRequestSchema: GenMessage<ReportTrafficRequest> = /*@__PURE__*/
-  messageDesc(file_modelium_brain_v1_brain, 17);
+  messageDesc(file_modelium_brain_v1_brain, 24);
 
 /**
  * ReportTrafficResponse acknowledges a batch.
@@ -1011,7 +1336,7 @@ export type ReportTrafficResponse = Message<"modelium.brain.v1.ReportTrafficResp
  * Use `create(ReportTrafficResponseSchema)` to create a new message.
  */
 export const ReportTrafficResponseSchema: GenMessage<ReportTrafficResponse> = /*@__PURE__*/
-  messageDesc(file_modelium_brain_v1_brain, 18);
+  messageDesc(file_modelium_brain_v1_brain, 25);
 
 /**
  * WatchUnloadRecommendationsRequest subscribes to unload recommendations.
@@ -1061,7 +1386,7 @@ export type WatchUnloadRecommendationsRequest = Message<"modelium.brain.v1.Watch
  * Use `create(WatchUnloadRecommendationsRequestSchema)` to create a new message.
  */
 export const WatchUnloadRecommendationsRequestSchema: GenMessage<WatchUnloadRecommendationsRequest> = /*@__PURE__*/
-  messageDesc(file_modelium_brain_v1_brain, 19);
+  messageDesc(file_modelium_brain_v1_brain, 26);
 
 /**
  * UnloadRecommendation advises a gateway to unload a model.
@@ -1138,6 +1463,21 @@ export type UnloadRecommendation = Message<"modelium.brain.v1.UnloadRecommendati
    * @generated from field: google.protobuf.Timestamp recommended_time = 10;
    */
   recommendedTime?: Timestamp | undefined;
+
+  /**
+   * When the policy expects the model's next request on this gateway; unset when it made no
+   * prediction (the fixed policy never does).
+   *
+   * @generated from field: google.protobuf.Timestamp expected_next_request_time = 11;
+   */
+  expectedNextRequestTime?: Timestamp | undefined;
+
+  /**
+   * How sure the policy is of expected_next_request_time, from 0 to 1; 0 when not said.
+   *
+   * @generated from field: double confidence = 12;
+   */
+  confidence: number;
 };
 
 /**
@@ -1145,7 +1485,314 @@ export type UnloadRecommendation = Message<"modelium.brain.v1.UnloadRecommendati
  * Use `create(UnloadRecommendationSchema)` to create a new message.
  */
 export const UnloadRecommendationSchema: GenMessage<UnloadRecommendation> = /*@__PURE__*/
-  messageDesc(file_modelium_brain_v1_brain, 20);
+  messageDesc(file_modelium_brain_v1_brain, 27);
+
+/**
+ * LoadRecommendation advises a gateway to load a model that is not loaded there now (pre-warm),
+ * because its next request is expected soon: loading it ahead spares that request a cold start.
+ *
+ * @generated from message modelium.brain.v1.LoadRecommendation
+ */
+export type LoadRecommendation = Message<"modelium.brain.v1.LoadRecommendation"> & {
+  /**
+   * Model name.
+   *
+   * @generated from field: string model_name = 1;
+   */
+  modelName: string;
+
+  /**
+   * Gateway that should load it (the model is UNLOADED there).
+   *
+   * @generated from field: string gateway_id = 2;
+   */
+  gatewayId: string;
+
+  /**
+   * GPU the model was last loaded on there: where to load it again. Empty if never reported.
+   *
+   * @generated from field: string gpu_uuid = 3;
+   */
+  gpuUuid: string;
+
+  /**
+   * Runtime that last served the model there.
+   *
+   * @generated from field: string runtime = 4;
+   */
+  runtime: string;
+
+  /**
+   * Policy rule that decided.
+   *
+   * @generated from field: string rule = 5;
+   */
+  rule: string;
+
+  /**
+   * One sentence saying why, with the numbers (for example the expected next request and how
+   * sure the policy is of it).
+   *
+   * @generated from field: string reason = 6;
+   */
+  reason: string;
+
+  /**
+   * When the policy expects the model's next request on this gateway; unset if it made no
+   * prediction.
+   *
+   * @generated from field: google.protobuf.Timestamp expected_next_request_time = 7;
+   */
+  expectedNextRequestTime?: Timestamp | undefined;
+
+  /**
+   * How sure the policy is of expected_next_request_time, from 0 to 1; 0 when not said.
+   *
+   * @generated from field: double confidence = 8;
+   */
+  confidence: number;
+
+  /**
+   * GPU memory the model held when it was last loaded there, in bytes.
+   *
+   * @generated from field: int64 memory_bytes = 9;
+   */
+  memoryBytes: bigint;
+
+  /**
+   * Seconds since the model's last request (or last load) when recommended.
+   *
+   * @generated from field: double idle_seconds = 10;
+   */
+  idleSeconds: number;
+
+  /**
+   * When the recommendation was made.
+   *
+   * @generated from field: google.protobuf.Timestamp recommended_time = 11;
+   */
+  recommendedTime?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message modelium.brain.v1.LoadRecommendation.
+ * Use `create(LoadRecommendationSchema)` to create a new message.
+ */
+export const LoadRecommendationSchema: GenMessage<LoadRecommendation> = /*@__PURE__*/
+  messageDesc(file_modelium_brain_v1_brain, 28);
+
+/**
+ * Recommendation is a recommendation of one kind.
+ *
+ * @generated from message modelium.brain.v1.Recommendation
+ */
+export type Recommendation = Message<"modelium.brain.v1.Recommendation"> & {
+  /**
+   * The recommendation; its field says its kind.
+   *
+   * @generated from oneof modelium.brain.v1.Recommendation.kind
+   */
+  kind: {
+    /**
+     * Unload a loaded model.
+     *
+     * @generated from field: modelium.brain.v1.UnloadRecommendation unload = 1;
+     */
+    value: UnloadRecommendation;
+    case: "unload";
+  } | {
+    /**
+     * Load a model ahead of its expected next request.
+     *
+     * @generated from field: modelium.brain.v1.LoadRecommendation load = 2;
+     */
+    value: LoadRecommendation;
+    case: "load";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message modelium.brain.v1.Recommendation.
+ * Use `create(RecommendationSchema)` to create a new message.
+ */
+export const RecommendationSchema: GenMessage<Recommendation> = /*@__PURE__*/
+  messageDesc(file_modelium_brain_v1_brain, 29);
+
+/**
+ * Withdrawal withdraws an earlier recommendation of any kind.
+ *
+ * @generated from message modelium.brain.v1.Withdrawal
+ */
+export type Withdrawal = Message<"modelium.brain.v1.Withdrawal"> & {
+  /**
+   * The recommendation being withdrawn, as it was made.
+   *
+   * @generated from field: modelium.brain.v1.Recommendation recommendation = 1;
+   */
+  recommendation?: Recommendation | undefined;
+
+  /**
+   * Why.
+   *
+   * @generated from field: modelium.brain.v1.WithdrawalCause cause = 2;
+   */
+  cause: WithdrawalCause;
+
+  /**
+   * One sentence saying why.
+   *
+   * @generated from field: string reason = 3;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message modelium.brain.v1.Withdrawal.
+ * Use `create(WithdrawalSchema)` to create a new message.
+ */
+export const WithdrawalSchema: GenMessage<Withdrawal> = /*@__PURE__*/
+  messageDesc(file_modelium_brain_v1_brain, 30);
+
+/**
+ * WatchRecommendationsRequest subscribes to recommendations of some or every kind.
+ *
+ * @generated from message modelium.brain.v1.WatchRecommendationsRequest
+ */
+export type WatchRecommendationsRequest = Message<"modelium.brain.v1.WatchRecommendationsRequest"> & {
+  /**
+   * Subscribing gateway; only recommendations for this gateway are sent. Empty receives every
+   * gateway's.
+   *
+   * @generated from field: string gateway_id = 1;
+   */
+  gatewayId: string;
+
+  /**
+   * Only these models; empty means all.
+   *
+   * @generated from field: repeated string model_names = 2;
+   */
+  modelNames: string[];
+
+  /**
+   * Only models on (or, for loads, last loaded on) these GPUs; empty means all.
+   *
+   * @generated from field: repeated string gpu_uuids = 3;
+   */
+  gpuUuids: string[];
+
+  /**
+   * Epoch of the last message seen, to resume; empty starts fresh.
+   *
+   * @generated from field: string resume_epoch = 4;
+   */
+  resumeEpoch: string;
+
+  /**
+   * Sequence of the last message seen in resume_epoch.
+   *
+   * @generated from field: uint64 resume_after_sequence = 5;
+   */
+  resumeAfterSequence: bigint;
+
+  /**
+   * Only these kinds; empty means all. At most one entry per kind; UNSPECIFIED is invalid.
+   *
+   * @generated from field: repeated modelium.brain.v1.RecommendationKind kinds = 6;
+   */
+  kinds: RecommendationKind[];
+};
+
+/**
+ * Describes the message modelium.brain.v1.WatchRecommendationsRequest.
+ * Use `create(WatchRecommendationsRequestSchema)` to create a new message.
+ */
+export const WatchRecommendationsRequestSchema: GenMessage<WatchRecommendationsRequest> = /*@__PURE__*/
+  messageDesc(file_modelium_brain_v1_brain, 31);
+
+/**
+ * WatchRecommendationsResponse is one message of the WatchRecommendations stream.
+ *
+ * @generated from message modelium.brain.v1.WatchRecommendationsResponse
+ */
+export type WatchRecommendationsResponse = Message<"modelium.brain.v1.WatchRecommendationsResponse"> & {
+  /**
+   * Random per brain process start; a different epoch means the brain restarted.
+   *
+   * @generated from field: string epoch = 1;
+   */
+  epoch: string;
+
+  /**
+   * Strictly increasing within an epoch for events, in the sequence space that
+   * WatchUnloadRecommendations shares; snapshot items carry the sequence of the event that opened
+   * them, and heartbeats and snapshot_end carry the current sequence.
+   *
+   * @generated from field: uint64 sequence = 2;
+   */
+  sequence: bigint;
+
+  /**
+   * When the event was published (or, for a heartbeat, snapshot_end or stream_reset, sent).
+   *
+   * @generated from field: google.protobuf.Timestamp time = 3;
+   */
+  time?: Timestamp | undefined;
+
+  /**
+   * The event.
+   *
+   * @generated from oneof modelium.brain.v1.WatchRecommendationsResponse.event
+   */
+  event: {
+    /**
+     * A recommendation (in the snapshot, or new).
+     *
+     * @generated from field: modelium.brain.v1.Recommendation recommended = 10;
+     */
+    value: Recommendation;
+    case: "recommended";
+  } | {
+    /**
+     * A withdrawn recommendation.
+     *
+     * @generated from field: modelium.brain.v1.Withdrawal withdrawn = 11;
+     */
+    value: Withdrawal;
+    case: "withdrawn";
+  } | {
+    /**
+     * End of the snapshot.
+     *
+     * @generated from field: modelium.brain.v1.SnapshotEnd snapshot_end = 12;
+     */
+    value: SnapshotEnd;
+    case: "snapshotEnd";
+  } | {
+    /**
+     * Keep-alive.
+     *
+     * @generated from field: modelium.brain.v1.Heartbeat heartbeat = 13;
+     */
+    value: Heartbeat;
+    case: "heartbeat";
+  } | {
+    /**
+     * The resume position was lost; a fresh snapshot follows.
+     *
+     * @generated from field: modelium.brain.v1.StreamReset stream_reset = 14;
+     */
+    value: StreamReset;
+    case: "streamReset";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message modelium.brain.v1.WatchRecommendationsResponse.
+ * Use `create(WatchRecommendationsResponseSchema)` to create a new message.
+ */
+export const WatchRecommendationsResponseSchema: GenMessage<WatchRecommendationsResponse> = /*@__PURE__*/
+  messageDesc(file_modelium_brain_v1_brain, 32);
 
 /**
  * UnloadWithdrawal withdraws an earlier recommendation.
@@ -1180,7 +1827,7 @@ export type UnloadWithdrawal = Message<"modelium.brain.v1.UnloadWithdrawal"> & {
  * Use `create(UnloadWithdrawalSchema)` to create a new message.
  */
 export const UnloadWithdrawalSchema: GenMessage<UnloadWithdrawal> = /*@__PURE__*/
-  messageDesc(file_modelium_brain_v1_brain, 21);
+  messageDesc(file_modelium_brain_v1_brain, 33);
 
 /**
  * SnapshotEnd marks the end of the snapshot of open recommendations; live events follow.
@@ -1201,7 +1848,7 @@ export type SnapshotEnd = Message<"modelium.brain.v1.SnapshotEnd"> & {
  * Use `create(SnapshotEndSchema)` to create a new message.
  */
 export const SnapshotEndSchema: GenMessage<SnapshotEnd> = /*@__PURE__*/
-  messageDesc(file_modelium_brain_v1_brain, 22);
+  messageDesc(file_modelium_brain_v1_brain, 34);
 
 /**
  * Heartbeat shows that a quiet stream is alive; the envelope's sequence is the current one.
@@ -1216,7 +1863,7 @@ export type Heartbeat = Message<"modelium.brain.v1.Heartbeat"> & {
  * Use `create(HeartbeatSchema)` to create a new message.
  */
 export const HeartbeatSchema: GenMessage<Heartbeat> = /*@__PURE__*/
-  messageDesc(file_modelium_brain_v1_brain, 23);
+  messageDesc(file_modelium_brain_v1_brain, 35);
 
 /**
  * StreamReset tells a resuming subscriber that its position could not be resumed (unknown epoch, or
@@ -1238,7 +1885,7 @@ export type StreamReset = Message<"modelium.brain.v1.StreamReset"> & {
  * Use `create(StreamResetSchema)` to create a new message.
  */
 export const StreamResetSchema: GenMessage<StreamReset> = /*@__PURE__*/
-  messageDesc(file_modelium_brain_v1_brain, 24);
+  messageDesc(file_modelium_brain_v1_brain, 36);
 
 /**
  * WatchUnloadRecommendationsResponse is one message of the recommendation stream.
@@ -1321,7 +1968,7 @@ export type WatchUnloadRecommendationsResponse = Message<"modelium.brain.v1.Watc
  * Use `create(WatchUnloadRecommendationsResponseSchema)` to create a new message.
  */
 export const WatchUnloadRecommendationsResponseSchema: GenMessage<WatchUnloadRecommendationsResponse> = /*@__PURE__*/
-  messageDesc(file_modelium_brain_v1_brain, 25);
+  messageDesc(file_modelium_brain_v1_brain, 37);
 
 /**
  * ListModelsRequest lists tracked models.
@@ -1342,7 +1989,7 @@ export type ListModelsRequest = Message<"modelium.brain.v1.ListModelsRequest"> &
  * Use `create(ListModelsRequestSchema)` to create a new message.
  */
 export const ListModelsRequestSchema: GenMessage<ListModelsRequest> = /*@__PURE__*/
-  messageDesc(file_modelium_brain_v1_brain, 26);
+  messageDesc(file_modelium_brain_v1_brain, 38);
 
 /**
  * ModelPlacement is a model's state on one gateway.
@@ -1405,7 +2052,7 @@ export type ModelPlacement = Message<"modelium.brain.v1.ModelPlacement"> & {
  * Use `create(ModelPlacementSchema)` to create a new message.
  */
 export const ModelPlacementSchema: GenMessage<ModelPlacement> = /*@__PURE__*/
-  messageDesc(file_modelium_brain_v1_brain, 27);
+  messageDesc(file_modelium_brain_v1_brain, 39);
 
 /**
  * ModelStatus is what the brain knows of one model.
@@ -1482,7 +2129,7 @@ export type ModelStatus = Message<"modelium.brain.v1.ModelStatus"> & {
  * Use `create(ModelStatusSchema)` to create a new message.
  */
 export const ModelStatusSchema: GenMessage<ModelStatus> = /*@__PURE__*/
-  messageDesc(file_modelium_brain_v1_brain, 28);
+  messageDesc(file_modelium_brain_v1_brain, 40);
 
 /**
  * ListModelsResponse lists tracked models, sorted by name.
@@ -1503,7 +2150,7 @@ export type ListModelsResponse = Message<"modelium.brain.v1.ListModelsResponse">
  * Use `create(ListModelsResponseSchema)` to create a new message.
  */
 export const ListModelsResponseSchema: GenMessage<ListModelsResponse> = /*@__PURE__*/
-  messageDesc(file_modelium_brain_v1_brain, 29);
+  messageDesc(file_modelium_brain_v1_brain, 41);
 
 /**
  * ListGPUsRequest lists the GPU inventory.
@@ -1518,7 +2165,7 @@ export type ListGPUsRequest = Message<"modelium.brain.v1.ListGPUsRequest"> & {
  * Use `create(ListGPUsRequestSchema)` to create a new message.
  */
 export const ListGPUsRequestSchema: GenMessage<ListGPUsRequest> = /*@__PURE__*/
-  messageDesc(file_modelium_brain_v1_brain, 30);
+  messageDesc(file_modelium_brain_v1_brain, 42);
 
 /**
  * ListGPUsResponse is the GPU inventory snapshot.
@@ -1567,7 +2214,7 @@ export type ListGPUsResponse = Message<"modelium.brain.v1.ListGPUsResponse"> & {
  * Use `create(ListGPUsResponseSchema)` to create a new message.
  */
 export const ListGPUsResponseSchema: GenMessage<ListGPUsResponse> = /*@__PURE__*/
-  messageDesc(file_modelium_brain_v1_brain, 31);
+  messageDesc(file_modelium_brain_v1_brain, 43);
 
 /**
  * GetPolicyRequest asks for the effective policy.
@@ -1582,7 +2229,7 @@ export type GetPolicyRequest = Message<"modelium.brain.v1.GetPolicyRequest"> & {
  * Use `create(GetPolicyRequestSchema)` to create a new message.
  */
 export const GetPolicyRequestSchema: GenMessage<GetPolicyRequest> = /*@__PURE__*/
-  messageDesc(file_modelium_brain_v1_brain, 32);
+  messageDesc(file_modelium_brain_v1_brain, 44);
 
 /**
  * RuleMatch is what a runtime rule matches on. A rule matches when any of its lists has an entry
@@ -1640,7 +2287,7 @@ export type RuleMatch = Message<"modelium.brain.v1.RuleMatch"> & {
  * Use `create(RuleMatchSchema)` to create a new message.
  */
 export const RuleMatchSchema: GenMessage<RuleMatch> = /*@__PURE__*/
-  messageDesc(file_modelium_brain_v1_brain, 33);
+  messageDesc(file_modelium_brain_v1_brain, 45);
 
 /**
  * RuntimeRule is one row of the ordered runtime rule table; the first matching rule whose runtime
@@ -1683,7 +2330,7 @@ export type RuntimeRule = Message<"modelium.brain.v1.RuntimeRule"> & {
  * Use `create(RuntimeRuleSchema)` to create a new message.
  */
 export const RuntimeRuleSchema: GenMessage<RuntimeRule> = /*@__PURE__*/
-  messageDesc(file_modelium_brain_v1_brain, 34);
+  messageDesc(file_modelium_brain_v1_brain, 46);
 
 /**
  * KeepAlive overrides the idle threshold for one model.
@@ -1718,7 +2365,7 @@ export type KeepAlive = Message<"modelium.brain.v1.KeepAlive"> & {
  * Use `create(KeepAliveSchema)` to create a new message.
  */
 export const KeepAliveSchema: GenMessage<KeepAlive> = /*@__PURE__*/
-  messageDesc(file_modelium_brain_v1_brain, 35);
+  messageDesc(file_modelium_brain_v1_brain, 47);
 
 /**
  * UnloadPolicy is the effective unload policy.
@@ -1767,7 +2414,7 @@ export type UnloadPolicy = Message<"modelium.brain.v1.UnloadPolicy"> & {
  * Use `create(UnloadPolicySchema)` to create a new message.
  */
 export const UnloadPolicySchema: GenMessage<UnloadPolicy> = /*@__PURE__*/
-  messageDesc(file_modelium_brain_v1_brain, 36);
+  messageDesc(file_modelium_brain_v1_brain, 48);
 
 /**
  * GPUPolicy is the effective placement policy.
@@ -1809,7 +2456,7 @@ export type GPUPolicy = Message<"modelium.brain.v1.GPUPolicy"> & {
  * Use `create(GPUPolicySchema)` to create a new message.
  */
 export const GPUPolicySchema: GenMessage<GPUPolicy> = /*@__PURE__*/
-  messageDesc(file_modelium_brain_v1_brain, 37);
+  messageDesc(file_modelium_brain_v1_brain, 49);
 
 /**
  * GetPolicyResponse is the effective policy.
@@ -1851,7 +2498,7 @@ export type GetPolicyResponse = Message<"modelium.brain.v1.GetPolicyResponse"> &
  * Use `create(GetPolicyResponseSchema)` to create a new message.
  */
 export const GetPolicyResponseSchema: GenMessage<GetPolicyResponse> = /*@__PURE__*/
-  messageDesc(file_modelium_brain_v1_brain, 38);
+  messageDesc(file_modelium_brain_v1_brain, 50);
 
 /**
  * ParameterCountSource says where a parameter count came from.
@@ -1977,6 +2624,40 @@ export const ModelStateSchema: GenEnum<ModelState> = /*@__PURE__*/
   enumDesc(file_modelium_brain_v1_brain, 2);
 
 /**
+ * RecommendationKind is what a recommendation advises.
+ *
+ * @generated from enum modelium.brain.v1.RecommendationKind
+ */
+export enum RecommendationKind {
+  /**
+   * Not a kind: invalid in a filter.
+   *
+   * @generated from enum value: RECOMMENDATION_KIND_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Unload a loaded model (UnloadRecommendation).
+   *
+   * @generated from enum value: RECOMMENDATION_KIND_UNLOAD = 1;
+   */
+  UNLOAD = 1,
+
+  /**
+   * Load a model ahead of its expected next request (LoadRecommendation).
+   *
+   * @generated from enum value: RECOMMENDATION_KIND_LOAD = 2;
+   */
+  LOAD = 2,
+}
+
+/**
+ * Describes the enum modelium.brain.v1.RecommendationKind.
+ */
+export const RecommendationKindSchema: GenEnum<RecommendationKind> = /*@__PURE__*/
+  enumDesc(file_modelium_brain_v1_brain, 3);
+
+/**
  * WithdrawalCause says why a recommendation was withdrawn.
  *
  * @generated from enum modelium.brain.v1.WithdrawalCause
@@ -2016,13 +2697,21 @@ export enum WithdrawalCause {
    * @generated from enum value: WITHDRAWAL_CAUSE_POLICY_CHANGED = 4;
    */
   POLICY_CHANGED = 4,
+
+  /**
+   * A load recommendation's model is no longer unloaded on the gateway (it is loading or loaded,
+   * or failed to load).
+   *
+   * @generated from enum value: WITHDRAWAL_CAUSE_MODEL_LOADED = 5;
+   */
+  MODEL_LOADED = 5,
 }
 
 /**
  * Describes the enum modelium.brain.v1.WithdrawalCause.
  */
 export const WithdrawalCauseSchema: GenEnum<WithdrawalCause> = /*@__PURE__*/
-  enumDesc(file_modelium_brain_v1_brain, 3);
+  enumDesc(file_modelium_brain_v1_brain, 4);
 
 /**
  * BrainService answers the placement and lifecycle questions of model-serving gateways.
@@ -2070,6 +2759,18 @@ export const BrainService: GenService<{
     output: typeof ChooseGPUResponseSchema;
   },
   /**
+   * PlanPlacement packs a list of models onto the GPUs of the inventory (First-Fit Decreasing) and
+   * says how many GPUs the plan uses against a lower bound. It changes nothing: no reservation is
+   * made and nothing is loaded or unloaded.
+   *
+   * @generated from rpc modelium.brain.v1.BrainService.PlanPlacement
+   */
+  planPlacement: {
+    methodKind: "unary";
+    input: typeof PlanPlacementRequestSchema;
+    output: typeof PlanPlacementResponseSchema;
+  },
+  /**
    * ShouldUnload answers the unload policy for one model now.
    *
    * @generated from rpc modelium.brain.v1.BrainService.ShouldUnload
@@ -2111,6 +2812,20 @@ export const BrainService: GenService<{
     methodKind: "server_streaming";
     input: typeof WatchUnloadRecommendationsRequestSchema;
     output: typeof WatchUnloadRecommendationsResponseSchema;
+  },
+  /**
+   * WatchRecommendations streams recommendations of every kind (unload, and load ahead of an
+   * expected request) with the guarantees of WatchUnloadRecommendations: a snapshot of the open ones
+   * and a snapshot-end marker (or the exact replay of a resume), then live recommended/withdrawn
+   * events and heartbeats. Both streams read one sequence space per epoch:
+   * WatchUnloadRecommendations is this stream's unload-only view.
+   *
+   * @generated from rpc modelium.brain.v1.BrainService.WatchRecommendations
+   */
+  watchRecommendations: {
+    methodKind: "server_streaming";
+    input: typeof WatchRecommendationsRequestSchema;
+    output: typeof WatchRecommendationsResponseSchema;
   },
   /**
    * ListModels shows every model the brain tracks, with its state per gateway and its traffic.

@@ -1,4 +1,9 @@
-package main
+// Package config reads the brain's configuration file: the embedded defaults (default.yaml) with a
+// YAML file laid over them, checked key by key, and compiled into what the decisions take (the
+// runtime rule table, the unload policy). The daemon (cmd/brain) and the replay (cmd/brainreplay)
+// both load it here, so that a replay runs with exactly the daemon's settings. It opens no GPU
+// backend and starts nothing.
+package config
 
 import (
 	"bytes"
@@ -6,10 +11,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"regexp"
-	"strconv"
 	"strings"
 	"time"
 
@@ -207,9 +210,9 @@ var (
 	gpuStrategies = []string{"most_free", "best_fit"}
 )
 
-// LoadConfig reads the embedded defaults and lays the file at path over them; an empty path runs
+// Load reads the embedded defaults and lays the file at path over them; an empty path runs
 // the defaults alone. The result is validated.
-func LoadConfig(path string) (*Config, error) {
+func Load(path string) (*Config, error) {
 	cfg, err := decodeConfig("embedded default", defaultConfigYAML, nil)
 	if err != nil {
 		return nil, fmt.Errorf("embedded default configuration: %w", err)
@@ -346,28 +349,16 @@ func (c *Config) Validate() error {
 	if c.Server.MaxModels <= 0 {
 		bad("server.max_models", "%d: want a positive number", c.Server.MaxModels)
 	}
-	if _, err := c.runtimeTable(); err != nil {
+	if _, err := c.RuntimeTable(); err != nil {
 		errs = append(errs, err)
 	}
-	if _, err := c.unloadPolicy(); err != nil {
+	if _, err := c.UnloadPolicy(); err != nil {
 		errs = append(errs, err)
 	}
 	if c.Brain.ModelName != "" && !c.Brain.FallbackToRules {
 		bad("modelium_brain.model_name", "%q names an LLM advisor, which this version does not have, and fallback_to_rules is false: set fallback_to_rules: true to decide by rules, or remove model_name", c.Brain.ModelName)
 	}
 	return errors.Join(errs...)
-}
-
-// validateAddr checks a listen address such as ":50051" or "127.0.0.1:0".
-func validateAddr(flag, addr string) error {
-	_, port, err := net.SplitHostPort(addr)
-	if err != nil {
-		return fmt.Errorf("%s %q: want host:port, e.g. :50051 or 127.0.0.1:50051: %w", flag, addr, err)
-	}
-	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
-		return fmt.Errorf("%s %q: port %q is not a number from 0 to 65535", flag, addr, port)
-	}
-	return nil
 }
 
 func oneOf(v string, allowed []string) bool {

@@ -1,0 +1,204 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"path/filepath"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+
+	"github.com/modelium/brain/replay"
+	"github.com/modelium/brain/rules"
+)
+
+// runSpec is one replay of a sweep: a policy and its keep-alive.
+type runSpec struct {
+	policy    string
+	keepAlive time.Duration // 0: the configuration's evict_after_idle
+}
+
+// report is one run's figures with what produced them: the JSON object of --json.
+type report struct {
+	Trace  string        `json:"trace"`
+	Layout replay.Layout `json:"layout"`
+	Memory string        `json:"memory,omitempty"`
+	// Rows is the --rows range ("all" without it); RowsRead counts every data row of the file.
+	Rows     string `json:"rows"`
+	RowsRead int    `json:"rows_read"`
+	*replay.Result
+	KeepAliveSeconds        float64 `json:"keep_alive_seconds"`
+	MinQPS                  float64 `json:"min_qps"`
+	DecisionIntervalSeconds float64 `json:"decision_interval_seconds"`
+	WallSeconds             float64 `json:"wall_seconds"`
+}
+
+// sweepReport is the JSON object of --json with --sweep.
+type sweepReport struct {
+	Runs []*report `json:"runs"`
+}
+
+func run(args []string, stdout, stderr io.Writer, terminal bool) error {
+	f, err := parseFlags(args, stderr)
+	if err != nil {
+		return err
+	}
+	settings, err := loadSettings(f.config)
+	if err != nil {
+		return err
+	}
+	specs, err := f.specs(settings.policy)
+	if err != nil {
+		return err
+	}
+	rows, err := f.parseRows()
+	if err != nil {
+		return err
+	}
+	tr, err := replay.ReadTraceFile(f.trace, rows)
+	if err != nil {
+		return err
+	}
+	var mem replay.Memory
+	if f.memory != "" {
+		if mem, err = replay.ReadMemoryFile(f.memory); err != nil {
+			return err
+		}
+	}
+	var bar *progressbar.ProgressBar
+	if terminal {
+		bar = progressbar.NewOptions(tr.Minutes*len(specs),
+			progressbar.OptionSetWriter(stderr),
+			progressbar.OptionSetDescription(fmt.Sprintf("replaying %d models", len(tr.Models))),
+			progressbar.OptionShowCount(),
+			progressbar.OptionSetPredictTime(true),
+			progressbar.OptionThrottle(100*time.Millisecond),
+			progressbar.OptionClearOnFinish(),
+		)
+	}
+	var reports []*report
+	for i, spec := range specs {
+		policy, err := settings.unloadPolicy(spec.keepAlive)
+		if err != nil {
+			return err
+		}
+		cfg := replay.Config{Policy: policy, DecisionInterval: settings.interval, Memory: mem}
+		if bar != nil {
+			done := i * tr.Minutes
+			cfg.Progress = func(m, _ int) {
+				if m%60 == 0 || m == tr.Minutes {
+					_ = bar.Set(done + m)
+				}
+			}
+		}
+		start := time.Now()
+		res, err := replay.Run(tr, cfg)
+		if err != nil {
+			return err
+		}
+		res.Policy = spec.policy
+		r := &report{
+			Trace: filepath.Base(f.trace), Layout: tr.Layout, Rows: rows.String(), RowsRead: tr.RowsRead,
+			Result: res, KeepAliveSeconds: policy.EvictAfterIdle.Seconds(), MinQPS: policy.MinQPS,
+			DecisionIntervalSeconds: settings.interval.Seconds(), WallSeconds: time.Since(start).Seconds(),
+		}
+		if f.memory != "" {
+			r.Memory = filepath.Base(f.memory)
+		}
+		reports = append(reports, r)
+	}
+	if bar != nil {
+		_ = bar.Finish()
+	}
+	if f.chart != "" {
+		if err := writeChart(f.chart, reports); err != nil {
+			return err
+		}
+	}
+	switch {
+	case f.json && len(f.sweep) > 0:
+		return writeJSON(stdout, sweepReport{Runs: reports})
+	case f.json:
+		return writeJSON(stdout, reports[0])
+	case len(f.sweep) > 0:
+		err = writeSweepTable(stdout, reports)
+	default:
+		err = writeTable(stdout, reports[0])
+	}
+	if err == nil && f.chart != "" {
+		_, err = fmt.Fprintf(stdout, "\nchart: %s\n", f.chart)
+	}
+	return err
+}
+
+func (f *flags) parseRows() (replay.Rows, error) {
+	if f.rows == "" {
+		return replay.Rows{}, nil
+	}
+	r, err := replay.ParseRows(f.rows)
+	if err != nil {
+		return replay.Rows{}, fmt.Errorf("--%w", err)
+	}
+	return r, nil
+}
+
+// specs lists the runs: the product of the swept policies and keep-alive values, or the one run
+// of --policy and --keep-alive. configPolicy is the configuration's policy name.
+func (f *flags) specs(configPolicy string) ([]runSpec, error) {
+	policies := []string{configPolicy}
+	if f.policy != "" {
+		policies = []string{f.policy}
+	}
+	if p, ok := f.sweep["policy"]; ok {
+		if f.policy != "" {
+			return nil, fmt.Errorf("--policy %s and --sweep policy=...: give one of them", f.policy)
+		}
+		policies = p
+	}
+	keepAlives := []time.Duration{f.keepAlive}
+	if list, ok := f.sweep["keep-alive"]; ok {
+		if f.keepAlive != 0 {
+			return nil, fmt.Errorf("--keep-alive %s and --sweep keep-alive=...: give one of them", f.keepAlive)
+		}
+		keepAlives = keepAlives[:0]
+		for _, s := range list {
+			d, err := time.ParseDuration(s)
+			if err != nil || d <= 0 {
+				return nil, fmt.Errorf("--sweep keep-alive: %q is not a positive duration such as 5m", s)
+			}
+			keepAlives = append(keepAlives, d)
+		}
+	}
+	var specs []runSpec
+	for _, p := range policies {
+		switch p {
+		case policyFixed:
+		case policyPredictive:
+			return nil, fmt.Errorf("policy %q is not available yet: this version has the fixed keep-alive policy only (--policy fixed)", p)
+		default:
+			return nil, fmt.Errorf("policy %q: want %s or %s", p, policyFixed, policyPredictive)
+		}
+		for _, k := range keepAlives {
+			specs = append(specs, runSpec{policy: p, keepAlive: k})
+		}
+	}
+	return specs, nil
+}
+
+// settings is what the replay takes from the brain's configuration.
+type settings struct {
+	policy   string // the keep-alive policy's name
+	unload   *rules.UnloadPolicy
+	interval time.Duration
+}
+
+// unloadPolicy is the configuration's unload policy, with evict_after_idle replaced by keepAlive
+// when that is not 0 (per-model keep_alive and always_loaded still win, as in the daemon).
+func (s *settings) unloadPolicy(keepAlive time.Duration) (*rules.UnloadPolicy, error) {
+	if keepAlive == 0 {
+		return s.unload, nil
+	}
+	p := *s.unload
+	p.EvictAfterIdle = keepAlive
+	return rules.NewUnloadPolicy(p)
+}

@@ -1,0 +1,547 @@
+package gpu
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// DefaultEvictionHorizon is the time scale of an eviction's cost: a victim expected back within
+// it is likely to cost a cold start. It matches the unload policy's default idle time (5 min).
+const DefaultEvictionHorizon = 5 * time.Minute
+
+// ResidentState is a resident model's lifecycle state, as far as eviction cares.
+type ResidentState int
+
+const (
+	// ResidentLoaded is a loaded model, the only kind that may be a victim.
+	ResidentLoaded ResidentState = iota
+	// ResidentLoading is a model being loaded: its memory is not yet its own to give back.
+	ResidentLoading
+	// ResidentOther is any other state (unloading, failed): not a victim.
+	ResidentOther
+)
+
+// Resident is a model on a GPU as its gateway reported it.
+type Resident struct {
+	Model, Gateway string
+	// MemoryBytes is the memory_bytes its gateway reported: what unloading it is counted to free.
+	MemoryBytes int64
+	State       ResidentState
+	// Pinned models (always_loaded, keep-alive forever) are never victims.
+	Pinned bool
+	// InFlight requests make it busy: never a victim.
+	InFlight int64
+	// ReservedBytes is memory a reservation holds for it (a load in progress): never a victim.
+	ReservedBytes int64
+	// LastRequest is its latest request on this gateway (zero: never), for recency.
+	LastRequest time.Time
+}
+
+// NextUseEstimator estimates when a model is next requested on a gateway, and how sure it is
+// (confidence in [0, 1]). The predictive keep-alive policy implements it; LastRequestEstimator is
+// the recency default.
+type NextUseEstimator interface {
+	NextUse(model, gateway string) (next time.Time, confidence float64)
+}
+
+// LastRequestEstimator is the LRU estimate: a model idle for d is expected back in d (the longer
+// unused, the later wanted), with confidence RecencyConfidence. LastRequest looks up a model's
+// latest request on a gateway (zero: never, which counts as an hour idle).
+type LastRequestEstimator struct {
+	Now         time.Time
+	LastRequest func(model, gateway string) time.Time
+}
+
+// RecencyConfidence is the confidence of a recency estimate: a guess, weaker than a prediction.
+const RecencyConfidence = 0.5
+
+// NextUse implements NextUseEstimator.
+func (e LastRequestEstimator) NextUse(model, gateway string) (time.Time, float64) {
+	return recencyNextUse(e.Now, e.LastRequest(model, gateway)), RecencyConfidence
+}
+
+// recencyNextUse is now + the time since last (neverRequestedWait when there was no request).
+func recencyNextUse(now, last time.Time) time.Time {
+	if last.IsZero() {
+		return now.Add(neverRequestedWait)
+	}
+	return now.Add(max(now.Sub(last), 0))
+}
+
+// neverRequestedWait is the recency estimate's wait for a model never requested: an hour.
+const neverRequestedWait = 12 * DefaultEvictionHorizon
+
+var _ NextUseEstimator = LastRequestEstimator{}
+
+// ColdStartCost is the expected cold starts of unloading a model expected back in wait with
+// confidence c: c × H/(H + wait) + (1 − c) × ½, where H is DefaultEvictionHorizon. A model wanted
+// now costs about one; one wanted in H costs half; a far one costs little, unless the estimate is
+// unsure, when the cost leans to an even chance.
+func ColdStartCost(wait time.Duration, confidence float64) float64 {
+	c := min(max(confidence, 0), 1)
+	h := float64(DefaultEvictionHorizon)
+	return c*h/(h+float64(max(wait, 0))) + (1-c)*0.5
+}
+
+// Eviction is a loaded model to unload before a placement.
+type Eviction struct {
+	Model, Gateway string
+	UUID           string
+	Index          int
+	// MemoryBytes is the victim's reported memory_bytes: what its unload is counted to free.
+	MemoryBytes int64
+	// NextUse and Confidence are the estimate the choice used; ColdStartCost its cost.
+	NextUse       time.Time
+	Confidence    float64
+	ColdStartCost float64
+	LastRequest   time.Time
+	// Reason says in one sentence why this model, for which model, and what the bytes count.
+	Reason string
+}
+
+// victimKey names a victim across reservations.
+type victimKey struct{ model, gateway, uuid string }
+
+// evictCand is one eligible resident of a GPU, in the planner's scratch.
+type evictCand struct {
+	// cost is ColdStartCost, or with the recency default the negated idle time (a rank).
+	cost   float64
+	bytes  int64
+	res    int32 // index in the GPU's residents
+	chosen bool
+}
+
+// gpuPlan is the cheapest eviction plan found on one GPU.
+type gpuPlan struct {
+	dev       int // index in the snapshot
+	available int64
+	cost      float64
+	newest    int64 // the latest LastRequest among its victims
+	excess    int64 // bytes freed beyond the need
+	victims   []evictCand
+}
+
+// evictScratch is reused across plans (under the allocator's lock) so that a plan allocates
+// little beyond its answer.
+type evictScratch struct {
+	top   topCands
+	cands []evictCand
+	plans []gpuPlan
+	pool  []evictCand
+}
+
+// blocked counts why residents of a GPU could not be victims.
+type blocked struct{ pinned, busy, loading, reserved, claimed int }
+
+func (b blocked) String() string {
+	var parts []string
+	add := func(n int, what string) {
+		if n > 0 {
+			parts = append(parts, strconv.Itoa(n)+" "+what)
+		}
+	}
+	add(b.pinned, "pinned")
+	add(b.busy, "with requests in flight")
+	add(b.loading, "not LOADED")
+	add(b.reserved, "holding a reservation")
+	add(b.claimed, "already promised to another placement")
+	if len(parts) == 0 {
+		return "none blocked"
+	}
+	return strings.Join(parts, ", ")
+}
+
+// evictLocked plans evictions for req (nothing fitted as things stand): on each GPU, the
+// eligible residents are taken cheapest first (ColdStartCost of their next use, then the oldest
+// last request, then the larger) until the bytes they free, with what is available, cover the
+// model's share plus headroom; victims that turn out unneeded are then dropped, the dearest
+// first, which also trims the bytes freed beyond the need. The GPUCount cheapest GPUs win (ties:
+// older newest victim, fewer excess bytes, lower index); a GPU that fits already costs 0. With
+// Reserve, the bytes are reserved and the victims claimed in the same step.
+func (a *Allocator) evictLocked(snap Snapshot, req *Request, now time.Time) (Placement, error) {
+	count := max(req.GPUCount, 1)
+	per := PerGPUBytes(req.RequiredBytes, count)
+	sc := &a.scratch
+	sc.plans = sc.plans[:0]
+	sc.pool = sc.pool[:0]
+	whyNot := make([]string, len(snap.Devices))
+	for i := range snap.Devices {
+		if p, ok := a.planGPULocked(snap, i, req, per, now, &whyNot[i]); ok {
+			sc.plans = append(sc.plans, p)
+		}
+	}
+	if len(sc.plans) < count {
+		return Placement{}, a.noEvictionLocked(snap, req, whyNot, len(sc.plans))
+	}
+	var chosen []gpuPlan
+	if count == 1 {
+		best := 0
+		for k := 1; k < len(sc.plans); k++ {
+			if comparePlans(&sc.plans[k], &sc.plans[best]) < 0 {
+				best = k
+			}
+		}
+		chosen = sc.plans[best : best+1]
+	} else {
+		slices.SortStableFunc(sc.plans, func(x, y gpuPlan) int { return comparePlans(&x, &y) })
+		chosen = sc.plans[:count]
+		slices.SortFunc(chosen, func(x, y gpuPlan) int { return cmp.Compare(x.dev, y.dev) })
+	}
+	p := a.evictionPlacement(snap, req, chosen, per, len(sc.plans), now)
+	if req.Reserve {
+		placed := p.All()
+		r := a.reserveManyLocked(placed, per, req, now, p.Evictions)
+		p.ReservationID, p.ExpiresAt = r.ID, r.ExpiresAt
+	}
+	return p, nil
+}
+
+// planGPULocked makes the cheapest plan on snapshot device i for per bytes (a GPU that fits as is
+// has a plan of no victims), or says in *whyNot why there is none.
+func (a *Allocator) planGPULocked(snap Snapshot, i int, req *Request, per int64, now time.Time, whyNot *string) (gpuPlan, bool) {
+	d := &snap.Devices[i]
+	one := Request{RequiredBytes: per, Exclude: req.Exclude}
+	v, available := a.assessLocked(d, &one)
+	switch v {
+	case fits:
+		return gpuPlan{dev: i, available: available}, true
+	case excluded:
+		*whyNot = "is excluded by the request"
+		return gpuPlan{}, false
+	case migEnabled:
+		*whyNot = "has MIG enabled; placement on MIG instances is not supported"
+		return gpuPlan{}, false
+	}
+	sc := &a.scratch
+	need := per + a.headroom - available
+	residents := req.Residents[d.UUID]
+	// Most plans take a few victims: the cheapest topN, found in one pass, then hold the greedy
+	// choice exactly, and only a plan that needs more gathers every candidate.
+	top := &sc.top
+	eligible := a.topLocked(top, residents, d.UUID, now, req.NextUse)
+	cands := top.c[:top.n]
+	if eligible < need {
+		*whyNot = fmt.Sprintf("has %s available, needs %s + %s headroom; unloading every model that may go frees %s of the %s missing (%d loaded here; %s)",
+			FormatBytes(available), FormatBytes(per), FormatBytes(a.headroom), FormatBytes(eligible), FormatBytes(need), len(residents), a.blockedLocked(residents, d.UUID))
+		return gpuPlan{}, false
+	}
+	if top.bytes() < need {
+		cands, _ = a.gatherLocked(residents, d.UUID, now, req.NextUse, sc.cands[:0])
+		sc.cands = cands
+	}
+	p := pickVictims(cands, residents, need, now, req.NextUse == nil)
+	p.dev, p.available = i, available
+	start := len(sc.pool)
+	for _, c := range cands {
+		if c.chosen {
+			sc.pool = append(sc.pool, c)
+		}
+	}
+	p.victims = sc.pool[start:len(sc.pool):len(sc.pool)]
+	return p, true
+}
+
+// evictionPlacement is the Placement of the chosen GPU plans, with an Eviction per victim.
+func (a *Allocator) evictionPlacement(snap Snapshot, req *Request, chosen []gpuPlan, per int64, plans int, now time.Time) Placement {
+	p := Placement{
+		RequiredBytes: req.RequiredBytes,
+		HeadroomBytes: a.headroom,
+		Fitting:       plans,
+		Strategy:      "eviction",
+		PerGPUBytes:   per,
+	}
+	placed := make([]PlacedGPU, len(chosen))
+	for k, c := range chosen {
+		d := snap.Devices[c.dev]
+		freed := int64(0)
+		for _, v := range c.victims {
+			freed += v.bytes
+		}
+		placed[k] = PlacedGPU{Device: d, AvailableBytes: c.available, FreeAfterBytes: c.available + freed - per}
+		residents := req.Residents[d.UUID]
+		for _, v := range c.victims {
+			r := &residents[v.res]
+			next, conf := recencyNextUse(now, r.LastRequest), RecencyConfidence
+			if req.NextUse != nil {
+				next, conf = req.NextUse.NextUse(r.Model, r.Gateway)
+			}
+			p.EvictionCost += v.cost
+			p.Evictions = append(p.Evictions, Eviction{
+				Model: r.Model, Gateway: r.Gateway, UUID: d.UUID, Index: d.Index, MemoryBytes: r.MemoryBytes,
+				NextUse: next, Confidence: conf, ColdStartCost: v.cost, LastRequest: r.LastRequest,
+				Reason: victimReason(r, req.Model, &d, now, next, conf, v.cost),
+			})
+		}
+	}
+	p.Device, p.AvailableBytes, p.FreeAfterBytes = placed[0].Device, placed[0].AvailableBytes, placed[0].FreeAfterBytes
+	if len(placed) > 1 {
+		p.GPUs = placed
+	}
+	return p
+}
+
+// gatherLocked appends the residents that may be victims to cands, each with its rank, and
+// returns them with the bytes they hold. It is the planner's inner loop (every resident of every
+// GPU that does not fit), so it works in Unix nanoseconds: with the recency default (est nil) a
+// candidate's cost is its negated idle time, a rank; pickVictims computes the real cost of the
+// few it picks.
+func (a *Allocator) gatherLocked(residents []Resident, uuid string, now time.Time, est NextUseEstimator, cands []evictCand) ([]evictCand, int64) {
+	nowNs := now.UnixNano()
+	checkClaims := len(a.claimed) > 0
+	var eligible int64
+	for k := range residents {
+		r := &residents[k]
+		if r.State != ResidentLoaded || r.Pinned || r.InFlight > 0 || r.ReservedBytes > 0 || r.MemoryBytes <= 0 {
+			continue
+		}
+		if checkClaims {
+			if _, ok := a.claimed[victimKey{r.Model, r.Gateway, uuid}]; ok {
+				continue
+			}
+		}
+		c := evictCand{res: int32(k), bytes: r.MemoryBytes}
+		if est != nil {
+			next, conf := est.NextUse(r.Model, r.Gateway)
+			c.cost = ColdStartCost(time.Duration(next.UnixNano()-nowNs), conf)
+		} else {
+			c.cost = -float64(idleNanos(nowNs, r.LastRequest))
+		}
+		cands = append(cands, c)
+		eligible += r.MemoryBytes
+	}
+	return cands, eligible
+}
+
+// topN is how many of a GPU's cheapest candidates the one-pass plan keeps.
+const topN = 8
+
+// topCands holds the cheapest candidates of a GPU, in order.
+type topCands struct {
+	n int
+	c [topN]evictCand
+}
+
+func (t *topCands) bytes() int64 {
+	var sum int64
+	for k := range t.n {
+		sum += t.c[k].bytes
+	}
+	return sum
+}
+
+// topLocked finds the topN cheapest candidates of a GPU (as gatherLocked ranks them, ties in
+// residents' order) and the bytes all candidates hold, in one pass without allocating.
+func (a *Allocator) topLocked(t *topCands, residents []Resident, uuid string, now time.Time, est NextUseEstimator) int64 {
+	t.n = 0
+	nowNs := now.UnixNano()
+	checkClaims := len(a.claimed) > 0
+	var eligible int64
+	for k := range residents {
+		r := &residents[k]
+		if r.State != ResidentLoaded || r.Pinned || r.InFlight > 0 || r.ReservedBytes > 0 || r.MemoryBytes <= 0 {
+			continue
+		}
+		if checkClaims {
+			if _, ok := a.claimed[victimKey{r.Model, r.Gateway, uuid}]; ok {
+				continue
+			}
+		}
+		eligible += r.MemoryBytes
+		c := evictCand{res: int32(k), bytes: r.MemoryBytes}
+		if est != nil {
+			next, conf := est.NextUse(r.Model, r.Gateway)
+			c.cost = ColdStartCost(time.Duration(next.UnixNano()-nowNs), conf)
+		} else {
+			c.cost = -float64(idleNanos(nowNs, r.LastRequest))
+		}
+		if t.n == topN {
+			// Most candidates lose to the current last on cost alone.
+			if last := &t.c[topN-1]; c.cost > last.cost || (c.cost == last.cost && !cheaper(&c, last, residents)) {
+				continue
+			}
+		}
+		j := min(t.n, topN-1)
+		for j > 0 && cheaper(&c, &t.c[j-1], residents) {
+			t.c[j] = t.c[j-1]
+			j--
+		}
+		t.c[j] = c
+		t.n = min(t.n+1, topN)
+	}
+	return eligible
+}
+
+// blockedLocked counts why the residents of GPU uuid may not be victims, for a refusal.
+func (a *Allocator) blockedLocked(residents []Resident, uuid string) blocked {
+	var why blocked
+	for k := range residents {
+		r := &residents[k]
+		switch {
+		case r.State != ResidentLoaded:
+			why.loading++
+		case r.Pinned:
+			why.pinned++
+		case r.InFlight > 0:
+			why.busy++
+		case r.ReservedBytes > 0:
+			why.reserved++
+		default:
+			if _, ok := a.claimed[victimKey{r.Model, r.Gateway, uuid}]; ok {
+				why.claimed++
+			}
+		}
+	}
+	return why
+}
+
+// comparePlans orders GPU plans: fewer expected cold starts, then an older newest victim, then
+// fewer bytes beyond the need; equal plans keep their (index) order.
+func comparePlans(x, y *gpuPlan) int {
+	if c := cmp.Compare(x.cost, y.cost); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(x.newest, y.newest); c != 0 {
+		return c
+	}
+	return cmp.Compare(x.excess, y.excess)
+}
+
+// pickVictims marks the victims of one GPU in cands (see evictLocked) and returns the plan's
+// cost, newest victim and excess. The sum of cands' bytes covers need.
+func pickVictims(cands []evictCand, residents []Resident, need int64, now time.Time, byRecency bool) gpuPlan {
+	var freed int64
+	var order [16]int
+	picked := order[:0]
+	for freed < need {
+		best := -1
+		for k := range cands {
+			c := &cands[k]
+			if c.chosen {
+				continue
+			}
+			if best < 0 || cheaper(c, &cands[best], residents) {
+				best = k
+			}
+		}
+		cands[best].chosen = true
+		freed += cands[best].bytes
+		picked = append(picked, best)
+	}
+	// Drop victims that are not needed after all, the dearest (last picked) first.
+	for j := len(picked) - 1; j >= 0; j-- {
+		c := &cands[picked[j]]
+		if freed-c.bytes >= need {
+			c.chosen = false
+			freed -= c.bytes
+		}
+	}
+	p := gpuPlan{excess: freed - need}
+	for _, k := range picked {
+		if c := &cands[k]; c.chosen {
+			last := residents[c.res].LastRequest
+			if byRecency {
+				// Ranked by idle time alone; the cost of the few chosen is computed now.
+				c.cost = ColdStartCost(time.Duration(idleNanos(now.UnixNano(), last)), RecencyConfidence)
+			}
+			p.cost += c.cost
+			if !last.IsZero() {
+				p.newest = max(p.newest, last.UnixNano())
+			}
+		}
+	}
+	return p
+}
+
+// cheaper orders eviction candidates: lower expected cold starts, then older last request, then
+// more bytes (fewer victims).
+func cheaper(x, y *evictCand, residents []Resident) bool {
+	if x.cost != y.cost {
+		return x.cost < y.cost
+	}
+	if lx, ly := residents[x.res].LastRequest, residents[y.res].LastRequest; !lx.Equal(ly) {
+		return lx.Before(ly)
+	}
+	return x.bytes > y.bytes
+}
+
+// idleNanos is the recency estimate's wait: the time since last, or neverRequestedWait.
+func idleNanos(nowNs int64, last time.Time) int64 {
+	if last.IsZero() {
+		return int64(neverRequestedWait)
+	}
+	return max(nowNs-last.UnixNano(), 0)
+}
+
+// victimReason is an Eviction's sentence.
+func victimReason(r *Resident, forModel string, d *Device, now, next time.Time, conf, cost float64) string {
+	last := "never requested"
+	if !r.LastRequest.IsZero() {
+		last = "last request " + now.Sub(r.LastRequest).Round(time.Second).String() + " ago"
+	}
+	return fmt.Sprintf("unload %s from gateway %s to make room for %s on GPU %d (%s): expected back in %s (confidence %.2f, %s), %.2f expected cold starts; the plan counts its reported memory_bytes (%s) as what the unload frees, since the GPU backend sees only device-wide free memory",
+		r.Model, r.Gateway, forModel, d.Index, d.UUID, max(next.Sub(now), 0).Round(time.Second), conf, last, cost, FormatBytes(r.MemoryBytes))
+}
+
+// noEvictionLocked is the NoFitError of an eviction plan that could not be made.
+func (a *Allocator) noEvictionLocked(snap Snapshot, req *Request, whyNot []string, possible int) error {
+	e := &NoFitError{RequiredBytes: req.RequiredBytes, HeadroomBytes: a.headroom, Backend: snap.Backend, GPUCount: req.GPUCount, Eviction: true}
+	for i := range snap.Devices {
+		d := &snap.Devices[i]
+		available := d.FreeBytes - a.reserved[d.UUID] + a.credit[d.UUID]
+		reason := whyNot[i]
+		if reason == "" {
+			reason = fmt.Sprintf("could take its share, but only %d of the %d GPUs needed could", possible, max(req.GPUCount, 1))
+		}
+		e.Refusals = append(e.Refusals, Refusal{Index: d.Index, UUID: d.UUID, Reason: reason, AvailableBytes: available})
+	}
+	return e
+}
+
+// claimLocked records that reservation id counts on victim v's bytes.
+func (a *Allocator) claimLocked(v Eviction, id string) {
+	a.claimed[victimKey{v.Model, v.Gateway, v.UUID}] = id
+	a.credit[v.UUID] += v.MemoryBytes
+}
+
+// unclaimLocked forgets v's claim by reservation id, if it still holds.
+func (a *Allocator) unclaimLocked(v Eviction, id string) {
+	k := victimKey{v.Model, v.Gateway, v.UUID}
+	if a.claimed[k] != id {
+		return
+	}
+	delete(a.claimed, k)
+	if left := a.credit[v.UUID] - v.MemoryBytes; left > 0 {
+		a.credit[v.UUID] = left
+	} else {
+		delete(a.credit, v.UUID)
+	}
+}
+
+// VictimGone says that a model a reservation counted on as a victim is no longer loaded on gateway
+// (it reported UNLOADED or FAILED): the bytes it freed now show in the GPU's free memory, so the
+// reservation stops counting them on top. An empty uuid (a report that names no GPU) matches the
+// model's claims on every GPU. It returns whether the model was a claimed victim.
+func (a *Allocator) VictimGone(model, gateway, uuid string) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if len(a.claimed) == 0 {
+		return false
+	}
+	found := false
+	for k, id := range a.claimed {
+		if k.model != model || k.gateway != gateway || (uuid != "" && k.uuid != uuid) {
+			continue
+		}
+		for _, v := range a.reservations[id].Victims {
+			if v.Model == model && v.Gateway == gateway && v.UUID == k.uuid {
+				a.unclaimLocked(v, id)
+				found = true
+			}
+		}
+	}
+	return found
+}

@@ -1,0 +1,279 @@
+package recommend_test
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/modelium/brain/metrics"
+	"github.com/modelium/brain/recommend"
+	"github.com/modelium/brain/rules"
+)
+
+// clock is a fake clock.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
+// world is a tracker on a fake clock and an engine over it, with no sink.
+type world struct {
+	t       testing.TB
+	clock   *clock
+	tracker *metrics.Tracker
+	engine  *recommend.Engine
+}
+
+func newWorld(t testing.TB, p recommend.Policy) *world {
+	w := &world{t: t, clock: &clock{now: time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)}}
+	w.tracker = metrics.NewTracker(metrics.Config{Now: w.clock.Now})
+	w.engine = recommend.New(recommend.Config{Tracker: w.tracker, Policy: p})
+	return w
+}
+
+func (w *world) report(gateway, model, gpu string, s metrics.State) {
+	w.t.Helper()
+	if _, err := w.tracker.ReportState(metrics.StateReport{Gateway: gateway, Model: model, Runtime: "vllm", GPUUUID: gpu, State: s, MemoryBytes: 1 << 30}); err != nil {
+		w.t.Fatal(err)
+	}
+}
+
+func (w *world) request(gateway, model string) {
+	w.t.Helper()
+	now := w.clock.Now()
+	if err := w.tracker.ReportTraffic(gateway, []metrics.Sample{{Model: model, Start: now.Add(-time.Second), End: now, Requests: 1}}); err != nil {
+		w.t.Fatal(err)
+	}
+}
+
+// evaluate runs a cycle and describes its events, one per line: "seq kind action gw/model rule|cause".
+func (w *world) evaluate() string {
+	return describe(w.engine.Evaluate(w.clock.Now()).Events)
+}
+
+func describe(evs []*recommend.Event) string {
+	var b strings.Builder
+	for _, ev := range evs {
+		r := ev.Rec
+		if ev.Withdrawn {
+			fmt.Fprintf(&b, "%d %s withdrawn %s/%s %s\n", ev.Seq, r.Kind, r.Gateway, r.Model, ev.Cause)
+		} else {
+			fmt.Fprintf(&b, "%d %s recommended %s/%s %s\n", ev.Seq, r.Kind, r.Gateway, r.Model, r.Rule)
+		}
+	}
+	return b.String()
+}
+
+// scripted is a test policy: it acts on the pairs named in act (by "state/model"), with rule
+// "scripted" and a prediction one minute ahead, and withdraws with cause when set.
+type scripted struct {
+	mu    sync.Mutex
+	act   map[string]bool
+	cause recommend.Cause
+}
+
+func (s *scripted) set(state metrics.State, model string, act bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.act == nil {
+		s.act = map[string]bool{}
+	}
+	s.act[state.String()+"/"+model] = act
+}
+
+func (s *scripted) Decide(p *recommend.Pair) recommend.Decision {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return recommend.Decision{Act: s.act[p.State.String()+"/"+p.Model], Rule: "scripted", NextRequest: p.Now.Add(time.Minute), Confidence: 0.75, Cause: s.cause}
+}
+
+func (s *scripted) Reason(p *recommend.Pair, d recommend.Decision) string {
+	return fmt.Sprintf("%q: scripted %v at idle %.0f s", p.Model, d.Act, p.IdleSeconds)
+}
+
+func TestEvaluateWithTheFixedPolicy(t *testing.T) {
+	w := newWorld(t, nil)
+	w.report("gw-1", "llama", "GPU-0", metrics.StateLoaded)
+	w.report("gw-1", "bert", "GPU-1", metrics.StateLoaded)
+	if got := w.evaluate(); got != "" {
+		t.Errorf("a model just loaded: events %q, want none", got)
+	}
+	w.clock.Advance(301 * time.Second)
+	w.request("gw-1", "bert")
+	steps := []struct {
+		name string
+		do   func()
+		want string
+	}{
+		{"an idle model is recommended for unloading once", func() {}, "1 unload recommended gw-1/llama idle\n"},
+		{"a recommendation that still holds publishes nothing", func() {}, ""},
+		{"traffic withdraws it", func() { w.request("gw-1", "llama") }, "2 unload withdrawn gw-1/llama traffic_resumed\n"},
+		{"idle again, it is recommended again", func() { w.clock.Advance(301 * time.Second) }, "3 unload recommended gw-1/llama idle\n4 unload recommended gw-1/bert idle\n"},
+		{"an unloaded model's recommendation is withdrawn", func() { w.report("gw-1", "llama", "", metrics.StateUnloaded) }, "5 unload withdrawn gw-1/llama model_unloaded\n"},
+		{"the fixed policy never recommends a load", func() { w.clock.Advance(time.Hour) }, ""},
+	}
+	for _, s := range steps {
+		s.do()
+		if got := w.evaluate(); got != s.want {
+			t.Errorf("%s: events\n%swant\n%s", s.name, got, s.want)
+		}
+	}
+	if open := w.engine.Open(); len(open) != 1 || open[0].Model != "bert" || !strings.Contains(open[0].Reason, "longer than the 300 s of evict_after_idle") {
+		t.Errorf("open recommendations %+v, want bert's with the idle rule's reason", open)
+	}
+}
+
+func TestLoadRecommendations(t *testing.T) {
+	p := &scripted{}
+	w := newWorld(t, p)
+	w.report("gw-1", "llama", "GPU-7", metrics.StateLoaded)
+	w.report("gw-1", "llama", "", metrics.StateUnloaded) // an UNLOADED report names no GPU
+	w.report("gw-1", "fresh", "", metrics.StateUnloaded) // never loaded, never requested: no history
+	p.set(metrics.StateUnloaded, "fresh", true)
+	if got := w.evaluate(); got != "" {
+		t.Fatalf("pairs without history: events %q, want none", got)
+	}
+	p.set(metrics.StateUnloaded, "llama", true)
+	res := w.engine.Evaluate(w.clock.Now())
+	if got := describe(res.Events); got != "1 load recommended gw-1/llama scripted\n" || res.Unloaded != 1 {
+		t.Fatalf("events %q after %d unloaded pairs, want llama's load", got, res.Unloaded)
+	}
+	r := res.Events[0].Rec
+	now := w.clock.Now()
+	if r.GPUUUID != "GPU-7" || r.Runtime != "vllm" || r.MemoryBytes != 1<<30 || !r.NextRequest.Equal(now.Add(time.Minute)) || r.Confidence != 0.75 || !r.Time.Equal(now) || !strings.Contains(r.Reason, "scripted true") {
+		t.Errorf("load recommendation %+v: want the last GPU and runtime, the prediction and the reason", r)
+	}
+
+	steps := []struct {
+		name string
+		do   func()
+		want string
+	}{
+		{"the policy changing its mind withdraws it", func() { p.set(metrics.StateUnloaded, "llama", false) }, "2 load withdrawn gw-1/llama policy_changed\n"},
+		{"it recommends again", func() { p.set(metrics.StateUnloaded, "llama", true) }, "3 load recommended gw-1/llama scripted\n"},
+		{"traffic since the recommendation, then no: traffic resumed", func() {
+			w.clock.Advance(time.Second)
+			w.request("gw-1", "llama")
+			p.set(metrics.StateUnloaded, "llama", false)
+		}, "4 load withdrawn gw-1/llama traffic_resumed\n"},
+		{"again", func() { p.set(metrics.StateUnloaded, "llama", true) }, "5 load recommended gw-1/llama scripted\n"},
+		{"the model getting loaded withdraws it, and the loaded pair is asked about unloading", func() {
+			w.report("gw-1", "llama", "GPU-7", metrics.StateLoading)
+		}, "6 load withdrawn gw-1/llama model_loaded\n"},
+		{"loaded and to be unloaded", func() {
+			w.report("gw-1", "llama", "GPU-7", metrics.StateLoaded)
+			p.set(metrics.StateLoaded, "llama", true)
+		}, "7 unload recommended gw-1/llama scripted\n"},
+		{"a cause given by the policy is used", func() {
+			p.cause = recommend.CausePinned
+			p.set(metrics.StateLoaded, "llama", false)
+		}, "8 unload withdrawn gw-1/llama pinned\n"},
+	}
+	for _, s := range steps {
+		s.do()
+		if got := w.evaluate(); got != s.want {
+			t.Errorf("%s: events\n%swant\n%s", s.name, got, s.want)
+		}
+	}
+}
+
+func TestRecommendAndWithdrawOutsideTheCycle(t *testing.T) {
+	w := newWorld(t, nil) // the fixed policy keeps a model that was just used
+	w.report("gw-1", "victim", "GPU-0", metrics.StateLoaded)
+	w.request("gw-1", "victim")
+	key := recommend.Key{Kind: recommend.Unload, Gateway: "gw-1", Model: "victim"}
+	makeRoom := recommend.Recommendation{Kind: recommend.Unload, Model: "victim", Gateway: "gw-1", GPUUUID: "GPU-0", Rule: "make_room", Reason: "room for another"}
+
+	evs, err := w.engine.Recommend(makeRoom, w.clock.Now())
+	if got := describe(evs); err != nil || got != "1 unload recommended gw-1/victim make_room\n" {
+		t.Fatalf("Recommend: %q, %v", got, err)
+	}
+	if got := w.evaluate(); got != "" {
+		t.Errorf("a cycle whose policy keeps the model withdrew the outside recommendation: %q", got)
+	}
+	evs, _ = w.engine.Recommend(makeRoom, w.clock.Now())
+	if got, want := describe(evs), "2 unload withdrawn gw-1/victim policy_changed\n3 unload recommended gw-1/victim make_room\n"; got != want {
+		t.Errorf("Recommend over an open one: %q, want %q", got, want)
+	}
+	if ev := w.engine.Withdraw(key, recommend.CausePolicyChanged, "the room is no longer needed", w.clock.Now()); describe([]*recommend.Event{ev}) != "4 unload withdrawn gw-1/victim policy_changed\n" || ev.Reason != "the room is no longer needed" {
+		t.Errorf("Withdraw: %+v", ev)
+	}
+	if ev := w.engine.Withdraw(key, recommend.CausePolicyChanged, "again", w.clock.Now()); ev != nil {
+		t.Errorf("Withdraw of nothing open published %+v", ev)
+	}
+	if _, err := w.engine.Recommend(makeRoom, w.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	w.report("gw-1", "victim", "", metrics.StateUnloaded)
+	if got := w.evaluate(); got != "6 unload withdrawn gw-1/victim model_unloaded\n" {
+		t.Errorf("the victim unloaded: %q, want its recommendation withdrawn", got)
+	}
+	for _, bad := range []recommend.Recommendation{{Model: "m", Gateway: "g", Rule: "r"}, {Kind: recommend.Load, Gateway: "g", Rule: "r"}, {Kind: recommend.Load, Model: "m", Gateway: "g"}} {
+		if _, err := w.engine.Recommend(bad, w.clock.Now()); err == nil {
+			t.Errorf("Recommend(%+v) accepted a recommendation without kind, model or rule", bad)
+		}
+	}
+	if seq := w.engine.Sequence(); seq != 6 {
+		t.Errorf("sequence %d after 6 events", seq)
+	}
+}
+
+func TestSteadyCycleAllocatesNothing(t *testing.T) {
+	p := &scripted{}
+	w := newWorld(t, p)
+	for i := range 100 {
+		m := fmt.Sprintf("m%03d", i)
+		w.report("gw-1", m, "GPU-0", metrics.StateLoaded)
+		if i%2 == 0 {
+			w.report("gw-1", m, "", metrics.StateUnloaded)
+		}
+		p.set(metrics.StateLoaded, m, i%3 == 0)
+		p.set(metrics.StateUnloaded, m, i%3 == 0)
+	}
+	w.evaluate()
+	if allocs := testing.AllocsPerRun(10, func() { w.engine.Evaluate(w.clock.Now()) }); allocs != 0 {
+		t.Errorf("a steady cycle over 50 loaded and 50 unloaded pairs, some recommended, allocates %v times", allocs)
+	}
+}
+
+func TestShouldUnload(t *testing.T) {
+	w := newWorld(t, recommend.NewFixedPolicy(nil))
+	w.report("gw-1", "llama", "GPU-0", metrics.StateLoaded)
+	w.report("gw-2", "llama", "GPU-0", metrics.StateUnloaded)
+	w.clock.Advance(301 * time.Second)
+	cases := []struct {
+		name, model, gateway string
+		wantRule             string
+		wantErr              bool
+	}{
+		{"idle across gateways", "llama", "", rules.UnloadRuleIdle, false},
+		{"idle on the gateway where it is loaded", "llama", "gw-1", rules.UnloadRuleIdle, false},
+		{"not loaded on the gateway asked about", "llama", "gw-2", recommend.RuleNotLoaded, false},
+		{"unknown gateway", "llama", "gw-3", "", true},
+		{"unknown model", "gpt", "", "", true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			a, err := w.engine.ShouldUnload(c.model, c.gateway, w.clock.Now())
+			var unknown *recommend.UnknownModelError
+			if c.wantErr != errors.As(err, &unknown) || a.Rule != c.wantRule || a.Unload != (c.wantRule == rules.UnloadRuleIdle) || a.Reason == "" && !c.wantErr {
+				t.Errorf("ShouldUnload(%q, %q) = %+v, %v; want rule %q (error: %v)", c.model, c.gateway, a, err, c.wantRule, c.wantErr)
+			}
+		})
+	}
+}

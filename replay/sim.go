@@ -1,0 +1,350 @@
+package replay
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/modelium/brain/metrics"
+	"github.com/modelium/brain/rules"
+)
+
+// Gateway is the simulated gateway's id in the tracker.
+const Gateway = "replay"
+
+// AzureDay is minute 1 of an Azure trace, whose minutes belong to no named day: day 1 of the
+// Azure Functions 2019 dataset. Any day would do; the figures do not depend on it.
+var AzureDay = time.Date(2019, time.July, 15, 0, 0, 0, 0, time.UTC)
+
+// Kind is the kind of a recommendation.
+type Kind uint8
+
+// Recommendation kinds.
+const (
+	// Unload: the gateway should unload the model.
+	Unload Kind = iota + 1
+	// Load: the gateway should load (pre-warm) the model.
+	Load
+)
+
+// Recommendation is one recommendation that an evaluation cycle newly made.
+type Recommendation struct {
+	Kind           Kind
+	Model, Gateway string
+}
+
+// Cycle is the brain's evaluation cycle as the replay drives it: Evaluate runs one cycle as of now
+// over what the tracker holds and appends to dst the recommendations it newly made (not those
+// still open from earlier cycles).
+type Cycle interface {
+	Evaluate(now time.Time, dst []Recommendation) []Recommendation
+}
+
+// NewCycleFunc builds the evaluation cycle over a tracker.
+type NewCycleFunc func(t *metrics.Tracker, p *rules.UnloadPolicy) Cycle
+
+// Config configures a replay.
+type Config struct {
+	// Policy is the unload policy; nil means rules.DefaultUnloadPolicy().
+	Policy *rules.UnloadPolicy
+	// DecisionInterval is the virtual time between evaluation cycles; it must be positive.
+	DecisionInterval time.Duration
+	// Memory weighs idle time by memory (MB per HashApp); nil counts no MB.
+	Memory Memory
+	// NewCycle builds the evaluation cycle; nil means the brain's own.
+	NewCycle NewCycleFunc
+	// Progress, when set, is called after each minute with the minutes done and the total.
+	Progress func(done, total int)
+}
+
+// Result is what a replay cost. The JSON names of the first seven are fixed by DESIGN.md.
+type Result struct {
+	Models  int `json:"models"`
+	Minutes int `json:"minutes"`
+	// ColdStarts counts invocation minutes whose model was not loaded when the requests came.
+	ColdStarts int64 `json:"cold_starts"`
+	// IdleModelMinutes counts minutes a model was resident without a request.
+	IdleModelMinutes int64 `json:"idle_model_minutes"`
+	// IdleMBMinutes weighs each idle minute by the model's memory (0 without a memory file).
+	IdleMBMinutes float64 `json:"idle_mb_minutes"`
+	// Loads counts loads: cold starts plus pre-warm loads.
+	Loads int64 `json:"loads"`
+	// Policy names the policy that decided ("fixed").
+	Policy string `json:"policy"`
+
+	// IdleGBHours is IdleMBMinutes / 1024 / 60.
+	IdleGBHours float64 `json:"idle_gb_hours"`
+	// WarmStarts counts invocation minutes whose model was loaded when the requests came.
+	WarmStarts int64 `json:"warm_starts"`
+	// PrewarmLoads counts loads made on a load recommendation; Unloads, unloads made on an unload
+	// recommendation.
+	PrewarmLoads int64 `json:"prewarm_loads"`
+	Unloads      int64 `json:"unloads"`
+	// ResidentModelMinutes counts minutes a model was resident, with or without requests.
+	ResidentModelMinutes int64 `json:"resident_model_minutes"`
+	// Requests and InvocationMinutes sum the trace.
+	Requests          int64 `json:"requests"`
+	InvocationMinutes int64 `json:"invocation_minutes"`
+	// ModelsWithoutMemory counts models whose application the memory file lacks (they count 0 MB).
+	ModelsWithoutMemory int `json:"models_without_memory,omitempty"`
+	// Cycles is the number of evaluation cycles run.
+	Cycles int64 `json:"cycles"`
+}
+
+// Run replays a trace. The gateway starts with nothing loaded; the brain starts at minute 1.
+func Run(tr *Trace, cfg Config) (*Result, error) {
+	if cfg.DecisionInterval <= 0 {
+		return nil, fmt.Errorf("replay: decision interval %s: want a positive duration", cfg.DecisionInterval)
+	}
+	if cfg.Policy == nil {
+		cfg.Policy = rules.DefaultUnloadPolicy()
+	}
+	if cfg.NewCycle == nil {
+		cfg.NewCycle = BrainCycle
+	}
+	s := newSim(tr, cfg)
+	if err := s.run(); err != nil {
+		return nil, err
+	}
+	return s.result(), nil
+}
+
+type hit struct {
+	model int32
+	count int64
+}
+
+// sim is one replay: the virtual clock, the simulated gateway and the accounting.
+type sim struct {
+	tr      *Trace
+	cfg     Config
+	tracker *metrics.Tracker
+	cycle   Cycle
+	start   time.Time
+	now     time.Time // the virtual clock
+	next    time.Time // the next cycle
+
+	index  map[string]int32 // model name -> index, for recommendations
+	offset []int32          // hits of minute m (1-based) are hits[offset[m-1]:offset[m]]
+	hits   []hit
+	mb     []float64
+
+	// Per model: loaded on the gateway; since which minute it counts resident (see load); minutes
+	// resident, and resident with a request.
+	loaded         []bool
+	since          []int32
+	resident       []int64
+	residentActive []int64
+	cur            int32 // the first minute whose residency is not yet counted
+
+	res     Result
+	recs    []Recommendation
+	samples []metrics.Sample
+}
+
+func newSim(tr *Trace, cfg Config) *sim {
+	n := len(tr.Models)
+	start := tr.Start
+	if start.IsZero() {
+		start = AzureDay
+	}
+	s := &sim{
+		tr: tr, cfg: cfg, start: start, now: start, next: start,
+		index:          make(map[string]int32, n),
+		offset:         make([]int32, tr.Minutes+1),
+		mb:             make([]float64, n),
+		loaded:         make([]bool, n),
+		since:          make([]int32, n),
+		resident:       make([]int64, n),
+		residentActive: make([]int64, n),
+		cur:            1,
+	}
+	s.tracker = metrics.NewTracker(metrics.Config{
+		Now:       func() time.Time { return s.now },
+		MaxModels: max(n, metrics.DefaultMaxModels),
+	})
+	s.cycle = cfg.NewCycle(s.tracker, cfg.Policy)
+	// Group the invocation minutes by minute (counting sort): the replay walks minutes.
+	for i := range tr.Models {
+		m := &tr.Models[i]
+		s.index[m.Name] = int32(i)
+		for _, a := range m.Active {
+			s.offset[a.Minute]++
+		}
+		if cfg.Memory != nil {
+			mb, ok := cfg.Memory[m.App]
+			if !ok {
+				s.res.ModelsWithoutMemory++
+			}
+			s.mb[i] = mb
+		}
+	}
+	for m := 1; m <= tr.Minutes; m++ {
+		s.offset[m] += s.offset[m-1]
+	}
+	s.hits = make([]hit, s.offset[tr.Minutes])
+	fill := make([]int32, tr.Minutes)
+	copy(fill, s.offset[:tr.Minutes])
+	for i := range tr.Models {
+		for _, a := range tr.Models[i].Active {
+			s.hits[fill[a.Minute-1]] = hit{model: int32(i), count: a.Count}
+			fill[a.Minute-1]++
+		}
+	}
+	return s
+}
+
+func (s *sim) minuteStart(m int) time.Time { return s.start.Add(time.Duration(m-1) * time.Minute) }
+
+// lastRequest is when a minute's last request ends, relative to the minute's start: strictly
+// inside the minute, so that idle time measured at a later minute boundary is a whole number of
+// minutes plus one second and a threshold of whole minutes is crossed exactly at a boundary.
+const lastRequest = 59 * time.Second
+
+func (s *sim) run() error {
+	for m := 1; m <= s.tr.Minutes; m++ {
+		t := s.minuteStart(m)
+		hits := s.hits[s.offset[m-1]:s.offset[m]]
+		// The minute's requests arrive at its start, before the cycle of that instant.
+		s.now = t
+		s.samples = s.samples[:0]
+		for _, h := range hits {
+			if s.loaded[h.model] {
+				s.res.WarmStarts++
+			} else {
+				s.res.ColdStarts++
+				if err := s.load(h.model); err != nil {
+					return err
+				}
+			}
+			s.samples = append(s.samples, metrics.Sample{Model: s.tr.Models[h.model].Name, Start: t, End: t, InFlight: 1})
+		}
+		if err := s.report(); err != nil {
+			return err
+		}
+		if err := s.cyclesUntil(t, true); err != nil {
+			return err
+		}
+		// Residency of minute m is what is loaded now.
+		for _, h := range hits {
+			if s.loaded[h.model] {
+				s.residentActive[h.model]++
+			}
+		}
+		s.cur = int32(m) + 1
+		if err := s.cyclesUntil(t.Add(lastRequest), false); err != nil {
+			return err
+		}
+		s.now = t.Add(lastRequest)
+		s.samples = s.samples[:0]
+		for _, h := range hits {
+			s.samples = append(s.samples, metrics.Sample{Model: s.tr.Models[h.model].Name, Start: t, End: s.now, Requests: h.count})
+		}
+		if err := s.report(); err != nil {
+			return err
+		}
+		if err := s.cyclesUntil(t.Add(time.Minute), false); err != nil {
+			return err
+		}
+		if s.cfg.Progress != nil {
+			s.cfg.Progress(m, s.tr.Minutes)
+		}
+	}
+	for i, l := range s.loaded {
+		if l {
+			s.resident[i] += int64(s.cur - s.since[i])
+		}
+	}
+	return nil
+}
+
+// report sends s.samples to the tracker in batches it accepts.
+func (s *sim) report() error {
+	for b := s.samples; len(b) > 0; {
+		n := min(len(b), metrics.MaxSamples)
+		if err := s.tracker.ReportTraffic(Gateway, b[:n]); err != nil {
+			return fmt.Errorf("replay: report traffic at %s: %w", s.now.Format(time.RFC3339), err)
+		}
+		b = b[n:]
+	}
+	return nil
+}
+
+// cyclesUntil runs the evaluation cycles due before end (or at end, when inclusive) and carries
+// out their recommendations at once.
+func (s *sim) cyclesUntil(end time.Time, inclusive bool) error {
+	for s.next.Before(end) || inclusive && s.next.Equal(end) {
+		s.now = s.next
+		s.next = s.next.Add(s.cfg.DecisionInterval)
+		s.res.Cycles++
+		s.recs = s.cycle.Evaluate(s.now, s.recs[:0])
+		for _, r := range s.recs {
+			if r.Gateway != Gateway {
+				continue
+			}
+			i, ok := s.index[r.Model]
+			if !ok {
+				return fmt.Errorf("replay: the brain recommended a model the trace does not have: %q", r.Model)
+			}
+			var err error
+			switch {
+			case r.Kind == Unload && s.loaded[i]:
+				err = s.unload(i)
+			case r.Kind == Load && !s.loaded[i]:
+				s.res.PrewarmLoads++
+				err = s.load(i)
+			}
+			if err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// load reports LOADING and LOADED now, as a gateway's ReportModelState calls would. A model loaded
+// before the residency of the current minute is counted is resident from this minute on.
+func (s *sim) load(i int32) error {
+	s.res.Loads++
+	s.loaded[i] = true
+	s.since[i] = s.cur
+	return s.state(i, metrics.StateLoading, metrics.StateLoaded)
+}
+
+// unload reports UNLOADING and UNLOADED now.
+func (s *sim) unload(i int32) error {
+	s.res.Unloads++
+	s.loaded[i] = false
+	s.resident[i] += int64(s.cur - s.since[i])
+	return s.state(i, metrics.StateUnloading, metrics.StateUnloaded)
+}
+
+func (s *sim) state(i int32, states ...metrics.State) error {
+	for _, st := range states {
+		r := metrics.StateReport{Gateway: Gateway, Model: s.tr.Models[i].Name, State: st, MemoryBytes: int64(s.mb[i] * (1 << 20))}
+		res, err := s.tracker.ReportState(r)
+		if err == nil && res.Unexpected {
+			err = errors.New("unexpected transition")
+		}
+		if err != nil {
+			return fmt.Errorf("replay: report %s of %q: %w", st, r.Model, err)
+		}
+	}
+	return nil
+}
+
+func (s *sim) result() *Result {
+	r := s.res
+	r.Models = len(s.tr.Models)
+	r.Minutes = s.tr.Minutes
+	r.Requests = s.tr.Requests
+	r.InvocationMinutes = s.tr.InvocationMinutes
+	for i := range s.resident {
+		idle := s.resident[i] - s.residentActive[i]
+		r.ResidentModelMinutes += s.resident[i]
+		r.IdleModelMinutes += idle
+		r.IdleMBMinutes += float64(idle) * s.mb[i]
+	}
+	r.IdleGBHours = r.IdleMBMinutes / 1024 / 60
+	return &r
+}
