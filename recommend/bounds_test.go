@@ -1,0 +1,85 @@
+package recommend_test
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/modelium/brain/recommend"
+)
+
+// hubOf numbers events as an engine does; each message is the event's sequence.
+type hubOf struct {
+	h   *recommend.Hub[uint64]
+	seq uint64
+}
+
+func newHub(window, queueSize, maxPending int) *hubOf {
+	return &hubOf{h: recommend.NewHub(recommend.HubConfig[uint64]{Epoch: "e", Window: window, QueueSize: queueSize, MaxPending: maxPending,
+		Encode: func(ev *recommend.Event, _ uint64) uint64 { return ev.Seq }})}
+}
+
+// publish publishes one cycle of n unload recommendations of distinct models.
+func (p *hubOf) publish(n int) {
+	evs := make([]*recommend.Event, n)
+	for i := range evs {
+		p.seq++
+		evs[i] = &recommend.Event{Seq: p.seq, Rec: &recommend.Recommendation{Kind: recommend.Unload, Gateway: "gw", Model: fmt.Sprint("m", p.seq)}}
+	}
+	p.h.Publish(evs)
+}
+
+func cut(s *recommend.Subscriber[uint64]) bool {
+	select {
+	case <-s.Cut():
+		return true
+	default:
+		return false
+	}
+}
+
+// TestSlowSubscriberCutOffBound: a subscriber is cut off when more than MaxPending events are
+// still pending as the next ones are published; exactly MaxPending is kept. Nothing runs the
+// subscriber here, so everything published stays pending.
+func TestSlowSubscriberCutOffBound(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		pending int
+		cut     bool
+	}{
+		{"exactly the maximum pending is kept", 3, false},
+		{"one more than the maximum is cut off", 4, true},
+		{"one large publication never cuts a subscriber that was keeping up", 50, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			p := newHub(64, 64, 3)
+			sub, _ := p.h.Subscribe(recommend.NewFilter("", nil, nil, nil), "", 0)
+			p.publish(tt.pending)
+			if cut(sub) {
+				t.Fatalf("cut off by the publication that made %d events pending", tt.pending)
+			}
+			if tt.pending > 4 {
+				return // a large publication alone is what this case checks
+			}
+			p.publish(1)
+			if got := cut(sub); got != tt.cut {
+				t.Errorf("with %d pending, the next publication cut the subscriber off: %v; want %v", tt.pending, got, tt.cut)
+			}
+		})
+	}
+}
+
+// TestResumeBeforeAnyEvent: before anything is published, sequence 0 of this epoch is a clean
+// resume (nothing was missed) and 1 is ahead of the hub.
+func TestResumeBeforeAnyEvent(t *testing.T) {
+	p := newHub(4, 8, 8)
+	if _, outcome := p.h.Subscribe(recommend.NewFilter("", nil, nil, nil), "e", 0); outcome != recommend.Resumed {
+		t.Errorf("resume at 0 before any event: %v; want Resumed", outcome)
+	}
+	if _, outcome := p.h.Subscribe(recommend.NewFilter("", nil, nil, nil), "e", 1); outcome != recommend.Reset {
+		t.Errorf("resume at 1 before any event: %v; want Reset", outcome)
+	}
+	p.publish(3)
+	if _, outcome := p.h.Subscribe(recommend.NewFilter("", nil, nil, nil), "e", 3); outcome != recommend.Resumed {
+		t.Errorf("resume exactly at the latest sequence: %v; want Resumed", outcome)
+	}
+}
