@@ -371,3 +371,15 @@ func TestNVMLStalenessFollowsTheConfiguredMaxAge(t *testing.T) {
 		})
 	}
 }
+
+// TestNVMLReadErrorNamesTheGPU: a failed read says which call failed on which GPU, GPU 0 included.
+func TestNVMLReadErrorNamesTheGPU(t *testing.T) {
+	g := newDGX(t, 50)
+	clock := newFakeClock()
+	inv := openDGX(t, g, clock)
+	g.failReads.Store(true)
+	snap := inv.Refresh()
+	if snap.Err == nil || !strings.Contains(snap.Err.Error(), "NVML GetMemoryInfo_v2 on GPU 0: ") {
+		t.Fatalf("read error %v; want it to name GetMemoryInfo_v2 on GPU 0", snap.Err)
+	}
+}
