@@ -2,8 +2,12 @@ package hfconfig_test
 
 import (
 	"errors"
+	"fmt"
+	"math"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/modelium/brain/hfconfig"
@@ -125,6 +129,47 @@ func TestExactParameterCounts(t *testing.T) {
 			"encoder_ffn_dim":128,"decoder_ffn_dim":128,"vocab_size":100,"max_source_positions":30,
 			"max_target_positions":20,"num_mel_bins":8,"activation_function":"gelu","is_encoder_decoder":true}`,
 			187264, 15360, 16},
+		{"BERT shape: learned positions and token types, no KV cache",
+			// h=64 L=2 H=4 (16): attention 4*64*64 = 16384, MLP 2*64*128 = 16384; body 2*32768 = 65536
+			// tied vocabulary 6400 + positions 50*64 + token types 2*64 = 9728; total 75264
+			`{"architectures":["BertModel"],"model_type":"bert","torch_dtype":"float32","hidden_size":64,"num_hidden_layers":2,
+			"num_attention_heads":4,"intermediate_size":128,"vocab_size":100,"max_position_embeddings":50,"type_vocab_size":2,"hidden_act":"gelu"}`,
+			75264, 0, 16},
+		{"GPT-2 shape: the MLP assumed 4 × n_embd, learned positions",
+			// attention 16384, MLP 2*64*256 = 32768: body 2*49152 = 98304; vocabulary 6400 + positions 50*64 = 9600
+			// total 107904. KV: 2*4*16 = 128 a layer: 2*128*30*4 bytes = 30720
+			`{"architectures":["GPT2LMHeadModel"],"model_type":"gpt2","torch_dtype":"float32","n_layer":2,"n_embd":64,"n_head":4,
+			"vocab_size":100,"n_positions":50,"activation_function":"gelu_new"}`,
+			107904, 30720, 16},
+		{"T5 shape without d_ff: the MLP assumed 4 × d_model",
+			// inner 4*16 = 64; encoder layer 4*64*64 + 2*64*256 = 49152; decoder layer 8*64*64 + 2*64*256 = 65536
+			// + tied vocabulary 6400 = 121088. KV: 2*4*16 = 128 in 1 decoder layer: 128*30*2 = 7680
+			`{"architectures":["T5ForConditionalGeneration"],"model_type":"t5","torch_dtype":"float16","is_encoder_decoder":true,
+			"d_model":64,"num_layers":1,"num_heads":4,"d_kv":16,"vocab_size":100}`,
+			121088, 7680, 16},
+		{"CLIP shape: two towers and their projections into one space",
+			// text: attention 16384 + MLP 2*64*128 = 16384, vocabulary 6400 + positions 10*64 = 640: 39808
+			// vision: 4*32*32 + 2*32*64 = 8192, patches 3*4*4*32 = 1536, (2*2 + 2)*32 = 192: 9920
+			// projections (64 + 32)*32 = 3072; total 52800; an encoder keeps no KV cache
+			`{"architectures":["CLIPModel"],"model_type":"clip","torch_dtype":"float32","projection_dim":32,
+			"text_config":{"model_type":"clip_text_model","hidden_size":64,"num_hidden_layers":1,"num_attention_heads":4,
+			"intermediate_size":128,"vocab_size":100,"max_position_embeddings":10},
+			"vision_config":{"hidden_size":32,"num_hidden_layers":1,"num_attention_heads":2,"intermediate_size":64,"image_size":8,"patch_size":4}}`,
+			52800, 0, 16},
+		{"BLIP shape: the text decoder cross-attends to the image in every layer",
+			// text 39808 + cross-attention 1*2*64*(64 + 32) = 12288 + vision 9920 = 62016; no projection
+			// (not CLIP); an empty architectures list in text_config names nothing
+			`{"architectures":["BlipForConditionalGeneration"],"model_type":"blip","torch_dtype":"float32",
+			"text_config":{"architectures":[],"model_type":"blip_text_model","hidden_size":64,"num_hidden_layers":1,"num_attention_heads":4,
+			"intermediate_size":128,"vocab_size":100,"max_position_embeddings":10},
+			"vision_config":{"hidden_size":32,"num_hidden_layers":1,"num_attention_heads":2,"intermediate_size":64,"image_size":8,"patch_size":4}}`,
+			62016, 0, 16},
+		{"ResNet shape: the stem, a stage with a projection shortcut, the classifier with its bias",
+			// stem 3*4*49 = 588; basic block 4→8: 9*4*8 + 9*8*8 = 864; shortcut 4*8 = 32; classifier 8*2 + 2 = 18
+			// total 1502
+			`{"architectures":["ResNetForImageClassification"],"model_type":"resnet","torch_dtype":"float32","hidden_sizes":[8],"depths":[1],
+			"embedding_size":4,"layer_type":"basic","num_channels":3,"id2label":{"0":"a","1":"b"}}`,
+			1502, 0, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -214,5 +259,82 @@ func TestRealConfigsExactly(t *testing.T) {
 				t.Errorf("KV cache of 10 tokens × 3 sequences = %d bytes; want %d", a.Memory.KVCacheBytes, tt.kvBytes)
 			}
 		})
+	}
+}
+
+// TestAnalyzeEdges pins what Analyze does at the edges of its input: no shape at all, a decoder
+// without heads, an empty architectures list, the largest whole number a field may hold, a count
+// exactly at the int64 limit, and the bytes of a quantized weight.
+func TestAnalyzeEdges(t *testing.T) {
+	analyze := func(t *testing.T, cfg, index string) hfconfig.Analysis {
+		t.Helper()
+		var idx []byte
+		if index != "" {
+			idx = []byte(index)
+		}
+		a, err := hfconfig.Analyze([]byte(cfg), idx, hfconfig.AnalyzeOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+	t.Run("a config without a shape has no parameter source", func(t *testing.T) {
+		if a := analyze(t, `{"torch_dtype":"float16"}`, ""); a.ParameterSource != hfconfig.ParamSourceNone || a.ParameterCount != 0 || !a.Partial {
+			t.Errorf("source %s, %d parameters, partial %v; want none, 0, partial", a.ParameterSource, a.ParameterCount, a.Partial)
+		}
+	})
+	t.Run("without a shape, a shard index is read at the config's dtype", func(t *testing.T) {
+		if a := analyze(t, `{"torch_dtype":"float32"}`, `{"metadata":{"total_size":2000}}`); a.ParameterCount != 500 || a.ParameterSource != hfconfig.ParamSourceShardIndex {
+			t.Errorf("%d parameters from %s; want 500 (2000 bytes of float32) from the shard index", a.ParameterCount, a.ParameterSource)
+		}
+	})
+	t.Run("a decoder without heads counts 4 h² of attention a layer", func(t *testing.T) {
+		// 2*(4*64*64 + 2*64*128) + tied 100*64 = 65536 + 6400
+		a := analyze(t, `{"model_type":"llama","num_hidden_layers":2,"hidden_size":64,"vocab_size":100,"intermediate_size":128}`, "")
+		if a.ConfigParameterCount != 71936 {
+			t.Errorf("%d parameters; want 71936", a.ConfigParameterCount)
+		}
+	})
+	t.Run("an empty architectures list names no architecture", func(t *testing.T) {
+		if a := analyze(t, `{"architectures":[],"model_type":"llama"}`, ""); a.Architecture != "" || a.ModelType != "llama" {
+			t.Errorf("architecture %q, model type %q", a.Architecture, a.ModelType)
+		}
+	})
+	t.Run("2^53 is past the whole numbers a field may hold, 2^53 - 1 is not", func(t *testing.T) {
+		base := `{"model_type":"llama","num_hidden_layers":1,"hidden_size":1,"num_attention_heads":1,"intermediate_size":1,"vocab_size":%s}`
+		a := analyze(t, fmt.Sprintf(base, "9007199254740992"), "")
+		if !slices.Contains(a.MissingFields, "vocab_size") {
+			t.Errorf("vocab_size 2^53: missing %v; want vocab_size missing", a.MissingFields)
+		}
+		a = analyze(t, fmt.Sprintf(base, "9007199254740991"), "")
+		if a.VocabSize != 9007199254740991 {
+			t.Errorf("vocab_size 2^53 - 1 read as %d", a.VocabSize)
+		}
+	})
+	t.Run("an estimate of exactly 2^63 is beyond int64: partial", func(t *testing.T) {
+		// h = 2^30, one head of 2^30, MLP of 2^30, vocabulary 2^31, tied:
+		// 4h² + 2h·2^30 + 2^31·h = 2^62 + 2^61 + 2^61 = 2^63
+		a := analyze(t, `{"architectures":["LlamaForCausalLM"],"model_type":"llama","torch_dtype":"float16","num_hidden_layers":1,
+			"hidden_size":1073741824,"num_attention_heads":1,"intermediate_size":1073741824,"vocab_size":2147483648,"hidden_act":"gelu"}`, "")
+		if !a.Partial || a.ParameterCount != math.MaxInt64 || len(a.MissingFields) != 0 {
+			t.Errorf("partial %v, %d parameters, missing %v; want partial (saturated), nothing missing", a.Partial, a.ParameterCount, a.MissingFields)
+		}
+	})
+	t.Run("a 4-bit quantization stores half a byte a weight", func(t *testing.T) {
+		a := analyze(t, `{"model_type":"llama","torch_dtype":"float16","quantization_config":{"quant_method":"gptq","bits":4}}`, "")
+		if a.BytesPerParameter != 0.5 || a.Quantization != "gptq" {
+			t.Errorf("%v bytes a weight (%s); want 0.5", a.BytesPerParameter, a.Quantization)
+		}
+	})
+}
+
+func TestConfigErrorText(t *testing.T) {
+	_, err := hfconfig.Analyze(llamaConfig, []byte(`{"metadata":{"total_size":0}}`), hfconfig.AnalyzeOptions{})
+	if got, want := fmt.Sprint(err), "index field metadata.total_size: missing or not a positive number"; !strings.HasSuffix(got, want) || strings.Contains(got, "line") {
+		t.Errorf("error %q; want it to end %q, without a position", got, want)
+	}
+	_, err = hfconfig.Analyze([]byte("{\n  \"a\": ]\n}"), nil, hfconfig.AnalyzeOptions{})
+	if got := fmt.Sprint(err); !strings.Contains(got, "at line 2, column 8 (byte 9)") || strings.Contains(got, "field") {
+		t.Errorf("error %q; want the position and no field", got)
 	}
 }
