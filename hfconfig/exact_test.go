@@ -170,6 +170,30 @@ func TestExactParameterCounts(t *testing.T) {
 			`{"architectures":["ResNetForImageClassification"],"model_type":"resnet","torch_dtype":"float32","hidden_sizes":[8],"depths":[1],
 			"embedding_size":4,"layer_type":"basic","num_channels":3,"id2label":{"0":"a","1":"b"}}`,
 			1502, 0, 0},
+		{"ViT shape with mlp_ratio: the MLP is the ratio times the width",
+			// h=32, MLP 2.5*32 = 80: 4*32*32 + 2*32*80 = 9216; one channel of 4×4 patches 1*4*4*32 = 512;
+			// (2*2 patches + class token + 1)*32 = 192; total 9920
+			`{"architectures":["ViTModel"],"model_type":"vit","torch_dtype":"float32","hidden_size":32,"num_hidden_layers":1,
+			"num_attention_heads":2,"image_size":8,"patch_size":4,"mlp_ratio":2.5,"num_channels":1}`,
+			9920, 0, 16},
+		{"ViT shape without an MLP size: 4 × the width, and so with an mlp_ratio of 0",
+			// MLP 128: 4096 + 2*32*128 = 12288; + 512 + 192 = 12992
+			`{"architectures":["ViTModel"],"model_type":"vit","torch_dtype":"float32","hidden_size":32,"num_hidden_layers":1,
+			"num_attention_heads":2,"image_size":8,"patch_size":4,"mlp_ratio":0,"num_channels":1}`,
+			12992, 0, 16},
+		{"Qwen2-VL vision shape: 3-D patches and a merger to the language model's width",
+			// embed_dim 16, MLP 2*16 = 32: 4*16*16 + 2*16*32 = 2048; patches 3*2*2*16 * 2 frames = 384;
+			// merger in 16*2*2 = 64 to hidden_size 64: 64*64 + 64*64 = 8192; total 10624
+			`{"architectures":["Qwen2VLForConditionalGeneration"],"model_type":"qwen2_vl","torch_dtype":"float32",
+			"vision_config":{"depth":1,"embed_dim":16,"hidden_size":64,"num_heads":2,"mlp_ratio":2,"patch_size":2,
+			"temporal_patch_size":2,"spatial_merge_size":2,"in_chans":3}}`,
+			10624, 0, 8},
+		{"Qwen2.5-VL vision shape: the merger's output width from out_hidden_size",
+			// as above with the merger 64 → 48: 64*64 + 64*48 = 7168; total 9600
+			`{"architectures":["Qwen2VLForConditionalGeneration"],"model_type":"qwen2_vl","torch_dtype":"float32",
+			"vision_config":{"depth":1,"embed_dim":16,"hidden_size":64,"out_hidden_size":48,"num_heads":2,"mlp_ratio":2,"patch_size":2,
+			"temporal_patch_size":2,"spatial_merge_size":2,"in_chans":3}}`,
+			9600, 0, 8},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
