@@ -3,6 +3,7 @@ package server_test
 import (
 	"bytes"
 	"fmt"
+	"strings"
 	"testing"
 
 	"google.golang.org/grpc"
@@ -102,6 +103,36 @@ func TestWireLimitsAtTheEdge(t *testing.T) {
 			}
 			if got := fieldViolations(t, err); got[tt.field] == "" {
 				t.Errorf("violations %v; want one on %s", got, tt.field)
+			}
+		})
+	}
+}
+
+// TestConfigErrorsNameTheKeyOrThePosition: a config the analysis cannot read is answered with a
+// field violation that names the JSON key when one is at fault, and the position when the bytes
+// do not parse, never an empty key or a position 0.
+func TestConfigErrorsNameTheKeyOrThePosition(t *testing.T) {
+	clock := newFakeClock()
+	client, _, _ := startServer(t, server.Options{Clock: clock.Now, DecisionInterval: -1})
+	tests := []struct {
+		name  string
+		req   *brainv1.AnalyzeModelRequest
+		field string
+		desc  string
+	}{
+		{"an index without a positive total_size names the key",
+			&brainv1.AnalyzeModelRequest{ConfigJson: configOfSize(200), SafetensorsIndexJson: []byte(`{"metadata":{"total_size":0}}`)},
+			"safetensors_index_json", `key "metadata.total_size": missing or not a positive number`},
+		{"bytes that do not parse name the position",
+			&brainv1.AnalyzeModelRequest{ConfigJson: []byte(`{"a": ]}`)},
+			"config_json", "at line 1, column 7 (byte offset 6): "},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := client.AnalyzeModel(ctxT(t), tt.req)
+			got := fieldViolations(t, err)[tt.field]
+			if !strings.HasPrefix(got, tt.desc) || strings.Contains(got, "line 0") || strings.Contains(got, `key ""`) {
+				t.Errorf("%s: %q; want it to start %q", tt.field, got, tt.desc)
 			}
 		})
 	}
