@@ -265,4 +265,40 @@ func TestChooseGPUReportsTheChosenGPUsReservations(t *testing.T) {
 	if g := second.GetGpu(); g.GetIndex() != 1 || g.GetReservedBytes() != 25*gib || g.GetFreeBytes() != 60*gib || second.GetFreeBytesAfter() != 30*gib {
 		t.Fatalf("second choice: GPU %d reserved %d free %d, after %d; want GPU 1, 25 GiB reserved, 60 GiB free, 30 GiB after", g.GetIndex(), g.GetReservedBytes(), g.GetFreeBytes(), second.GetFreeBytesAfter())
 	}
+	if gs := second.GetGpus(); len(gs) != 1 || gs[0].GetIndex() != 1 || gs[0].GetReservedBytes() != 25*gib {
+		t.Fatalf("second choice lists %v; want GPU 1 with 25 GiB reserved", gs)
+	}
+}
+
+// TestReportReleasesTheReservationItNames: a LOADED report that names a reservation releases it,
+// whatever model it was made for; a report without one releases only the model's own.
+func TestReportReleasesTheReservationItNames(t *testing.T) {
+	clock := newFakeClock()
+	client, _, _ := startServer(t, server.Options{Clock: clock.Now, GPUs: twoGPUs(t, clock), DecisionInterval: -1})
+	res, err := client.ChooseGPU(ctxT(t), &brainv1.ChooseGPURequest{ModelName: "a", GatewayId: "gw-1", RequiredBytes: 10 * gib, Reserve: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reserved := func() int64 {
+		t.Helper()
+		list, err := client.ListGPUs(ctxT(t), &brainv1.ListGPUsRequest{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return list.GetGpus()[1].GetReservedBytes()
+	}
+	report := func(id string) {
+		t.Helper()
+		if _, err := client.ReportModelState(ctxT(t), &brainv1.ReportModelStateRequest{GatewayId: "gw-1", ModelName: "b", State: brainv1.ModelState_MODEL_STATE_LOADED, ReservationId: id}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	report("")
+	if r := reserved(); r != 10*gib {
+		t.Fatalf("after another model's report without an id: %d reserved; want 10 GiB", r)
+	}
+	report(res.GetReservationId())
+	if r := reserved(); r != 0 {
+		t.Fatalf("after a report naming the reservation: %d reserved; want 0", r)
+	}
 }
