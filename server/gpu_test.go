@@ -302,3 +302,61 @@ func TestReportReleasesTheReservationItNames(t *testing.T) {
 		t.Fatalf("after a report naming the reservation: %d reserved; want 0", r)
 	}
 }
+
+// TestGetPolicyShowsTheEffectiveSettings: the reservation TTL and the decision interval GetPolicy
+// shows are the ones in force: the configured value, or the default when it is zero (and no loop
+// when the interval is negative).
+func TestGetPolicyShowsTheEffectiveSettings(t *testing.T) {
+	tests := []struct {
+		name         string
+		ttl          time.Duration
+		interval     time.Duration
+		wantTTL      time.Duration
+		wantInterval time.Duration
+	}{
+		{"zero settings show the defaults", 0, 0, gpu.DefaultReservationTTL, server.DefaultDecisionInterval},
+		{"configured settings show as configured", 3 * time.Minute, 2 * time.Minute, 3 * time.Minute, 2 * time.Minute},
+		{"a negative interval (no loop) shows as 0", time.Minute, -1, time.Minute, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			clock := newFakeClock()
+			client, _, _ := startServer(t, server.Options{Clock: clock.Now, DecisionInterval: tt.interval, Placement: gpu.AllocatorConfig{ReservationTTL: tt.ttl}})
+			pol, err := client.GetPolicy(ctxT(t), &brainv1.GetPolicyRequest{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := pol.GetGpu().GetReservationTtl().AsDuration(); got != tt.wantTTL {
+				t.Errorf("reservation TTL %s; want %s", got, tt.wantTTL)
+			}
+			if got := pol.GetUnload().GetDecisionInterval().AsDuration(); got != tt.wantInterval {
+				t.Errorf("decision interval %s; want %s", got, tt.wantInterval)
+			}
+		})
+	}
+}
+
+// TestPlacementFailureSaysWhatWasNeeded: the need a refusal reports is the request plus the
+// headroom, and the request alone without headroom.
+func TestPlacementFailureSaysWhatWasNeeded(t *testing.T) {
+	for _, tt := range []struct {
+		name     string
+		headroom int64
+		want     int64
+	}{{"with headroom", gib, 71 * gib}, {"without headroom", 0, 70 * gib}} {
+		t.Run(tt.name, func(t *testing.T) {
+			clock := newFakeClock()
+			client, _, _ := startServer(t, server.Options{Clock: clock.Now, GPUs: twoGPUs(t, clock), Placement: gpu.AllocatorConfig{HeadroomBytes: tt.headroom}})
+			_, err := client.ChooseGPU(ctxT(t), &brainv1.ChooseGPURequest{ModelName: "m", RequiredBytes: 70 * gib})
+			for _, d := range status.Convert(err).Details() {
+				if f, ok := d.(*brainv1.PlacementFailure); ok {
+					if f.GetRequiredBytes() != tt.want {
+						t.Errorf("required_bytes %d; want %d", f.GetRequiredBytes(), tt.want)
+					}
+					return
+				}
+			}
+			t.Fatalf("ChooseGPU = %v; want RESOURCE_EXHAUSTED with a PlacementFailure", err)
+		})
+	}
+}
