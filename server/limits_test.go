@@ -3,10 +3,13 @@ package server_test
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"google.golang.org/grpc"
+	reflectionv1 "google.golang.org/grpc/reflection/grpc_reflection_v1"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	brainv1 "github.com/modelium/brain/gen/modelium/brain/v1"
@@ -133,6 +136,75 @@ func TestConfigErrorsNameTheKeyOrThePosition(t *testing.T) {
 			got := fieldViolations(t, err)[tt.field]
 			if !strings.HasPrefix(got, tt.desc) || strings.Contains(got, "line 0") || strings.Contains(got, `key ""`) {
 				t.Errorf("%s: %q; want it to start %q", tt.field, got, tt.desc)
+			}
+		})
+	}
+}
+
+// safeBuffer is a bytes.Buffer the server's goroutines may write while a test reads it.
+type safeBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *safeBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *safeBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestReflectionListsTheBrainService: grpcurl's reflection is served.
+func TestReflectionListsTheBrainService(t *testing.T) {
+	_, _, conn := startServer(t, server.Options{DecisionInterval: -1})
+	stream, err := reflectionv1.NewServerReflectionClient(conn).ServerReflectionInfo(ctxT(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := stream.Send(&reflectionv1.ServerReflectionRequest{MessageRequest: &reflectionv1.ServerReflectionRequest_ListServices{}}); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := stream.Recv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, s := range resp.GetListServicesResponse().GetService() {
+		names = append(names, s.GetName())
+	}
+	if !slices.Contains(names, server.ServiceName) {
+		t.Errorf("reflection lists %v; want %s", names, server.ServiceName)
+	}
+}
+
+// TestChooseRuntimeGivenFieldsWinOverTheConfig: an architecture or model type the request states
+// is kept; the config's fills only what the request left empty.
+func TestChooseRuntimeGivenFieldsWinOverTheConfig(t *testing.T) {
+	client, _, _ := startServer(t, server.Options{DecisionInterval: -1})
+	llamaByType := []byte(`{"model_type":"llama","num_hidden_layers":1,"hidden_size":8,"num_attention_heads":1,"vocab_size":10}`)
+	llamaByArch := []byte(`{"architectures":["LlamaForCausalLM"],"num_hidden_layers":1,"hidden_size":8,"num_attention_heads":1,"vocab_size":10}`)
+	for _, tt := range []struct {
+		name string
+		spec *brainv1.ModelSpec
+		want string
+	}{
+		{"a stated architecture wins", &brainv1.ModelSpec{Architecture: "ResNetForImageClassification", ConfigJson: llamaByArch}, "ray"},
+		{"the config fills an empty architecture", &brainv1.ModelSpec{ConfigJson: llamaByArch}, "vllm"},
+		{"a stated model type wins", &brainv1.ModelSpec{ModelType: "resnet", ConfigJson: llamaByType}, "ray"},
+		{"the config fills an empty model type", &brainv1.ModelSpec{ConfigJson: llamaByType}, "vllm"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, err := client.ChooseRuntime(ctxT(t), &brainv1.ChooseRuntimeRequest{Model: tt.spec})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if resp.GetRuntime() != tt.want {
+				t.Errorf("runtime %s by %s (%s); want %s", resp.GetRuntime(), resp.GetRule(), resp.GetReason(), tt.want)
 			}
 		})
 	}
