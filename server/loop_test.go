@@ -3,11 +3,13 @@ package server_test
 import (
 	"context"
 	"log/slog"
+	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
 
 	"github.com/modelium/brain/metrics"
+	"github.com/modelium/brain/recommend"
 	"github.com/modelium/brain/server"
 )
 
@@ -53,4 +55,67 @@ func TestEvaluationLoopInterval(t *testing.T) {
 			})
 		})
 	}
+}
+
+// panickingPolicy fails every decision, as a defective policy might.
+type panickingPolicy struct{}
+
+func (panickingPolicy) Decide(*recommend.Pair) recommend.Decision { panic("policy defect") }
+func (panickingPolicy) Reason(*recommend.Pair, recommend.Decision) string {
+	return ""
+}
+
+// TestEvaluationLoopLogs: a cycle that changes something is logged at debug, a quiet one is not,
+// and a cycle that panics is logged as an error while the loop keeps running.
+func TestEvaluationLoopLogs(t *testing.T) {
+	t.Run("a quiet cycle logs nothing, a changing one logs once", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			var logged safeBuffer
+			tracker := metrics.NewTracker(metrics.Config{Now: time.Now})
+			srv := server.New(server.Options{Tracker: tracker, DecisionInterval: 10 * time.Second,
+				Logger: slog.New(slog.NewTextHandler(&logged, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+			defer shutdown(srv)
+			if _, err := tracker.ReportState(metrics.StateReport{Gateway: "gw-1", Model: "llama", Runtime: "vllm", State: metrics.StateLoaded}); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(295 * time.Second) // 29 quiet cycles
+			synctest.Wait()
+			if strings.Contains(logged.String(), "recommendation evaluation") {
+				t.Fatalf("quiet cycles logged: %q", logged.String())
+			}
+			time.Sleep(20 * time.Second) // the cycle at 310 s recommends
+			synctest.Wait()
+			if n := strings.Count(logged.String(), "msg=\"recommendation evaluation\""); n != 1 {
+				t.Fatalf("%d log lines for one changing cycle: %q", n, logged.String())
+			}
+		})
+	})
+	t.Run("a panicking cycle is logged and the next one runs", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			var logged safeBuffer
+			tracker := metrics.NewTracker(metrics.Config{Now: time.Now})
+			srv := server.New(server.Options{Tracker: tracker, Policy: panickingPolicy{}, DecisionInterval: 10 * time.Second,
+				Logger: slog.New(slog.NewTextHandler(&logged, nil))})
+			defer shutdown(srv)
+			time.Sleep(15 * time.Second) // a quiet cycle: the policy is never asked
+			synctest.Wait()
+			if strings.Contains(logged.String(), "panic") {
+				t.Fatalf("a cycle without a panic logged one: %q", logged.String())
+			}
+			if _, err := tracker.ReportState(metrics.StateReport{Gateway: "gw-1", Model: "llama", Runtime: "vllm", State: metrics.StateLoaded}); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(20 * time.Second) // two cycles, each asking the policy
+			synctest.Wait()
+			if n := strings.Count(logged.String(), "policy defect"); n != 2 {
+				t.Fatalf("%d panics logged over two cycles: %q", n, logged.String())
+			}
+		})
+	})
+}
+
+func shutdown(srv *server.Server) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	_ = srv.Shutdown(ctx)
 }
