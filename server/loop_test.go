@@ -88,6 +88,16 @@ func TestEvaluationLoopLogs(t *testing.T) {
 			if n := strings.Count(logged.String(), "msg=\"recommendation evaluation\""); n != 1 {
 				t.Fatalf("%d log lines for one changing cycle: %q", n, logged.String())
 			}
+			// Traffic: the next cycle only withdraws, and is logged too.
+			now := time.Now()
+			if err := tracker.ReportTraffic("gw-1", []metrics.Sample{{Model: "llama", Start: now.Add(-time.Second), End: now, Requests: 100}}); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(10 * time.Second)
+			synctest.Wait()
+			if n := strings.Count(logged.String(), "msg=\"recommendation evaluation\""); n != 2 || !strings.Contains(logged.String(), "withdrawn=1") {
+				t.Fatalf("%d log lines after a cycle that only withdrew: %q", n, logged.String())
+			}
 		})
 	})
 	t.Run("a panicking cycle is logged and the next one runs", func(t *testing.T) {
