@@ -10,6 +10,7 @@ import (
 
 	"google.golang.org/grpc"
 	reflectionv1 "google.golang.org/grpc/reflection/grpc_reflection_v1"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	brainv1 "github.com/modelium/brain/gen/modelium/brain/v1"
@@ -207,5 +208,19 @@ func TestChooseRuntimeGivenFieldsWinOverTheConfig(t *testing.T) {
 				t.Errorf("runtime %s by %s (%s); want %s", resp.GetRuntime(), resp.GetRule(), resp.GetReason(), tt.want)
 			}
 		})
+	}
+}
+
+// TestInvalidArgumentMessageCountsTheOtherViolations: the status message names the first field
+// violation and how many more there are, and says nothing of more when there are none.
+func TestInvalidArgumentMessageCountsTheOtherViolations(t *testing.T) {
+	client, _, _ := startServer(t, server.Options{DecisionInterval: -1})
+	_, err := client.ShouldUnload(ctxT(t), &brainv1.ShouldUnloadRequest{})
+	if msg := status.Convert(err).Message(); msg != "invalid request: model_name: required" {
+		t.Errorf("one violation: message %q", msg)
+	}
+	_, err = client.ChooseGPU(ctxT(t), &brainv1.ChooseGPURequest{RequiredBytes: -1})
+	if msg := status.Convert(err).Message(); !strings.HasSuffix(msg, "(and 1 more field violations)") {
+		t.Errorf("two violations: message %q", msg)
 	}
 }
