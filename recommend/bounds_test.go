@@ -3,7 +3,9 @@ package recommend_test
 import (
 	"fmt"
 	"testing"
+	"time"
 
+	"github.com/modelium/brain/metrics"
 	"github.com/modelium/brain/recommend"
 )
 
@@ -81,5 +83,36 @@ func TestResumeBeforeAnyEvent(t *testing.T) {
 	p.publish(3)
 	if _, outcome := p.h.Subscribe(recommend.NewFilter("", nil, nil, nil), "e", 3); outcome != recommend.Resumed {
 		t.Errorf("resume exactly at the latest sequence: %v; want Resumed", outcome)
+	}
+}
+
+// TestEvaluateCountsWhatItPublished: a cycle's Result counts the recommendations and withdrawals
+// it published, by either way of withdrawing (the policy changed its mind, the pair left its
+// state), the pairs it asked about and what stays open.
+func TestEvaluateCountsWhatItPublished(t *testing.T) {
+	w := newWorld(t, nil)
+	for _, m := range []string{"a", "b", "c"} {
+		w.report("gw-1", m, "GPU-0", metrics.StateLoaded)
+	}
+	w.clock.Advance(301 * time.Second)
+	type counts struct{ loaded, recommended, withdrawn, open int }
+	steps := []struct {
+		name string
+		do   func()
+		want counts
+	}{
+		{"three idle models are recommended", func() {}, counts{3, 3, 0, 3}},
+		{"a steady cycle publishes nothing", func() {}, counts{3, 0, 0, 3}},
+		{"traffic on one and another unloaded: two withdrawals", func() {
+			w.request("gw-1", "a")
+			w.report("gw-1", "b", "", metrics.StateUnloaded)
+		}, counts{2, 0, 2, 1}},
+	}
+	for _, s := range steps {
+		s.do()
+		r := w.engine.Evaluate(w.clock.Now())
+		if got := (counts{r.Loaded, r.Recommended, r.Withdrawn, r.Open}); got != s.want || len(r.Events) != s.want.recommended+s.want.withdrawn {
+			t.Errorf("%s: loaded %d, recommended %d, withdrawn %d, open %d, %d events; want %+v", s.name, r.Loaded, r.Recommended, r.Withdrawn, r.Open, len(r.Events), s.want)
+		}
 	}
 }
