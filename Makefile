@@ -9,7 +9,7 @@ BUF   := $(TOOL) buf
 CGO_CFLAGS ?= -O2 -g -Wno-deprecated-declarations
 export CGO_CFLAGS
 
-.PHONY: all generate lint fmt-check generate-check tidy-check vet build-nocgo unit test bench bench-smoke gpu-check run grpcurl mutation mutation-smoke
+.PHONY: all generate lint fmt-check generate-check tidy-check vet build-nocgo unit test bench bench-smoke gpu-check run grpcurl fuzz mutation mutation-smoke
 
 all: test
 
@@ -45,6 +45,14 @@ build-nocgo:
 unit:
 	$(GO) test -race -count=1 ./...
 
+## fuzz: a short run of two request-validation fuzz targets from their committed seeds
+## (server/testdata/fuzz); every target's seeds also run as plain tests in unit. Explore longer
+## with e.g. go test -run '^$$' -fuzz '^FuzzSyncGateway$$' -fuzztime 5m ./server/
+FUZZ_TIME ?= 5s
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzSyncGateway$$' -fuzztime $(FUZZ_TIME) ./server/
+	$(GO) test -run '^$$' -fuzz '^FuzzReportTraffic$$' -fuzztime $(FUZZ_TIME) ./server/
+
 ## tidy-check: go.mod and go.sum are tidy (go mod tidy would change nothing)
 tidy-check:
 	$(GO) mod tidy -diff
@@ -61,6 +69,7 @@ TEST_PHASES := \
   "vet|go vet ./... (cold: about 2 min, it compiles everything; warm: seconds)" \
   "build-nocgo|CGO_ENABLED=0 go build ./... (cold: about 1 min; warm: seconds)" \
   "unit|go test -race ./..., the end-to-end tests of the real binary included (cold: about 6 min; warm: about 2 min)" \
+  "fuzz|go test -fuzz, 5 s each on FuzzSyncGateway and FuzzReportTraffic (cold: about 1 min; warm: about 15 s)" \
   "mutation-smoke|gremlins on internal/validate, at least 90 % of its mutants killed (cold: builds gremlins, about 1 min; warm: about 20 s)"
 test:
 	@start=$$(date +%s); for p in $(TEST_PHASES); do \

@@ -223,6 +223,8 @@ type Allocator struct {
 	claimed map[victimKey]string
 	// scratch is the eviction planner's reusable memory; guarded by mu.
 	scratch evictScratch
+	// ended holds the reservations with victims that ended since TakeEnded last ran.
+	ended []EndedReservation
 }
 
 // NewAllocator returns an Allocator over inv.
@@ -420,8 +422,11 @@ func (a *Allocator) reserveLocked(d *Device, req *Request, now time.Time, ttl ti
 	return r
 }
 
-func (a *Allocator) removeLocked(r Reservation) {
+func (a *Allocator) removeLocked(r Reservation, lapsed bool) {
 	delete(a.reservations, r.ID)
+	if len(r.Victims) > 0 {
+		a.ended = append(a.ended, EndedReservation{Reservation: r, Lapsed: lapsed})
+	}
 	if r.Parts == nil {
 		a.unreserveLocked(r.UUID, r.Bytes)
 	}
@@ -447,7 +452,7 @@ func (a *Allocator) Release(id string) bool {
 	defer a.mu.Unlock()
 	r, ok := a.reservations[id]
 	if ok {
-		a.removeLocked(r)
+		a.removeLocked(r, false)
 	}
 	return ok
 }
@@ -461,7 +466,7 @@ func (a *Allocator) ReleaseModel(model, gateway string) int {
 	n := 0
 	for _, r := range a.reservations {
 		if r.Model == model && (r.Gateway == gateway || r.Gateway == "") {
-			a.removeLocked(r)
+			a.removeLocked(r, false)
 			n++
 		}
 	}
@@ -484,7 +489,7 @@ func (a *Allocator) expireLocked(now time.Time) int {
 	a.nextExpiry = time.Time{}
 	for _, r := range a.reservations {
 		if !now.Before(r.ExpiresAt) {
-			a.removeLocked(r)
+			a.removeLocked(r, true)
 			n++
 		} else if a.nextExpiry.IsZero() || r.ExpiresAt.Before(a.nextExpiry) {
 			a.nextExpiry = r.ExpiresAt

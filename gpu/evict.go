@@ -545,3 +545,33 @@ func (a *Allocator) VictimGone(model, gateway, uuid string) bool {
 	}
 	return found
 }
+
+// RuleMakeRoom is the rule of the unload recommendations that publish an eviction plan's victims.
+const RuleMakeRoom = "make_room"
+
+// EndedReservation is a reservation with victims that ended: released (its load was reported, or
+// the gateway gave it up) or, when Lapsed, expired without a report.
+type EndedReservation struct {
+	Reservation
+	Lapsed bool
+}
+
+// TakeEnded returns the reservations with victims that ended up to now (expiring those past
+// their TTL first) and forgets them: the server withdraws the victims' make_room recommendations
+// that no live reservation counts on any more.
+func (a *Allocator) TakeEnded(now time.Time) []EndedReservation {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.expireLocked(now)
+	out := a.ended
+	a.ended = nil
+	return out
+}
+
+// Claimed reports whether a live reservation counts on model's bytes on gateway's GPU uuid.
+func (a *Allocator) Claimed(model, gateway, uuid string) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	_, ok := a.claimed[victimKey{model, gateway, uuid}]
+	return ok
+}

@@ -160,6 +160,10 @@ var (
 		"Lifecycle reports whose transition from the previous state was unexpected.", nil, nil)
 	samplesDesc = prometheus.NewDesc("modelium_brain_traffic_samples_total",
 		"Traffic samples applied.", nil, nil)
+	gatewaysDesc = prometheus.NewDesc("modelium_brain_gateways",
+		"Gateways the brain knows (by a report or a sync, until server.gateway_ttl forgets them).", nil, nil)
+	forgottenDesc = prometheus.NewDesc("modelium_brain_gateways_forgotten_total",
+		"Gateways forgotten with their models after server.gateway_ttl without a report, sync or open watch stream.", nil, nil)
 )
 
 // trackerCollector reads the tracker at scrape time.
@@ -169,7 +173,7 @@ type trackerCollector struct {
 }
 
 func (c *trackerCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{modelsDesc, qpsDesc, idleDesc, droppedDesc, unexpectedDesc, samplesDesc} {
+	for _, d := range []*prometheus.Desc{modelsDesc, qpsDesc, idleDesc, droppedDesc, unexpectedDesc, samplesDesc, gatewaysDesc, forgottenDesc} {
 		ch <- d
 	}
 }
@@ -205,7 +209,7 @@ func (c *trackerCollector) Collect(ch chan<- prometheus.Metric) {
 			})
 		}
 	}
-	models := len(t.order)
+	models, gateways := len(t.order), len(t.gateways)
 	t.mu.RUnlock()
 
 	for _, s := range States {
@@ -223,4 +227,6 @@ func (c *trackerCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(droppedDesc, prometheus.GaugeValue, float64(models-len(series)))
 	ch <- prometheus.MustNewConstMetric(unexpectedDesc, prometheus.CounterValue, float64(t.unexpected.Load()))
 	ch <- prometheus.MustNewConstMetric(samplesDesc, prometheus.CounterValue, float64(t.samples.Load()))
+	ch <- prometheus.MustNewConstMetric(gatewaysDesc, prometheus.GaugeValue, float64(gateways))
+	ch <- prometheus.MustNewConstMetric(forgottenDesc, prometheus.CounterValue, float64(t.forgotten.Load()))
 }

@@ -25,8 +25,8 @@ type Config struct {
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// MaxGateways caps the gateways the tracker knows (a gateway becomes known by a valid state or
-	// traffic report, and is never forgotten); reports from more are rejected. 0 means
-	// DefaultMaxGateways.
+	// traffic report or a sync, and is forgotten only by ForgetGateways); reports from more are
+	// rejected. 0 means DefaultMaxGateways.
 	MaxGateways int
 	// MaxModels caps the models tracked; reports that would add more are rejected. 0 means
 	// DefaultMaxModels.
@@ -140,12 +140,20 @@ type Tracker struct {
 	cfg        Config
 	samples    atomic.Int64
 	unexpected atomic.Int64
+	forgotten  atomic.Int64
 
 	mu       sync.RWMutex
 	models   map[string]*model
-	order    []*model          // every model, in order of first report: cheaper to scan than the map
-	gateways map[string]string // known gateways; the value is the stored copy, shared by all models
-	interned map[string]string // runtime and GPU names, shared by all models
+	order    []*model                  // every model, in order of first report: cheaper to scan than the map
+	gateways map[string]*gatewayRecord // known gateways
+	interned map[string]string         // runtime and GPU names, shared by all models
+}
+
+// gatewayRecord is what the tracker knows of a gateway itself.
+type gatewayRecord struct {
+	name     string // the stored copy of the id, shared by all placements
+	lastSeen int64  // Unix nanoseconds of the last report or sync (or KeepAlive)
+	synced   bool   // a SyncGateway was applied since the gateway became known
 }
 
 // maxInterned bounds the interned runtime and GPU names; beyond it names are stored per model.
@@ -197,7 +205,7 @@ func NewTracker(cfg Config) *Tracker {
 		start:    cfg.Now().UnixNano(),
 		cfg:      cfg,
 		models:   make(map[string]*model),
-		gateways: make(map[string]string),
+		gateways: make(map[string]*gatewayRecord),
 		interned: make(map[string]string),
 	}
 }
@@ -239,6 +247,7 @@ func (t *Tracker) ReportState(r StateReport) (StateResult, error) {
 	if err := v.err(); err != nil {
 		return StateResult{}, err
 	}
+	t.touch(r.Gateway, now.UnixNano())
 	p := t.placement(t.model(r.Model, now.UnixNano()), r.Gateway)
 	res := StateResult{Previous: p.state, Unexpected: !ExpectedTransition(p.state, r.State)}
 	if res.Unexpected {
@@ -287,7 +296,7 @@ func (t *Tracker) ReportTraffic(gateway string, samples []Sample) error {
 	if err := v.err(); err != nil {
 		return err
 	}
-	t.knowGateway(gateway)
+	t.touch(gateway, nowNs)
 	for i := range samples {
 		s := &samples[i]
 		m := t.model(s.Model, nowNs)
@@ -345,12 +354,19 @@ func (t *Tracker) checkModelCap(v *violations, samples []Sample) {
 	}
 }
 
-func (t *Tracker) knowGateway(gateway string) string {
+func (t *Tracker) knowGateway(gateway string) *gatewayRecord {
 	if g, ok := t.gateways[gateway]; ok {
 		return g
 	}
-	g := strings.Clone(gateway)
-	t.gateways[g] = g
+	g := &gatewayRecord{name: strings.Clone(gateway)}
+	t.gateways[g.name] = g
+	return g
+}
+
+// touch knows a gateway and marks it seen at now; the caller holds the write lock.
+func (t *Tracker) touch(gateway string, now int64) *gatewayRecord {
+	g := t.knowGateway(gateway)
+	g.lastSeen = max(g.lastSeen, now)
 	return g
 }
 
@@ -386,7 +402,7 @@ func (t *Tracker) placement(m *model, gateway string) *placement {
 		return strings.Compare(p.gateway, g)
 	})
 	if !ok {
-		m.gateways = slices.Insert(m.gateways, i, placement{gateway: t.knowGateway(gateway)})
+		m.gateways = slices.Insert(m.gateways, i, placement{gateway: t.knowGateway(gateway).name})
 	}
 	return &m.gateways[i]
 }

@@ -95,6 +95,8 @@ func (h *Hub[M]) Epoch() string { return h.cfg.Epoch }
 // Filter selects the events a subscriber receives; an empty field selects everything.
 type Filter struct {
 	gateway string
+	// Allowed, when set, selects only the gateways it admits (the caller's, under authorization).
+	Allowed func(gateway string) bool
 	models  map[string]struct{}
 	gpus    map[string]struct{}
 	kinds   uint8 // bit k set: Kind k selected; 0: all
@@ -127,7 +129,7 @@ func (f *Filter) Match(ev *Event) bool {
 	if f.kinds != 0 && f.kinds&(1<<r.Kind) == 0 {
 		return false
 	}
-	if f.gateway != "" && f.gateway != r.Gateway {
+	if f.gateway != "" && f.gateway != r.Gateway || f.Allowed != nil && !f.Allowed(r.Gateway) {
 		return false
 	}
 	if f.models != nil {

@@ -1,8 +1,9 @@
 // Package replay answers "what would the brain have done with this traffic?": it reads a trace of
 // per-minute request counts (the Azure Functions 2019 layouts, or a gateway's own request log) and
 // replays it through the brain's own code on a virtual clock — the [metrics.Tracker] that the
-// ReportModelState and ReportTraffic RPCs feed, the unload policy of package rules, and the
-// evaluation cycle at the configured decision interval — with a simulated gateway that loads a
+// ReportModelState and ReportTraffic RPCs feed, the policy (recommend.FixedPolicy over
+// rules.UnloadPolicy, or any recommend.Policy), and the evaluation cycle of [recommend.Engine] at the
+// configured decision interval — with a simulated gateway that loads a
 // model when a request finds it unloaded (a cold start), unloads it when the brain recommends so,
 // and loads it when the brain recommends a pre-warm. It counts what that cost: cold starts, loads,
 // idle model-minutes and idle memory.
@@ -23,4 +24,9 @@
 // minute m iff it is loaded at the start of minute m, after that instant's cycle. Idle
 // model-minutes are resident minutes without a request, up to the end of the trace; loads are cold
 // starts plus pre-warm loads. Counts are per invocation minute, not per request.
+//
+// With a decision interval that divides a minute (the default 10 s) the fixed policy reproduces
+// DESIGN.md's fixed keep-alive figures exactly. With one that does not, an unload lands at the first
+// cycle after the threshold, inside a minute, as it would in the daemon, and the model counts as
+// resident in that minute.
 package replay

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/modelium/brain/recommend"
 	"github.com/modelium/brain/replay"
 	"github.com/modelium/brain/rules"
 )
@@ -22,7 +23,7 @@ func ExampleRun() {
 	if err != nil {
 		panic(err)
 	}
-	r, err := replay.Run(tr, replay.Config{Policy: policy, DecisionInterval: 10 * time.Second})
+	r, err := replay.Run(tr, replay.Config{Policy: recommend.NewFixedPolicy(policy), DecisionInterval: 10 * time.Second})
 	if err != nil {
 		panic(err)
 	}

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/modelium/brain/metrics"
-	"github.com/modelium/brain/rules"
+	"github.com/modelium/brain/recommend"
 )
 
 // Gateway is the simulated gateway's id in the tracker.
@@ -16,43 +16,17 @@ const Gateway = "replay"
 // Azure Functions 2019 dataset. Any day would do; the figures do not depend on it.
 var AzureDay = time.Date(2019, time.July, 15, 0, 0, 0, 0, time.UTC)
 
-// Kind is the kind of a recommendation.
-type Kind uint8
-
-// Recommendation kinds.
-const (
-	// Unload: the gateway should unload the model.
-	Unload Kind = iota + 1
-	// Load: the gateway should load (pre-warm) the model.
-	Load
-)
-
-// Recommendation is one recommendation that an evaluation cycle newly made.
-type Recommendation struct {
-	Kind           Kind
-	Model, Gateway string
-}
-
-// Cycle is the brain's evaluation cycle as the replay drives it: Evaluate runs one cycle as of now
-// over what the tracker holds and appends to dst the recommendations it newly made (not those
-// still open from earlier cycles).
-type Cycle interface {
-	Evaluate(now time.Time, dst []Recommendation) []Recommendation
-}
-
-// NewCycleFunc builds the evaluation cycle over a tracker.
-type NewCycleFunc func(t *metrics.Tracker, p *rules.UnloadPolicy) Cycle
-
 // Config configures a replay.
 type Config struct {
-	// Policy is the unload policy; nil means rules.DefaultUnloadPolicy().
-	Policy *rules.UnloadPolicy
+	// Policy decides, through the brain's evaluation cycle (recommend.Engine); nil means
+	// recommend.NewFixedPolicy(nil), the seed's 300 s idle timer. PolicyName names it in the
+	// result.
+	Policy     recommend.Policy
+	PolicyName string
 	// DecisionInterval is the virtual time between evaluation cycles; it must be positive.
 	DecisionInterval time.Duration
 	// Memory weighs idle time by memory (MB per HashApp); nil counts no MB.
 	Memory Memory
-	// NewCycle builds the evaluation cycle; nil means the brain's own.
-	NewCycle NewCycleFunc
 	// Progress, when set, is called after each minute with the minutes done and the total.
 	Progress func(done, total int)
 }
@@ -97,10 +71,7 @@ func Run(tr *Trace, cfg Config) (*Result, error) {
 		return nil, fmt.Errorf("replay: decision interval %s: want a positive duration", cfg.DecisionInterval)
 	}
 	if cfg.Policy == nil {
-		cfg.Policy = rules.DefaultUnloadPolicy()
-	}
-	if cfg.NewCycle == nil {
-		cfg.NewCycle = BrainCycle
+		cfg.Policy = recommend.NewFixedPolicy(nil)
 	}
 	s := newSim(tr, cfg)
 	if err := s.run(); err != nil {
@@ -119,7 +90,7 @@ type sim struct {
 	tr      *Trace
 	cfg     Config
 	tracker *metrics.Tracker
-	cycle   Cycle
+	engine  *recommend.Engine
 	start   time.Time
 	now     time.Time // the virtual clock
 	next    time.Time // the next cycle
@@ -138,7 +109,6 @@ type sim struct {
 	cur            int32 // the first minute whose residency is not yet counted
 
 	res     Result
-	recs    []Recommendation
 	samples []metrics.Sample
 }
 
@@ -163,7 +133,7 @@ func newSim(tr *Trace, cfg Config) *sim {
 		Now:       func() time.Time { return s.now },
 		MaxModels: max(n, metrics.DefaultMaxModels),
 	})
-	s.cycle = cfg.NewCycle(s.tracker, cfg.Policy)
+	s.engine = recommend.New(recommend.Config{Tracker: s.tracker, Policy: cfg.Policy})
 	// Group the invocation minutes by minute (counting sort): the replay walks minutes.
 	for i := range tr.Models {
 		m := &tr.Models[i]
@@ -271,15 +241,15 @@ func (s *sim) report() error {
 }
 
 // cyclesUntil runs the evaluation cycles due before end (or at end, when inclusive) and carries
-// out their recommendations at once.
+// out at once the recommendations they open for the gateway: unload, or load (pre-warm).
 func (s *sim) cyclesUntil(end time.Time, inclusive bool) error {
 	for s.next.Before(end) || inclusive && s.next.Equal(end) {
 		s.now = s.next
 		s.next = s.next.Add(s.cfg.DecisionInterval)
 		s.res.Cycles++
-		s.recs = s.cycle.Evaluate(s.now, s.recs[:0])
-		for _, r := range s.recs {
-			if r.Gateway != Gateway {
+		for _, ev := range s.engine.Evaluate(s.now).Events {
+			r := ev.Rec
+			if ev.Withdrawn || r.Gateway != Gateway {
 				continue
 			}
 			i, ok := s.index[r.Model]
@@ -288,9 +258,9 @@ func (s *sim) cyclesUntil(end time.Time, inclusive bool) error {
 			}
 			var err error
 			switch {
-			case r.Kind == Unload && s.loaded[i]:
+			case r.Kind == recommend.Unload && s.loaded[i]:
 				err = s.unload(i)
-			case r.Kind == Load && !s.loaded[i]:
+			case r.Kind == recommend.Load && !s.loaded[i]:
 				s.res.PrewarmLoads++
 				err = s.load(i)
 			}
@@ -335,6 +305,7 @@ func (s *sim) state(i int32, states ...metrics.State) error {
 
 func (s *sim) result() *Result {
 	r := s.res
+	r.Policy = s.cfg.PolicyName
 	r.Models = len(s.tr.Models)
 	r.Minutes = s.tr.Minutes
 	r.Requests = s.tr.Requests

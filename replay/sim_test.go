@@ -8,18 +8,19 @@ import (
 	"time"
 
 	"github.com/modelium/brain/metrics"
+	"github.com/modelium/brain/recommend"
 	"github.com/modelium/brain/replay"
 	"github.com/modelium/brain/rules"
 )
 
-// fixed is the brain's unload policy with a keep-alive of t and the default min_qps.
-func fixed(t testing.TB, keepAlive time.Duration) *rules.UnloadPolicy {
+// fixed is the brain's fixed policy with a keep-alive of t and the default min_qps.
+func fixed(t testing.TB, keepAlive time.Duration) recommend.Policy {
 	t.Helper()
 	p, err := rules.NewUnloadPolicy(rules.UnloadPolicy{EvictAfterIdle: keepAlive, MinQPS: rules.DefaultMinQPS})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return p
+	return recommend.NewFixedPolicy(p)
 }
 
 // trace builds a sampled-layout trace, one row per string of per-minute counts ("1 0 0 3").
@@ -105,12 +106,12 @@ func TestRunFollowsThePolicy(t *testing.T) {
 	}
 	tests := []struct {
 		name       string
-		policy     *rules.UnloadPolicy
+		policy     recommend.Policy
 		cold, idle int64
 	}{
 		{"evict after 1 minute unloads between the requests", fixed(t, time.Minute), 2, 1},
-		{"always_loaded keeps the model resident", pinned, 1, 6},
-		{"min_qps 0 never unloads (no QPS is below 0)", never, 1, 6},
+		{"always_loaded keeps the model resident", recommend.NewFixedPolicy(pinned), 1, 6},
+		{"min_qps 0 never unloads (no QPS is below 0)", recommend.NewFixedPolicy(never), 1, 6},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -185,20 +186,26 @@ func TestRunMatchesTheDefinitionsOnRandomTraces(t *testing.T) {
 	}
 }
 
-// prewarmCycle wraps the brain's cycle and, at a given time, recommends loading a model, as the
-// predictive policy will.
-type prewarmCycle struct {
-	replay.Cycle
+// prewarmPolicy is the fixed policy that also, at one instant, says to load an unloaded model,
+// as the predictive policy will.
+type prewarmPolicy struct {
+	recommend.Policy
 	at    time.Time
 	model string
 }
 
-func (c *prewarmCycle) Evaluate(now time.Time, dst []replay.Recommendation) []replay.Recommendation {
-	dst = c.Cycle.Evaluate(now, dst)
-	if now.Equal(c.at) {
-		dst = append(dst, replay.Recommendation{Kind: replay.Load, Model: c.model, Gateway: replay.Gateway})
+func (p *prewarmPolicy) Decide(pair *recommend.Pair) recommend.Decision {
+	if pair.State == metrics.StateUnloaded && pair.Model == p.model && pair.Now.Equal(p.at) {
+		return recommend.Decision{Act: true, Rule: "test_prewarm"}
 	}
-	return dst
+	return p.Policy.Decide(pair)
+}
+
+func (p *prewarmPolicy) Reason(pair *recommend.Pair, d recommend.Decision) string {
+	if d.Rule == "test_prewarm" {
+		return "the test says so"
+	}
+	return p.Policy.Reason(pair, d)
 }
 
 func TestRunCarriesOutLoadRecommendations(t *testing.T) {
@@ -218,12 +225,7 @@ func TestRunCarriesOutLoadRecommendations(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			at := replay.AzureDay.Add(time.Duration(tt.minute-1)*time.Minute + tt.offset)
-			r := run(t, tr, replay.Config{
-				Policy: fixed(t, time.Minute),
-				NewCycle: func(tk *metrics.Tracker, p *rules.UnloadPolicy) replay.Cycle {
-					return &prewarmCycle{Cycle: replay.BrainCycle(tk, p), at: at, model: "f1"}
-				},
-			})
+			r := run(t, tr, replay.Config{Policy: &prewarmPolicy{Policy: fixed(t, time.Minute), at: at, model: "f1"}})
 			if r.ColdStarts != tt.cold || r.PrewarmLoads != tt.prewarm || r.Loads != tt.cold+tt.prewarm || r.IdleModelMinutes != tt.idle {
 				t.Errorf("%d cold starts, %d pre-warm loads, %d loads, %d idle; want %d, %d, %d, %d",
 					r.ColdStarts, r.PrewarmLoads, r.Loads, r.IdleModelMinutes, tt.cold, tt.prewarm, tt.cold+tt.prewarm, tt.idle)

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 	brainv1 "github.com/modelium/brain/gen/modelium/brain/v1"
 	"github.com/modelium/brain/gpu"
 	"github.com/modelium/brain/metrics"
+	"github.com/modelium/brain/recommend"
 )
 
 // ChooseGPU picks the GPU a model should be loaded on, from the inventory snapshot (never the
@@ -21,10 +23,18 @@ func (s *Server) ChooseGPU(_ context.Context, req *brainv1.ChooseGPURequest) (*b
 	greq.Now = s.now()
 	if greq.AllowEviction {
 		greq.Residents, greq.NextUse = s.residents(greq.Now), s.opts.NextUse
+		if greq.Reserve {
+			s.makeRoom.Lock()
+			defer s.makeRoom.Unlock()
+			s.withdrawMakeRoomLocked(greq.Now)
+		}
 	}
 	p, err := s.gpus.Choose(greq)
 	if err != nil {
 		return nil, s.toStatus(err)
+	}
+	if p.ReservationID != "" && len(p.Evictions) > 0 {
+		s.publishMakeRoomLocked(p, greq.Now)
 	}
 	s.recorder.Decision(metrics.DecisionGPU, p.Strategy)
 	resp := &brainv1.ChooseGPUResponse{
@@ -82,6 +92,49 @@ func (s *Server) residents(now time.Time) map[string][]gpu.Resident {
 		}
 	}
 	return out
+}
+
+// publishMakeRoomLocked publishes the victims of a reserved eviction plan as unload
+// recommendations of rule make_room, each to the gateway that holds it, on both streams. An
+// unreserved plan is advice and publishes nothing: nothing holds its room. The caller holds
+// s.makeRoom.
+func (s *Server) publishMakeRoomLocked(p gpu.Placement, now time.Time) {
+	for _, e := range p.Evictions {
+		rec := recommend.Recommendation{
+			Kind: recommend.Unload, Model: e.Model, Gateway: e.Gateway, GPUUUID: e.UUID, MemoryBytes: e.MemoryBytes,
+			Rule: gpu.RuleMakeRoom, Reason: e.Reason, NextRequest: e.NextUse, Confidence: e.Confidence, Time: now,
+		}
+		if !e.LastRequest.IsZero() {
+			rec.IdleSeconds = max(now.Sub(e.LastRequest).Seconds(), 0)
+		}
+		if _, err := s.engine.Recommend(rec, now); err != nil {
+			s.log.Error("publish a make_room recommendation", "model", e.Model, "gateway", e.Gateway, "err", err)
+		}
+	}
+}
+
+// withdrawMakeRoom withdraws the make_room recommendations of reservations that ended (released,
+// or lapsed: the placement was abandoned), unless a live reservation counts on the victim again.
+func (s *Server) withdrawMakeRoom(now time.Time) {
+	s.makeRoom.Lock()
+	defer s.makeRoom.Unlock()
+	s.withdrawMakeRoomLocked(now)
+}
+
+func (s *Server) withdrawMakeRoomLocked(now time.Time) {
+	for _, r := range s.gpus.TakeEnded(now) {
+		why := "was released"
+		if r.Lapsed {
+			why = "lapsed without a LOADED or FAILED report"
+		}
+		for _, v := range r.Victims {
+			if s.gpus.Claimed(v.Model, v.Gateway, v.UUID) {
+				continue
+			}
+			s.engine.Withdraw(recommend.Key{Kind: recommend.Unload, Gateway: v.Gateway, Model: v.Model}, recommend.CausePolicyChanged,
+				fmt.Sprintf("the room for %s is no longer needed: its reservation %s %s", r.Model, r.ID, why), now)
+		}
+	}
 }
 
 // PlanPlacement packs the request's models onto the inventory's GPUs (First-Fit Decreasing).
@@ -183,6 +236,7 @@ func (s *Server) releaseReservation(req *brainv1.ReportModelStateRequest) {
 		// A victim an eviction plan counted on is gone: its bytes show in free memory from now.
 		s.gpus.VictimGone(req.GetModelName(), req.GetGatewayId(), req.GetGpuUuid())
 	}
+	s.withdrawMakeRoom(s.now())
 }
 
 // placementStatus maps a placement failure: nothing fits -> RESOURCE_EXHAUSTED with every GPU

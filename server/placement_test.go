@@ -7,6 +7,7 @@ import (
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/durationpb"
 
 	brainv1 "github.com/modelium/brain/gen/modelium/brain/v1"
 	"github.com/modelium/brain/gpu"
@@ -204,6 +205,72 @@ func TestChooseGPUEvictionUsesTheNextUseEstimate(t *testing.T) {
 			}
 			if ev := resp.GetEvictions(); len(ev) != 1 || ev[0].GetModelName() != tt.want {
 				t.Fatalf("evictions %v, want %s", ev, tt.want)
+			}
+		})
+	}
+}
+
+// openMakeRoom lists the open make_room recommendations as "gateway/model".
+func openMakeRoom(srv *server.Server) []string {
+	var out []string
+	for _, r := range srv.Engine().Open() {
+		if r.Rule == gpu.RuleMakeRoom {
+			out = append(out, r.Gateway+"/"+r.Model)
+		}
+	}
+	return out
+}
+
+// TestMakeRoomRecommendations: a reserved eviction plan publishes its victim as an unload
+// recommendation of rule make_room to the gateway holding it, on both streams; it is withdrawn
+// when the placement ends without it (the reservation lapses, or the load is reported).
+func TestMakeRoomRecommendations(t *testing.T) {
+	tests := []struct {
+		name string
+		end  func(t *testing.T, client brainv1.BrainServiceClient, srv *server.Server, clock *fakeClock)
+	}{
+		{"the reservation lapses: the placement was abandoned", func(t *testing.T, _ brainv1.BrainServiceClient, srv *server.Server, clock *fakeClock) {
+			clock.Advance(2 * time.Minute)
+			srv.Evaluate(clock.Now())
+		}},
+		{"the requester reports its model FAILED", func(t *testing.T, client brainv1.BrainServiceClient, _ *server.Server, _ *fakeClock) {
+			if _, err := client.ReportModelState(ctxT(t), &brainv1.ReportModelStateRequest{GatewayId: "gw-2", ModelName: "big", Runtime: "vllm",
+				GpuUuid: gpu.StaticUUID(1), State: brainv1.ModelState_MODEL_STATE_FAILED}); err != nil {
+				t.Fatal(err)
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			clock := newFakeClock()
+			client, srv, _ := startServer(t, server.Options{Clock: clock.Now, GPUs: twoGPUs(t, clock), DecisionInterval: -1})
+			reportLoaded(t, client, "old", 1, 50*gib)
+			if _, err := client.ChooseGPU(ctxT(t), &brainv1.ChooseGPURequest{ModelName: "big", GatewayId: "gw-2", RequiredBytes: 70 * gib,
+				AllowEviction: true, Reserve: true, ReservationTtl: durationpb.New(time.Minute)}); err != nil {
+				t.Fatal(err)
+			}
+			if got := openMakeRoom(srv); len(got) != 1 || got[0] != "gw-1/old" {
+				t.Fatalf("open make_room %v, want gw-1/old", got)
+			}
+			// Both streams carry it in their snapshot.
+			unload, err := client.WatchUnloadRecommendations(ctxT(t), &brainv1.WatchUnloadRecommendationsRequest{GatewayId: "gw-1"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			m, err := unload.Recv()
+			if err != nil || m.GetRecommended().GetRule() != gpu.RuleMakeRoom || !strings.Contains(m.GetRecommended().GetReason(), "make room for big") {
+				t.Fatalf("WatchUnloadRecommendations first message %v (%v), want the make_room recommendation", m, err)
+			}
+			all, err := client.WatchRecommendations(ctxT(t), &brainv1.WatchRecommendationsRequest{GatewayId: "gw-1"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m, err := all.Recv(); err != nil || m.GetRecommended().GetUnload().GetRule() != gpu.RuleMakeRoom {
+				t.Fatalf("WatchRecommendations first message %v (%v), want the make_room recommendation", m, err)
+			}
+			tt.end(t, client, srv, clock)
+			if got := openMakeRoom(srv); len(got) != 0 {
+				t.Fatalf("make_room still open after the placement ended: %v", got)
 			}
 		})
 	}

@@ -15,11 +15,13 @@ import (
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/recovery"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/status"
 
+	"github.com/modelium/brain/access"
 	brainv1 "github.com/modelium/brain/gen/modelium/brain/v1"
 	"github.com/modelium/brain/gpu"
 	"github.com/modelium/brain/metrics"
@@ -77,6 +79,18 @@ type Options struct {
 	GPUs gpu.Inventory
 	// Placement tunes GPU placement: default strategy, headroom, reservation TTL.
 	Placement gpu.AllocatorConfig
+	// Creds are the transport credentials (NewTLS); nil serves plaintext.
+	Creds credentials.TransportCredentials
+	// AuthzPolicy restricts RPCs by principal (NewPolicy); nil allows every RPC.
+	AuthzPolicy *Policy
+	// Gateways, when set, lets a call that names a gateway through only from a principal that may
+	// act for it (authz.go); nil allows every caller every gateway.
+	Gateways *access.Gateways
+	// RateLimiter, when set, limits calls per client (authz.go); nil limits nothing.
+	RateLimiter *access.Limiter
+	// GatewayTTL forgets a gateway, with its models, after this long without a report, a sync or an
+	// open watch stream (0: never).
+	GatewayTTL time.Duration
 	// NextUse estimates when a loaded model is wanted next, for ChooseGPU's eviction plans (the
 	// predictive keep-alive policy's estimate); nil ranks victims by their last request (LRU).
 	NextUse gpu.NextUseEstimator
@@ -100,9 +114,15 @@ type Server struct {
 	epoch    string
 
 	// Recommendations: the fixed policy's configuration, the engine and the streams' hub.
-	unload *rules.UnloadPolicy
-	engine *recommend.Engine
-	hub    *recommend.Hub[*wire]
+	unload   *rules.UnloadPolicy
+	engine   *recommend.Engine
+	hub      *recommend.Hub[*wire]
+	watchers watchers // open recommendation streams per gateway, which keep it from expiring
+
+	// makeRoom orders the publication of an eviction plan's make_room recommendations after the
+	// withdrawal of those of ended reservations, so that a victim claimed anew is never withdrawn
+	// by the end of its previous claim.
+	makeRoom sync.Mutex
 
 	stopOnce sync.Once
 	stopping chan struct{} // closed when shutdown starts: streams end with UNAVAILABLE
@@ -160,17 +180,28 @@ func New(o Options) *Server {
 		recovery.UnaryServerInterceptor(recoveryOpts...),
 	}
 	unary = append(unary, o.UnaryInterceptors...)
-	rv := requestValidator{codec: newLenientCodec()}
-	unary = append(unary, rv.unary)
 	stream := []grpc.StreamServerInterceptor{
 		logging.StreamServerInterceptor(slogAdapter(o.Logger), logOpts...),
 		clientGoneStream,
 		recovery.StreamServerInterceptor(recoveryOpts...),
 	}
 	stream = append(stream, o.StreamInterceptors...)
-	stream = append(stream, rv.stream)
+	// Access before validation: a caller learns nothing of the rules of a request it may not make.
+	if o.AuthzPolicy != nil {
+		unary, stream = append(unary, o.AuthzPolicy.w.UnaryInterceptor), append(stream, o.AuthzPolicy.w.StreamInterceptor)
+	}
+	if o.RateLimiter != nil {
+		rl := rateLimit{l: o.RateLimiter}
+		unary, stream = append(unary, rl.unary), append(stream, rl.stream)
+	}
+	if o.Gateways != nil {
+		ga := gatewayAuthz{gateways: o.Gateways}
+		unary, stream = append(unary, ga.unary), append(stream, ga.stream)
+	}
+	rv := requestValidator{codec: newLenientCodec()}
+	unary, stream = append(unary, rv.unary), append(stream, rv.stream)
 
-	s.grpc = grpc.NewServer(
+	serverOpts := []grpc.ServerOption{
 		grpc.ChainUnaryInterceptor(unary...),
 		grpc.ChainStreamInterceptor(stream...),
 		grpc.ForceServerCodecV2(rv.codec),
@@ -179,7 +210,11 @@ func New(o Options) *Server {
 		// of long-lived watch streams.
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 5 * time.Second, PermitWithoutStream: true}),
 		grpc.KeepaliveParams(keepalive.ServerParameters{Time: 30 * time.Second, Timeout: 10 * time.Second}),
-	)
+	}
+	if o.Creds != nil {
+		serverOpts = append(serverOpts, grpc.Creds(o.Creds))
+	}
+	s.grpc = grpc.NewServer(serverOpts...)
 	brainv1.RegisterBrainServiceServer(s.grpc, s)
 	healthpb.RegisterHealthServer(s.grpc, healthService{Server: s.health, stopping: s.stopping})
 	if err := registerReflection(s.grpc); err != nil {
@@ -190,6 +225,9 @@ func New(o Options) *Server {
 	s.health.SetServingStatus(ServiceName, healthpb.HealthCheckResponse_SERVING)
 	s.updateGPUHealth()
 	go s.watchGPUHealth(time.Second)
+	if o.GatewayTTL > 0 {
+		go s.runExpiry()
+	}
 	return s
 }
 

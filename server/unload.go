@@ -31,9 +31,12 @@ func (s *Server) ShouldUnload(_ context.Context, req *brainv1.ShouldUnloadReques
 type EvaluationResult = recommend.Result
 
 // Evaluate runs one evaluation cycle of the recommendation engine as of now (see
-// recommend.Engine.Evaluate). The evaluation loop calls it every decision interval; tests call it
+// recommend.Engine.Evaluate), after withdrawing the make_room recommendations of ended
+// reservations. The evaluation loop calls it every decision interval; tests call it
 // with a fake clock's time. Cycles never overlap.
 func (s *Server) Evaluate(now time.Time) EvaluationResult {
+	// Reservations that lapsed since the last cycle give their make_room victims back first.
+	s.withdrawMakeRoom(now)
 	return s.engine.Evaluate(now)
 }
 

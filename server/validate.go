@@ -145,6 +145,9 @@ func validateWire(req any) error {
 		for i, s := range r.GetSamples() {
 			v.trafficSample(fmt.Sprintf("samples[%d]", i), s)
 		}
+	case *brainv1.SyncGatewayRequest:
+		// The gateway, the count, names, states (metrics.State's values), memory and duplicates are
+		// the tracker's (metrics.Tracker.SyncGateway).
 	case *brainv1.WatchUnloadRecommendationsRequest:
 		v.name("gateway_id", r.GetGatewayId(), false)
 		v.names("model_names", r.GetModelNames())

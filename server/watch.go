@@ -17,7 +17,7 @@ import (
 // far behind and with UNAVAILABLE when the brain shuts down.
 func (s *Server) WatchUnloadRecommendations(req *brainv1.WatchUnloadRecommendationsRequest, stream brainv1.BrainService_WatchUnloadRecommendationsServer) error {
 	f := recommend.NewFilter(req.GetGatewayId(), req.GetModelNames(), req.GetGpuUuids(), []recommend.Kind{recommend.Unload})
-	return s.watch(stream.Context(), f, req.GetResumeEpoch(), req.GetResumeAfterSequence(), func(o recommend.Out[*wire]) error {
+	return s.watch(stream.Context(), req.GetGatewayId(), f, req.GetResumeEpoch(), req.GetResumeAfterSequence(), func(o recommend.Out[*wire]) error {
 		if o.Kind == recommend.OutEvent {
 			return stream.Send(o.Msg.unloadMessage())
 		}
@@ -26,7 +26,7 @@ func (s *Server) WatchUnloadRecommendations(req *brainv1.WatchUnloadRecommendati
 		case recommend.OutReset:
 			m.Event = &brainv1.WatchUnloadRecommendationsResponse_StreamReset{StreamReset: &brainv1.StreamReset{Reason: o.Reason}}
 		case recommend.OutSnapshotEnd:
-			m.Event = &brainv1.WatchUnloadRecommendationsResponse_SnapshotEnd{SnapshotEnd: &brainv1.SnapshotEnd{OpenRecommendations: int64(o.Open)}}
+			m.Event = &brainv1.WatchUnloadRecommendationsResponse_SnapshotEnd{SnapshotEnd: s.snapshotEnd(req.GetGatewayId(), o.Open)}
 		default:
 			m.Event = &brainv1.WatchUnloadRecommendationsResponse_Heartbeat{Heartbeat: &brainv1.Heartbeat{}}
 		}
@@ -47,7 +47,7 @@ func (s *Server) WatchRecommendations(req *brainv1.WatchRecommendationsRequest, 
 		}
 	}
 	f := recommend.NewFilter(req.GetGatewayId(), req.GetModelNames(), req.GetGpuUuids(), kinds)
-	return s.watch(stream.Context(), f, req.GetResumeEpoch(), req.GetResumeAfterSequence(), func(o recommend.Out[*wire]) error {
+	return s.watch(stream.Context(), req.GetGatewayId(), f, req.GetResumeEpoch(), req.GetResumeAfterSequence(), func(o recommend.Out[*wire]) error {
 		if o.Kind == recommend.OutEvent {
 			return stream.Send(o.Msg.allMessage())
 		}
@@ -56,7 +56,7 @@ func (s *Server) WatchRecommendations(req *brainv1.WatchRecommendationsRequest, 
 		case recommend.OutReset:
 			m.Event = &brainv1.WatchRecommendationsResponse_StreamReset{StreamReset: &brainv1.StreamReset{Reason: o.Reason}}
 		case recommend.OutSnapshotEnd:
-			m.Event = &brainv1.WatchRecommendationsResponse_SnapshotEnd{SnapshotEnd: &brainv1.SnapshotEnd{OpenRecommendations: int64(o.Open)}}
+			m.Event = &brainv1.WatchRecommendationsResponse_SnapshotEnd{SnapshotEnd: s.snapshotEnd(req.GetGatewayId(), o.Open)}
 		default:
 			m.Event = &brainv1.WatchRecommendationsResponse_Heartbeat{Heartbeat: &brainv1.Heartbeat{}}
 		}
@@ -73,7 +73,20 @@ func (s *Server) WatchRecommendations(req *brainv1.WatchRecommendationsRequest, 
 // at that moment, the handler returns RESOURCE_EXHAUSTED once the client reads again or goes away.
 // At shutdown, a stream whose Send is blocked likewise ends when the shutdown deadline closes the
 // connections.
-func (s *Server) watch(ctx context.Context, f recommend.Filter, resumeEpoch string, after uint64, send func(recommend.Out[*wire]) error) error {
+//
+// A watch that names a gateway keeps it from expiring (server.gateway_ttl) while it is open; one
+// that names none sees, under authorization, only the caller's gateways (a named one was
+// authorized by the interceptor).
+func (s *Server) watch(ctx context.Context, gateway string, f recommend.Filter, resumeEpoch string, after uint64, send func(recommend.Out[*wire]) error) error {
+	if gateway == "" {
+		scope, err := s.watchScope(ctx)
+		if err != nil {
+			return err
+		}
+		f.Allowed = scope
+	}
+	s.watchStarted(gateway)
+	defer s.watchEnded(gateway)
 	sub, _ := s.hub.Subscribe(f, resumeEpoch, after)
 	defer s.hub.Unsubscribe(sub)
 	tick := time.NewTicker(s.opts.HeartbeatInterval)

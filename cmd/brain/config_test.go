@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -31,6 +32,8 @@ func TestEmbeddedDefaults(t *testing.T) {
 		{"metrics port 9090", cfg.Metrics.Port, 9090},
 		{"refresh every second", time.Duration(cfg.GPU.RefreshInterval), time.Second},
 		{"no advisor model", cfg.Brain.ModelName, ""},
+		{"predictive keep-alive policy (it beats fixed 5 min on rows 1-500)", cfg.Orchestration.Policies.KeepAlivePolicy, "predictive"},
+		{"no state file", cfg.Orchestration.StateFile, ""},
 	}
 	for _, c := range checks {
 		if c.got != c.want {
@@ -58,6 +61,9 @@ func TestOriginalModeliumYAMLLoadsUnchanged(t *testing.T) {
 	}
 	if cfg.Brain.ModelName != "modelium/brain-v1" || !cfg.Brain.FallbackToRules {
 		t.Errorf("modelium_brain = %+v", cfg.Brain)
+	}
+	if cfg.Orchestration.Policies.KeepAlivePolicy != "predictive" || cfg.Orchestration.StateFile != "" {
+		t.Errorf("keep_alive_policy %q, state_file %q: want the defaults predictive and none", cfg.Orchestration.Policies.KeepAlivePolicy, cfg.Orchestration.StateFile)
 	}
 	// Keys the file leaves out keep their defaults.
 	if cfg.GPU.Strategy != "most_free" || cfg.Orchestration.Policies.MinQPS != 0.1 {
@@ -97,6 +103,7 @@ func TestBadConfigFiles(t *testing.T) {
 		{"wrong type", "orchestration:\n  decision_interval_seconds: often\n", []string{"line 2", "often"}},
 		{"negative threshold", "orchestration:\n  policies:\n    evict_after_idle_seconds: -5\n", []string{"orchestration.policies.evict_after_idle_seconds", "negative"}},
 		{"negative min_qps", "orchestration:\n  policies:\n    min_qps: -1\n", []string{"orchestration.policies.min_qps"}},
+		{"unknown keep-alive policy", "orchestration:\n  policies:\n    keep_alive_policy: lru\n", []string{"orchestration.policies.keep_alive_policy", `"lru"`, "fixed, predictive"}},
 		{"no runtime enabled", "vllm: {enabled: false}\nray_serve: {enabled: false}\ntriton: {enabled: false}\n", []string{"no runtime is enabled"}},
 		{"bad metrics port", "metrics:\n  port: 70000\n", []string{"metrics.port", "65535"}},
 		{"advisor without fallback refuses to start", "modelium_brain:\n  model_name: modelium/brain-v1\n  fallback_to_rules: false\n", []string{"modelium_brain.model_name", "fallback_to_rules"}},
@@ -115,6 +122,14 @@ func TestBadConfigFiles(t *testing.T) {
 		{"decision interval that would never run", "orchestration:\n  decision_interval_seconds: 1e12\n", []string{"orchestration.decision_interval_seconds", "at most 3600"}},
 		{"idle threshold beyond a century", "orchestration:\n  policies:\n    evict_after_idle_seconds: 1e12\n", []string{"orchestration.policies.evict_after_idle_seconds"}},
 		{"not yaml", "vllm: [\n", []string{"bad.yaml"}},
+		{"negative gateway ttl", "server:\n  gateway_ttl: -1s\n", []string{"server.gateway_ttl", "negative"}},
+		{"unknown client_auth", "server:\n  tls: {cert_file: a.crt, key_file: a.key, client_auth: maybe}\n", []string{"server.tls.client_auth", "none, request or require"}},
+		{"a certificate without its key", "server:\n  tls: {cert_file: a.crt}\n", []string{"server.tls", "go together"}},
+		{"a gateway map without client certificates", "server:\n  authorization:\n    gateways: [{principal: p, gateway_ids: [g]}]\n", []string{"server.authorization.gateways", "client_auth"}},
+		{"a gateway grant without gateways", "server:\n  authorization:\n    gateways: [{principal: p}]\n", []string{"server.authorization", "gateway_ids"}},
+		{"a negative rate", "server:\n  rate_limit: {per_client_rps: -1}\n", []string{"server.rate_limit.per_client_rps"}},
+		{"a rate without a burst", "server:\n  rate_limit: {per_client_rps: 10, burst: 0}\n", []string{"server.rate_limit.burst"}},
+		{"client authentication without TLS", "server:\n  tls: {client_ca_file: ca.pem, client_auth: require}\n", []string{"server.tls", "need cert_file"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -227,5 +242,30 @@ func TestExampleRuntimeRulesReplaceTheTable(t *testing.T) {
 		if d := table.Choose(c.model, cfg.Enabled()); d.Runtime != c.want {
 			t.Errorf("%+v: %s by %s, want %s", c.model, d.Runtime, d.Rule, c.want)
 		}
+	}
+}
+
+func TestBeyondLoopback(t *testing.T) {
+	tests := []struct {
+		name string
+		addr string
+		want bool
+	}{
+		{"IPv4 loopback is local", "127.0.0.1:50051", false},
+		{"IPv6 loopback is local", "[::1]:50051", false},
+		{"all IPv4 interfaces are reachable", "0.0.0.0:50051", true},
+		{"all interfaces are reachable", "[::]:50051", true},
+		{"a private address is reachable", "10.1.2.3:50051", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			addr, err := net.ResolveTCPAddr("tcp", tt.addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := beyondLoopback(addr); got != tt.want {
+				t.Errorf("beyondLoopback(%s) = %v; want %v", tt.addr, got, tt.want)
+			}
+		})
 	}
 }

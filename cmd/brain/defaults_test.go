@@ -36,6 +36,9 @@ func defaultOwners(c *config.Config) []struct {
 		{"server.heartbeat_interval", time.Duration(c.Server.HeartbeatInterval), server.DefaultHeartbeatInterval},
 		{"server.max_gateways", c.Server.MaxGateways, metrics.DefaultMaxGateways},
 		{"server.max_models", c.Server.MaxModels, metrics.DefaultMaxModels},
+		{"server.tls.refresh_interval", time.Duration(c.Server.TLS.RefreshInterval), server.DefaultTLSRefreshInterval},
+		{"server.tls.client_auth", c.Server.TLS.ClientAuth, server.ClientAuthNone},
+		{"server.authorization.refresh_interval", time.Duration(c.Server.Authorization.RefreshInterval), server.DefaultTLSRefreshInterval},
 	}
 }
 
@@ -99,6 +102,12 @@ func TestREADMEConfigurationTableShowsTheDefaults(t *testing.T) {
 		"`server.shutdown_timeout`":                         "`" + short(cfg.Server.ShutdownTimeout) + "`",
 		"`server.heartbeat_interval`":                       "`" + short(cfg.Server.HeartbeatInterval) + "`",
 		"`server.max_gateways`, `server.max_models`":        "`" + itoa(int64(cfg.Server.MaxGateways)) + "`, `" + itoa(int64(cfg.Server.MaxModels)) + "`",
+		"`server.gateway_ttl`":                              "`" + short(cfg.Server.GatewayTTL) + "`",
+		"`server.tls.client_auth`":                          "`" + cfg.Server.TLS.ClientAuth + "`",
+		"`server.tls.refresh_interval`":                     "`" + short(cfg.Server.TLS.RefreshInterval) + "`",
+		"`server.authorization.refresh_interval`":           "`" + short(cfg.Server.Authorization.RefreshInterval) + "`",
+		"`server.rate_limit.per_client_rps`":                "`" + ftoa(cfg.Server.RateLimit.PerClientRPS) + "`",
+		"`server.rate_limit.burst`":                         "`" + itoa(int64(cfg.Server.RateLimit.Burst)) + "`",
 	}
 	for key, w := range want {
 		got, ok := rows[key]

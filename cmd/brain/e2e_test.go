@@ -63,7 +63,17 @@ type brainProcess struct{ *brainproc.Process }
 // printed when the test failed.
 func startBrain(t *testing.T, args ...string) *brainProcess {
 	t.Helper()
-	p, err := brainproc.Start(context.Background(), brainBinary, append([]string{"--log-level", "debug"}, args...)...)
+	return startBrainIn(t, "", args...)
+}
+
+// startBrainIn is startBrain with the brain's working directory dir.
+func startBrainIn(t *testing.T, dir string, args ...string) *brainProcess {
+	t.Helper()
+	binary, err := filepath.Abs(brainBinary)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := brainproc.StartIn(context.Background(), dir, binary, append([]string{"--log-level", "debug"}, args...)...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -69,6 +70,7 @@ func TestGateways(t *testing.T) {
 		}
 		runGateway(t, "gw-python", "llama-8b", "mistral-7b", python)
 		runGatewayAcrossRestart(t, "gw-python-restart", "gemma-2b", python)
+		runGatewayOverMutualTLS(t, "gw-python-tls", python)
 	})
 	t.Run("typescript", func(t *testing.T) {
 		t.Parallel()
@@ -101,6 +103,7 @@ func TestGateways(t *testing.T) {
 		}
 		runGateway(t, "gw-ts", "qwen-7b", "phi-3", node)
 		runGatewayAcrossRestart(t, "gw-ts-restart", "falcon-7b", node)
+		runGatewayOverMutualTLS(t, "gw-ts-tls", node)
 	})
 }
 
@@ -282,67 +285,122 @@ func runGateway(t *testing.T, gatewayID, model, secondModel string, gateway func
 	t.Logf("%s: whole run %v", gatewayID, time.Since(began).Round(time.Millisecond))
 }
 
-// runGatewayAcrossRestart restarts the brain under a connected gateway: the new brain has another
-// epoch, so the gateway's resume gets a stream_reset, and the gateway must drop its view and take
-// the fresh snapshot that follows, then see the new brain's recommendation.
+// killBrainConfig: like gatewayBrainConfig, but a model idle for 1 s is recommended at the next
+// 2-second decision cycle, so that after a restart an idle model is recommended again within two
+// decision intervals of its gateway's sync (the restarted brain counts idleness from its start).
+const killBrainConfig = `
+gpu:
+  backend: static
+  devices:
+    - {name: "NVIDIA A100-SXM4-40GB", total_bytes: 42949672960, used_bytes: 10737418240}
+    - {name: "NVIDIA H100 80GB HBM3", total_bytes: 85899345920, used_bytes: 21474836480}
+orchestration:
+  decision_interval_seconds: 2
+  policies:
+    evict_after_idle_seconds: 1
+server:
+  heartbeat_interval: 1s
+`
+
+// runGatewayAcrossRestart kills the brain (SIGKILL, as kill -9) under a connected gateway with an
+// idle loaded model and starts a new one on the same port. The new brain knows nothing and has
+// another epoch: the gateway's resume gets a stream_reset, the snapshot after it says
+// sync_required, and the gateway must sync by itself (nobody re-reports for it), after which its
+// idle model is recommended again, and the new brain knows exactly what the gateway holds.
 func runGatewayAcrossRestart(t *testing.T, gatewayID, model string, gateway func(args ...string) *exec.Cmd) {
-	old := startBrain(t, "--config", writeConfig(t, gatewayBrainConfig))
-	proxy := startTCPProxy(t, old.GRPCAddr)
-	gw := startGateway(t, gateway("--brain", proxy.Addr(), "--gateway-id", gatewayID, "--model", model,
+	old := startBrain(t, "--config", writeConfig(t, killBrainConfig))
+	gw := startGateway(t, gateway("--brain", old.GRPCAddr, "--gateway-id", gatewayID, "--model", model,
 		"--recommendations", "2", "--duration", "40",
 		"--backoff-initial", "0.1", "--backoff-max", "1", "--stream-timeout", "5"))
 	first := gw.waitFor(t, 20*time.Second, "a live recommendation of "+model, func(l gatewayLine) bool {
 		return l.live() && l.str("event") == "recommended" && l.str("model") == model
 	})
 
-	proxy.Cut(true)
-	gw.waitFor(t, 10*time.Second, "a disconnected line", func(l gatewayLine) bool { return l.str("event") == "disconnected" })
-	if err := old.Stop(10 * time.Second); err != nil {
-		t.Fatalf("stop the first brain: %v", err)
-	}
-	restarted := startBrain(t, "--config", writeConfig(t, gatewayBrainConfig))
+	old.Kill()
+	restarted := startBrain(t, "--config", writeConfig(t, killBrainConfig), "--grpc-addr", old.GRPCAddr)
 	if restarted.Epoch() == "" {
 		t.Fatal("the restarted brain logged no epoch")
 	}
-	// A restarted brain knows nothing: the model is reported to it again (as a gateway re-reports
-	// its state after a brain restart), and idles into a recommendation of the new epoch.
-	client := brainv1.NewBrainServiceClient(restarted.Dial(t))
-	for _, state := range []brainv1.ModelState{brainv1.ModelState_MODEL_STATE_LOADING, brainv1.ModelState_MODEL_STATE_LOADED} {
-		if _, err := client.ReportModelState(callCtx(t), &brainv1.ReportModelStateRequest{GatewayId: gatewayID, ModelName: model,
-			Runtime: "vllm", GpuUuid: "static-GPU-1", State: state, MemoryBytes: 1 << 30}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	proxy.Retarget(restarted.GRPCAddr)
-	proxy.Cut(false)
 	if err := gw.wait(30 * time.Second); err != nil {
 		t.Fatalf("gateway: %v", err)
 	}
 
-	// In order after the cut: a resume from the old cursor, the reset, the new brain's snapshot
-	// end, its recommendation of the model (in the snapshot or live), done.
+	// In order: a sync at start, then after the kill a resume from the old cursor, the reset, the
+	// gateway's sync of its model, the new brain's recommendation of the model, done.
 	oldEpoch, newEpoch := first.str("epoch"), restarted.Epoch()
 	steps := []struct {
 		what string
 		ok   func(gatewayLine) bool
 	}{
+		{"a sync at start", func(l gatewayLine) bool { return l.str("event") == "synced" && l.str("why") == "start" }},
+		{"the old brain's recommendation", func(l gatewayLine) bool { return l.live() && l.str("epoch") == oldEpoch }},
+		{"a disconnect", func(l gatewayLine) bool { return l.str("event") == "disconnected" }},
 		{"a resume from the old epoch", func(l gatewayLine) bool { return l.str("event") == "subscribed" && l.str("resume_epoch") == oldEpoch }},
 		{"a stream_reset", func(l gatewayLine) bool { return l.str("event") == "stream_reset" }},
-		{"the new brain's snapshot_end", func(l gatewayLine) bool { return l.str("event") == "snapshot_end" && l.str("epoch") == newEpoch }},
+		{"a sync of the model, added to the new brain", func(l gatewayLine) bool {
+			added, _ := l["added"].([]any)
+			return l.str("event") == "synced" && l.str("why") == "sync_required" && len(added) == 1 && added[0] == model
+		}},
 		{"the new brain's recommendation", func(l gatewayLine) bool {
 			return l.str("event") == "recommended" && l.str("model") == model && l.str("epoch") == newEpoch
 		}},
 		{"done", func(l gatewayLine) bool { return l.str("event") == "done" && l.str("reason") == "recommendations" }},
 	}
-	i, cut := 0, false
+	i := 0
+	var synced, recommended float64
 	for _, l := range gw.Lines() {
-		cut = cut || l.str("event") == "disconnected"
-		if cut && i < len(steps) && steps[i].ok(l) {
+		if i < len(steps) && steps[i].ok(l) {
+			switch steps[i].what {
+			case "a sync of the model, added to the new brain":
+				synced, _ = l["t"].(float64)
+			case "the new brain's recommendation":
+				recommended, _ = l["t"].(float64)
+			}
 			i++
 		}
 	}
 	if i < len(steps) {
-		t.Errorf("after the brain restarted, the gateway's output lacks %s (old epoch %s, new %s)", steps[i].what, oldEpoch, newEpoch)
+		t.Fatalf("across the kill, the gateway's output lacks %s (old epoch %s, new %s)", steps[i].what, oldEpoch, newEpoch)
+	}
+	// The sync was asked for: the new brain's snapshot end said sync_required (the TypeScript
+	// gateway syncs before it prints the line, the Python one after).
+	if !slices.ContainsFunc(gw.Lines(), func(l gatewayLine) bool {
+		return l.str("event") == "snapshot_end" && l.str("epoch") == newEpoch && l["sync_required"] == true
+	}) {
+		t.Error("the new brain's snapshot_end did not say sync_required")
+	}
+	t.Logf("%s: recommended again %.3f s after its sync (decision interval 2 s, idle threshold 1 s)", gatewayID, recommended-synced)
+
+	// The new brain knows exactly what the gateway holds: its model, LOADED, and nothing else.
+	models, err := brainv1.NewBrainServiceClient(restarted.Dial(t)).ListModels(callCtx(t), &brainv1.ListModelsRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms := models.GetModels()
+	if len(ms) != 1 || ms[0].GetModelName() != model || len(ms[0].GetPlacements()) != 1 ||
+		ms[0].GetPlacements()[0].GetGatewayId() != gatewayID || ms[0].GetPlacements()[0].GetState() != brainv1.ModelState_MODEL_STATE_LOADED ||
+		ms[0].GetPlacements()[0].GetMemoryBytes() != 1<<30 {
+		t.Errorf("the restarted brain lists %v; want %s LOADED on %s (1 GiB) and nothing else", ms, model, gatewayID)
+	}
+}
+
+// runGatewayOverMutualTLS runs a gateway with --tls-ca, --tls-cert and --tls-key against a brain
+// that requires client certificates and lets the certificate's principal act for this gateway
+// alone: the whole flow (sync, runtime, GPU, reports, watch) passes authorization, up to a
+// recommendation.
+func runGatewayOverMutualTLS(t *testing.T, gatewayID string, gateway func(args ...string) *exec.Cmd) {
+	p := newTestPKI(t)
+	cfg := strings.Replace(killBrainConfig, "server:\n", fmt.Sprintf("server:\n  tls: {cert_file: %s, key_file: %s, client_ca_file: %s, client_auth: require}\n"+
+		"  authorization:\n    gateways: [{principal: \"spiffe://example.org/gateway/gw-1\", gateway_ids: [%s]}]\n",
+		p.certFile, p.keyFile, p.caFile, gatewayID), 1)
+	brain := startBrain(t, "--config", writeConfig(t, cfg))
+	gw := startGateway(t, gateway("--brain", brain.GRPCAddr, "--gateway-id", gatewayID, "--model", "tls-model",
+		"--recommendations", "1", "--duration", "30", "--tls-ca", p.caFile, "--tls-cert", p.gatewayCert, "--tls-key", p.gatewayKey))
+	if err := gw.wait(30 * time.Second); err != nil {
+		t.Fatalf("gateway over mutual TLS: %v", err)
+	}
+	if !slices.ContainsFunc(gw.Lines(), func(l gatewayLine) bool { return l.live() && l.str("model") == "tls-model" }) {
+		t.Errorf("the gateway over mutual TLS saw no recommendation of its model")
 	}
 }
 

@@ -24,9 +24,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 
 	"github.com/modelium/brain/internal/config"
 	"github.com/modelium/brain/metrics"
+	"github.com/modelium/brain/predict"
 	"github.com/modelium/brain/recommend"
 	"github.com/modelium/brain/rules"
 	"github.com/modelium/brain/server"
@@ -142,21 +144,32 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	grpcMetrics := grpcprom.NewServerMetrics(grpcprom.WithServerHandlingTimeHistogram())
 	reg.MustRegister(grpcMetrics)
 
+	unload, err := cfg.UnloadPolicy()
+	if err != nil {
+		return err
+	}
+	// The keep-alive policy: nil is the server's default, the fixed one over unload.
+	var policy recommend.Policy
+	unloadRules := append(slices.Clone(rules.UnloadRules), recommend.RuleNotLoaded)
+	predictive, err := predictivePolicy(cfg, log)
+	if err != nil {
+		return err
+	}
+	if predictive != nil {
+		policy = predict.NewEnginePolicy(predictive, unload)
+		unloadRules = append(unloadRules, predict.Rules...)
+	}
 	tracker := metrics.NewTracker(metrics.Config{MaxGateways: cfg.Server.MaxGateways, MaxModels: cfg.Server.MaxModels})
 	recorder, err := metrics.NewRecorder(reg, tracker, metrics.RecorderConfig{
 		MaxModelSeries: maxModelSeries(cfg),
 		Rules: map[metrics.DecisionKind][]string{
 			metrics.DecisionRuntime: ruleNames(table),
 			metrics.DecisionGPU:     gpuStrategyNames(),
-			metrics.DecisionUnload:  append(slices.Clone(rules.UnloadRules), recommend.RuleNotLoaded),
+			metrics.DecisionUnload:  unloadRules,
 		},
 	})
 	if err != nil {
 		return fmt.Errorf("prometheus metrics: %w", err)
-	}
-	unload, err := cfg.UnloadPolicy()
-	if err != nil {
-		return err
 	}
 	inventory, placement, err := gpuInventory(cfg, log)
 	if err != nil {
@@ -164,8 +177,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	defer inventory.Close()
 	enabled := cfg.Enabled()
-	srv := server.New(server.Options{
+	creds, err := transportCredentials(cfg.Server, log)
+	if err != nil {
+		return err
+	}
+	var transport credentials.TransportCredentials
+	if creds != nil {
+		defer creds.Close()
+		transport = creds.Creds
+	}
+	opts := server.Options{
 		UnloadPolicy:       unload,
+		Policy:             policy,
 		DecisionInterval:   cfg.DecisionInterval(),
 		GPUs:               inventory,
 		Placement:          placement,
@@ -175,9 +198,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		Rules:              table,
 		Enabled:            &enabled,
 		HeartbeatInterval:  time.Duration(cfg.Server.HeartbeatInterval),
+		GatewayTTL:         time.Duration(cfg.Server.GatewayTTL),
+		Creds:              transport,
 		UnaryInterceptors:  []grpc.UnaryServerInterceptor{grpcMetrics.UnaryServerInterceptor()},
 		StreamInterceptors: []grpc.StreamServerInterceptor{grpcMetrics.StreamServerInterceptor()},
-	})
+	}
+	stopAccess, err := accessOptions(cfg.Server, &opts)
+	defer stopAccess()
+	if err != nil {
+		return err
+	}
+	srv := server.New(opts)
 	grpcMetrics.InitializeMetrics(srv.GRPC())
 
 	lis, err := net.Listen("tcp", f.grpcAddr)
@@ -200,6 +231,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			}
 		}()
 		log.Info("serving Prometheus metrics", "addr", mlis.Addr().String(), "path", "/metrics")
+		warnIfExposed(log, "the metrics endpoint", mlis.Addr(), "anyone who reaches it reads model names, gateways and traffic; bind --metrics-addr to loopback or a private network")
 	}
 
 	stopPprof, err := servePprof(f.pprofAddr, log)
@@ -208,8 +240,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer stopPprof()
+	if creds == nil {
+		warnIfExposed(log, "the gRPC server", lis.Addr(), "anyone who reaches it can report, sync and watch as any gateway, in plaintext; set server.tls")
+	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(lis) }()
+	stopState := startKeepingState(predictive, cfg.Orchestration.StateFile, log)
+	defer stopState()
 	log.Info("brain is serving", "grpc_addr", lis.Addr().String(), "epoch", srv.Epoch(),
 		"runtimes", enabledRuntimes(cfg), "gpu_backend", inventory.Backend())
 
@@ -229,6 +266,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		log.Warn("shutdown", "err", err)
 	}
 	<-serveErr
+	stopState() // the last state file write, after the last cycle
 	log.Info("stopped")
 	return nil
 }

@@ -38,6 +38,7 @@ func servePprof(addr string, log *slog.Logger) (stop func(), err error) {
 		}
 	}()
 	log.Info("serving pprof", "addr", lis.Addr().String(), "path", "/debug/pprof/")
+	warnIfExposed(log, "pprof", lis.Addr(), "profiles show the program's internals; bind --pprof-addr to loopback")
 	return func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()

@@ -37,6 +37,9 @@ func writeChart(path string, reports []*report) error {
 		for j, r := range runs {
 			xys[j] = plotter.XY{X: float64(r.IdleModelMinutes), Y: float64(r.ColdStarts)}
 			labels[j] = " " + duration(r.KeepAliveSeconds)
+			if r.MinProbability != 0 {
+				labels[j] = fmt.Sprintf(" p>=%g", r.MinProbability)
+			}
 		}
 		line, points, err := plotter.NewLinePoints(xys)
 		if err != nil {
@@ -53,7 +56,11 @@ func writeChart(path string, reports []*report) error {
 			lbl.TextStyle[k].Color = color.Gray{Y: 60}
 		}
 		p.Add(line, points, lbl)
-		p.Legend.Add(policy+" keep-alive", line, points)
+		legend := policy + " keep-alive"
+		if runs[0].MinProbability != 0 {
+			legend = policy + " (min_probability)"
+		}
+		p.Legend.Add(legend, line, points)
 	}
 	// From zero, so that the eye compares distances honestly; room on the right for the labels.
 	p.X.Min, p.Y.Min = 0, 0

@@ -16,7 +16,7 @@ func TestDoneWhenTheCommandPrintsTheDesignFigures(t *testing.T) {
 }
 
 func TestAThresholdInTheConfigChangesTheFigures(t *testing.T) {
-	evict60 := writeConfig(t, "orchestration:\n  policies:\n    evict_after_idle_seconds: 60\n")
+	evict60 := writeConfig(t, "orchestration:\n  policies:\n    keep_alive_policy: fixed\n    evict_after_idle_seconds: 60\n")
 	got := replayJSON(t, "--trace", invFile, "--rows", "1-500", "--config", evict60)
 	if got["cold_starts"] != 23812.0 || got["idle_model_minutes"] != 34657.0 || got["keep_alive_seconds"] != 60.0 {
 		t.Errorf("evict_after_idle_seconds 60: cold_starts %v, idle_model_minutes %v, keep_alive_seconds %v; want the 1-minute figures 23812, 34657, 60",

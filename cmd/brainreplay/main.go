@@ -11,6 +11,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/modelium/brain/internal/config"
 	"io"
 	"os"
 	"strings"
@@ -31,10 +32,10 @@ func main() {
 
 func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }
 
-// Policies the replay knows.
+// Policies the replay knows: the daemon's keep_alive_policy values.
 const (
-	policyFixed      = "fixed"
-	policyPredictive = "predictive"
+	policyFixed      = config.KeepAliveFixed
+	policyPredictive = config.KeepAlivePredictive
 )
 
 type flags struct {
@@ -55,8 +56,8 @@ func (s sweepFlag) Set(v string) error {
 	if !ok || list == "" {
 		return fmt.Errorf("%q: want KEY=V1,V2,... such as keep-alive=1m,5m,10m", v)
 	}
-	if key != "keep-alive" && key != "policy" {
-		return fmt.Errorf("%q: the keys are keep-alive and policy", key)
+	if key != "keep-alive" && key != "policy" && key != "min-probability" {
+		return fmt.Errorf("%q: the keys are keep-alive, policy and min-probability", key)
 	}
 	if _, dup := s[key]; dup {
 		return fmt.Errorf("%s given twice: list all its values in one --sweep", key)
@@ -74,11 +75,11 @@ func parseFlags(args []string, stderr io.Writer) (*flags, error) {
 	fs.StringVar(&f.trace, "trace", "", "trace `file`: Azure Functions 2019 per-minute counts (either layout) or a request log time,model[,requests] (required)")
 	fs.StringVar(&f.memory, "memory", "", "Azure Functions 2019 memory `file` (AverageAllocatedMb per HashApp), to weigh idle time by memory")
 	fs.StringVar(&f.rows, "rows", "", "1-based inclusive `A-B` rows of the trace (one model per row; one request line in a log)")
-	fs.StringVar(&f.policy, "policy", "", "keep-alive policy: fixed or predictive (default: the config's, fixed)")
+	fs.StringVar(&f.policy, "policy", "", "keep-alive policy: fixed or predictive (default: the config's, predictive)")
 	fs.DurationVar(&f.keepAlive, "keep-alive", 0, "fixed policy: how long a model may stay idle (overrides the config's evict_after_idle_seconds)")
 	fs.StringVar(&f.config, "config", "", "the brain's YAML configuration `file` (the daemon's --config); default: the embedded defaults")
 	fs.BoolVar(&f.json, "json", false, "print one JSON object instead of a table")
-	fs.Var(f.sweep, "sweep", "run several values: `keep-alive=1m,5m,...` or policy=fixed,predictive (repeatable; the runs are their product)")
+	fs.Var(f.sweep, "sweep", "run several values: `keep-alive=1m,5m,...`, policy=fixed,predictive or min-probability=0.02,0.05,0.1 (the predictive policy's threshold; repeatable; the runs are their product)")
 	fs.StringVar(&f.chart, "chart", "", "write the trade-off chart (cold starts against idle model-minutes, a curve per policy) to `file`.png or .svg")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: brainreplay --trace FILE [--memory FILE] [--rows A-B] [--policy fixed|predictive] [--keep-alive 5m] [--config FILE] [--json] [--sweep keep-alive=1m,5m,10m] [--chart FILE.png]")

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -13,6 +14,23 @@ const (
 	invFile = "../../testdata/traces/azure-functions-2019/1000_inv.csv"
 	memFile = "../../testdata/traces/azure-functions-2019/1000_mem.csv"
 )
+
+// firstRows writes the header and the first n rows of the Azure sample to a file of the test's
+// own: most tests need a few models, and reading and checking the whole file costs a lot more
+// under the race detector than replaying them.
+func firstRows(t *testing.T, n int) string {
+	t.Helper()
+	data, err := os.ReadFile(invFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.SplitAfterN(string(data), "\n", n+2)
+	path := filepath.Join(t.TempDir(), "first.csv")
+	if err := os.WriteFile(path, []byte(strings.Join(lines[:n+1], "")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
 
 // replayJSON runs the command with --json and decodes its object.
 func replayJSON(t *testing.T, args ...string) map[string]any {
@@ -29,7 +47,7 @@ func replayJSON(t *testing.T, args ...string) map[string]any {
 }
 
 func TestJSONHasTheFieldsDesignNames(t *testing.T) {
-	got := replayJSON(t, "--trace", invFile, "--rows", "1-20", "--memory", memFile, "--policy", "fixed", "--keep-alive", "5m")
+	got := replayJSON(t, "--trace", invFile, "--rows", "1-20", "--memory", memFile, "--policy", "fixed", "--keep-alive", "5m") // the whole file, read
 	for _, k := range []string{"models", "minutes", "cold_starts", "idle_model_minutes", "idle_mb_minutes", "loads", "policy", "rows_read", "unloads", "idle_gb_hours", "wall_seconds"} {
 		if _, ok := got[k]; !ok {
 			t.Errorf("no %q in %v", k, got)
@@ -42,8 +60,9 @@ func TestJSONHasTheFieldsDesignNames(t *testing.T) {
 }
 
 func TestKeepAliveChangesTheFigures(t *testing.T) {
-	short := replayJSON(t, "--trace", invFile, "--rows", "1-20", "--keep-alive", "1m")
-	long := replayJSON(t, "--trace", invFile, "--rows", "1-20", "--keep-alive", "10m")
+	trace := firstRows(t, 20)
+	short := replayJSON(t, "--trace", trace, "--policy", "fixed", "--keep-alive", "1m")
+	long := replayJSON(t, "--trace", trace, "--policy", "fixed", "--keep-alive", "10m")
 	if !(short["cold_starts"].(float64) > long["cold_starts"].(float64) && short["idle_model_minutes"].(float64) < long["idle_model_minutes"].(float64)) {
 		t.Errorf("1m: %v cold starts, %v idle; 10m: %v, %v; want more cold starts and fewer idle minutes with 1m",
 			short["cold_starts"], short["idle_model_minutes"], long["cold_starts"], long["idle_model_minutes"])
@@ -52,11 +71,11 @@ func TestKeepAliveChangesTheFigures(t *testing.T) {
 
 func TestTableSaysWhatEachFigureMeans(t *testing.T) {
 	var out bytes.Buffer
-	if err := run([]string{"--trace", invFile, "--rows", "1-3", "--memory", memFile}, &out, &out, false); err != nil {
+	if err := run([]string{"--trace", firstRows(t, 5), "--rows", "1-3", "--policy", "fixed", "--memory", memFile}, &out, &out, false); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{
-		"1000_inv.csv (azure-functions-2019-sampled), rows 1-3 of 1000",
+		"first.csv (azure-functions-2019-sampled), rows 1-3 of 5",
 		"fixed: unload after 5m idle below 0.1 QPS, a cycle every 10s",
 		"invocation minutes whose model was not loaded",
 		"minutes a model was loaded without a request",
@@ -69,11 +88,12 @@ func TestTableSaysWhatEachFigureMeans(t *testing.T) {
 }
 
 func TestSweepWritesAChart(t *testing.T) {
+	trace := firstRows(t, 5)
 	for _, ext := range []string{".png", ".svg"} {
 		t.Run(ext, func(t *testing.T) {
 			chart := filepath.Join(t.TempDir(), "tradeoff"+ext)
 			var out bytes.Buffer
-			args := []string{"--trace", invFile, "--rows", "1-5", "--sweep", "keep-alive=1m,10m", "--chart", chart, "--json"}
+			args := []string{"--trace", trace, "--sweep", "keep-alive=1m,10m", "--chart", chart, "--json"}
 			if err := run(args, &out, &out, false); err != nil {
 				t.Fatal(err)
 			}
@@ -96,6 +116,36 @@ func TestSweepWritesAChart(t *testing.T) {
 	}
 }
 
+func TestSweepOfMinProbabilityIsThePredictiveCurve(t *testing.T) {
+	var out bytes.Buffer
+	args := []string{"--trace", invFile, "--rows", "1-20", "--sweep", "policy=fixed,predictive", "--sweep", "keep-alive=1m,10m", "--sweep", "min-probability=0.05,0.5", "--json"}
+	if err := run(args, &out, &out, false); err != nil {
+		t.Fatal(err)
+	}
+	var got sweepReport
+	if err := json.Unmarshal(out.Bytes(), &got); err != nil {
+		t.Fatal(err)
+	}
+	type run struct {
+		policy    string
+		keepAlive float64
+		p         float64
+	}
+	var runs []run
+	for _, r := range got.Runs {
+		runs = append(runs, run{r.Policy, r.KeepAliveSeconds, r.MinProbability})
+	}
+	// keep-alive sweeps the fixed policy, min-probability the predictive one (with the
+	// configuration's keep-alive for models without history).
+	want := []run{{"fixed", 60, 0}, {"fixed", 600, 0}, {"predictive", 300, 0.05}, {"predictive", 300, 0.5}}
+	if !slices.Equal(runs, want) {
+		t.Errorf("runs %v, want %v", runs, want)
+	}
+	if a, b := got.Runs[2], got.Runs[3]; !(a.IdleModelMinutes > b.IdleModelMinutes) {
+		t.Errorf("a higher min_probability should keep models less: idle %d at 0.05, %d at 0.5", a.IdleModelMinutes, b.IdleModelMinutes)
+	}
+}
+
 func TestBadInvocationsAreClearErrors(t *testing.T) {
 	dir := t.TempDir()
 	negative := filepath.Join(dir, "neg.csv")
@@ -108,7 +158,6 @@ func TestBadInvocationsAreClearErrors(t *testing.T) {
 		want string
 	}{
 		{"no trace", nil, "--trace is required: a trace file to replay (see --help)"},
-		{"predictive is not there yet", []string{"--trace", invFile, "--policy", "predictive"}, `policy "predictive" is not available yet: this version has the fixed keep-alive policy only (--policy fixed)`},
 		{"unknown policy", []string{"--trace", invFile, "--policy", "lru"}, `policy "lru": want fixed or predictive`},
 		{"bad rows", []string{"--trace", invFile, "--rows", "5-1"}, `--rows "5-1": the last row is before the first`},
 		{"rows beyond the trace", []string{"--trace", invFile, "--rows", "999-1001"}, "1000_inv.csv: rows 999-1001 asked, but the file has 1000 data rows"},
@@ -116,7 +165,8 @@ func TestBadInvocationsAreClearErrors(t *testing.T) {
 		{"missing trace file", []string{"--trace", filepath.Join(dir, "none.csv")}, "read trace: open " + filepath.Join(dir, "none.csv") + ": no such file or directory"},
 		{"sweep and keep-alive together", []string{"--trace", invFile, "--keep-alive", "5m", "--sweep", "keep-alive=1m,2m"}, "--keep-alive 5m0s and --sweep keep-alive=...: give one of them"},
 		{"sweep of a bad duration", []string{"--trace", invFile, "--sweep", "keep-alive=1m,soon"}, `--sweep keep-alive: "soon" is not a positive duration such as 5m`},
-		{"sweep of an unknown key", []string{"--trace", invFile, "--sweep", "interval=1s"}, `invalid value "interval=1s" for flag -sweep: "interval": the keys are keep-alive and policy`},
+		{"sweep of an unknown key", []string{"--trace", invFile, "--sweep", "interval=1s"}, `invalid value "interval=1s" for flag -sweep: "interval": the keys are keep-alive, policy and min-probability`},
+		{"sweep of a bad probability", []string{"--trace", invFile, "--policy", "predictive", "--sweep", "min-probability=0.05,2"}, `--sweep min-probability: "2" is not a probability above 0 and at most 1`},
 		{"chart of an unknown format", []string{"--trace", invFile, "--chart", "x.jpg"}, `--chart "x.jpg": want a file name ending in .png or .svg`},
 		{"stray argument", []string{"--trace", invFile, "extra"}, `unexpected argument "extra" (flags only; see --help)`},
 	}
@@ -153,7 +203,7 @@ func writeConfig(t *testing.T, yaml string) string {
 }
 
 func TestTheDaemonsConfigDecides(t *testing.T) {
-	rows := []string{"--trace", invFile, "--rows", "1-20"}
+	rows := []string{"--trace", firstRows(t, 20)}
 	figures := func(m map[string]any) [3]any {
 		return [3]any{m["cold_starts"], m["idle_model_minutes"], m["unloads"]}
 	}
@@ -193,7 +243,7 @@ func TestABadConfigIsTheDaemonsError(t *testing.T) {
 func TestProgressBarOnlyOnATerminal(t *testing.T) {
 	for _, terminal := range []bool{false, true} {
 		var out, errOut bytes.Buffer
-		if err := run([]string{"--trace", invFile, "--rows", "1-2", "--json"}, &out, &errOut, terminal); err != nil {
+		if err := run([]string{"--trace", firstRows(t, 2), "--json"}, &out, &errOut, terminal); err != nil {
 			t.Fatal(err)
 		}
 		if got := strings.Contains(errOut.String(), "replaying 2 models"); got != terminal {
@@ -202,5 +252,16 @@ func TestProgressBarOnlyOnATerminal(t *testing.T) {
 		if !json.Valid(out.Bytes()) {
 			t.Errorf("terminal %v: stdout is not one JSON object: %q", terminal, out.String())
 		}
+	}
+}
+
+func TestTheConfigurationsKeepAlivePolicyIsTheDefault(t *testing.T) {
+	cfg := filepath.Join(t.TempDir(), "brain.yaml")
+	if err := os.WriteFile(cfg, []byte("orchestration:\n  policies:\n    keep_alive_policy: predictive\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	got := replayJSON(t, "--trace", invFile, "--rows", "1-20", "--config", cfg)
+	if got["policy"] != "predictive" || got["min_probability"] != 0.1 {
+		t.Errorf("policy %v, min_probability %v: want the configuration's predictive, with its default threshold", got["policy"], got["min_probability"])
 	}
 }

@@ -54,9 +54,17 @@ func writeSweepTable(w io.Writer, reports []*report) error {
 		if r.Memory != "" {
 			gb = group(int64(r.IdleGBHours+0.5)) + "\t"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s%s\t%s\t\n", r.Policy, duration(r.KeepAliveSeconds), group(r.ColdStarts), group(r.IdleModelMinutes), gb, group(r.Loads), group(r.Unloads))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s%s\t%s\t\n", policyName(r), duration(r.KeepAliveSeconds), group(r.ColdStarts), group(r.IdleModelMinutes), gb, group(r.Loads), group(r.Unloads))
 	}
 	return tw.Flush()
+}
+
+// policyName is the policy with its threshold when it has one: "predictive p>=0.05".
+func policyName(r *report) string {
+	if r.MinProbability == 0 {
+		return r.Policy
+	}
+	return fmt.Sprintf("%s p>=%g", r.Policy, r.MinProbability)
 }
 
 // rowsText says which rows the run read: "rows 1-500 of 1000", "all 1000 rows".
@@ -68,6 +76,10 @@ func rowsText(r *report) string {
 }
 
 func policyLine(r *report) string {
+	if r.Policy == policyPredictive {
+		return fmt.Sprintf("%s: keep or pre-warm a model when a request is at least %g likely in the next minute; until a model has history, unload after %s idle below %g QPS; a cycle every %s",
+			r.Policy, r.MinProbability, duration(r.KeepAliveSeconds), r.MinQPS, duration(r.DecisionIntervalSeconds))
+	}
 	return fmt.Sprintf("%s: unload after %s idle below %g QPS, a cycle every %s", r.Policy, duration(r.KeepAliveSeconds), r.MinQPS, duration(r.DecisionIntervalSeconds))
 }
 

@@ -4,10 +4,13 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
 
+	"github.com/modelium/brain/predict"
+	"github.com/modelium/brain/recommend"
 	"github.com/modelium/brain/replay"
 	"github.com/modelium/brain/rules"
 )
@@ -16,6 +19,8 @@ import (
 type runSpec struct {
 	policy    string
 	keepAlive time.Duration // 0: the configuration's evict_after_idle
+	// minProbability is the predictive policy's threshold (0: its default).
+	minProbability float64
 }
 
 // report is one run's figures with what produced them: the JSON object of --json.
@@ -27,7 +32,9 @@ type report struct {
 	Rows     string `json:"rows"`
 	RowsRead int    `json:"rows_read"`
 	*replay.Result
-	KeepAliveSeconds        float64 `json:"keep_alive_seconds"`
+	KeepAliveSeconds float64 `json:"keep_alive_seconds"`
+	// MinProbability is the predictive policy's threshold (predict.Config.MinProbability).
+	MinProbability          float64 `json:"min_probability,omitempty"`
 	MinQPS                  float64 `json:"min_qps"`
 	DecisionIntervalSeconds float64 `json:"decision_interval_seconds"`
 	WallSeconds             float64 `json:"wall_seconds"`
@@ -82,7 +89,15 @@ func run(args []string, stdout, stderr io.Writer, terminal bool) error {
 		if err != nil {
 			return err
 		}
-		cfg := replay.Config{Policy: policy, DecisionInterval: settings.interval, Memory: mem}
+		cfg := replay.Config{Policy: recommend.NewFixedPolicy(policy), PolicyName: spec.policy, DecisionInterval: settings.interval, Memory: mem}
+		if spec.policy == policyPredictive {
+			pol, err := predict.New(predict.Config{MinProbability: spec.minProbability})
+			if err != nil {
+				return err
+			}
+			cfg.Policy = predict.NewEnginePolicy(pol, policy)
+			spec.minProbability = pol.Config().MinProbability
+		}
 		if bar != nil {
 			done := i * tr.Minutes
 			cfg.Progress = func(m, _ int) {
@@ -96,11 +111,11 @@ func run(args []string, stdout, stderr io.Writer, terminal bool) error {
 		if err != nil {
 			return err
 		}
-		res.Policy = spec.policy
 		r := &report{
 			Trace: filepath.Base(f.trace), Layout: tr.Layout, Rows: rows.String(), RowsRead: tr.RowsRead,
 			Result: res, KeepAliveSeconds: policy.EvictAfterIdle.Seconds(), MinQPS: policy.MinQPS,
 			DecisionIntervalSeconds: settings.interval.Seconds(), WallSeconds: time.Since(start).Seconds(),
+			MinProbability: spec.minProbability,
 		}
 		if f.memory != "" {
 			r.Memory = filepath.Base(f.memory)
@@ -169,14 +184,32 @@ func (f *flags) specs(configPolicy string) ([]runSpec, error) {
 			keepAlives = append(keepAlives, d)
 		}
 	}
+	probabilities := []float64{0}
+	if list, ok := f.sweep["min-probability"]; ok {
+		probabilities = probabilities[:0]
+		for _, s := range list {
+			v, err := strconv.ParseFloat(s, 64)
+			if err != nil || !(v > 0 && v <= 1) {
+				return nil, fmt.Errorf("--sweep min-probability: %q is not a probability above 0 and at most 1", s)
+			}
+			probabilities = append(probabilities, v)
+		}
+	}
 	var specs []runSpec
 	for _, p := range policies {
 		switch p {
 		case policyFixed:
 		case policyPredictive:
-			return nil, fmt.Errorf("policy %q is not available yet: this version has the fixed keep-alive policy only (--policy fixed)", p)
 		default:
 			return nil, fmt.Errorf("policy %q: want %s or %s", p, policyFixed, policyPredictive)
+		}
+		if p == policyPredictive && probabilities[0] != 0 {
+			// min-probability is the predictive policy's curve; keep-alive the fixed policy's (the
+			// predictive one uses the configuration's only until a model has history).
+			for _, q := range probabilities {
+				specs = append(specs, runSpec{policy: p, keepAlive: f.keepAlive, minProbability: q})
+			}
+			continue
 		}
 		for _, k := range keepAlives {
 			specs = append(specs, runSpec{policy: p, keepAlive: k})

@@ -8,6 +8,12 @@ backoff and resumes from the last (epoch, sequence) it saw, so the brain replays
 stream_reset (the brain restarted, or the cursor left the retained window) makes it drop its view
 and take the fresh snapshot that follows.
 
+It keeps the brain's picture of it true: at start, and whenever a snapshot_end says sync_required
+(the brain restarted and knows nothing of it, or the stream was reset), it calls SyncGateway with
+every model it holds, so that a restarted brain recommends its idle models again.
+
+With --tls-ca (and --tls-cert, --tls-key for mutual TLS) it talks TLS; without, plaintext.
+
 Every action and event is printed as one JSON line on stdout, e.g.
   {"event": "recommended", "model": "gpt2", "epoch": "...", "sequence": 7, "snapshot": false, ...}
 
@@ -72,7 +78,33 @@ def parse_args(argv):
     p.add_argument("--backoff-max", type=float, default=8.0, help="longest reconnect delay, seconds")
     p.add_argument("--stream-timeout", type=float, default=15.0,
                    help="seconds without any message (heartbeats included) after which the stream counts as dead")
+    p.add_argument("--tls-ca", default=env("BRAIN_TLS_CA", ""), help="PEM CA that signed the brain's certificate; enables TLS [$BRAIN_TLS_CA]")
+    p.add_argument("--tls-cert", default=env("BRAIN_TLS_CERT", ""), help="PEM client certificate, for mutual TLS [$BRAIN_TLS_CERT]")
+    p.add_argument("--tls-key", default=env("BRAIN_TLS_KEY", ""), help="PEM key of --tls-cert [$BRAIN_TLS_KEY]")
+    p.add_argument("--tls-server-name", default="", help="name to verify the brain's certificate against (default: the host of --brain)")
     return p.parse_args(argv)
+
+
+def read_file(path):
+    if not path:
+        return None
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def open_channel(args, options):
+    """A plaintext channel, or TLS with --tls-ca (mutual with --tls-cert and --tls-key)."""
+    if not args.tls_ca and not args.tls_cert:
+        return grpc.insecure_channel(args.brain, options=options)
+    if bool(args.tls_cert) != bool(args.tls_key):
+        sys.exit("gateway.py: --tls-cert and --tls-key go together")
+    creds = grpc.ssl_channel_credentials(
+        root_certificates=read_file(args.tls_ca),
+        private_key=read_file(args.tls_key),
+        certificate_chain=read_file(args.tls_cert))
+    if args.tls_server_name:
+        options = options + [("grpc.ssl_target_name_override", args.tls_server_name)]
+    return grpc.secure_channel(args.brain, creds, options=options)
 
 
 def timestamp(seconds_ago=0.0):
@@ -85,7 +117,7 @@ class Gateway:
     def __init__(self, args):
         self.args = args
         # Reconnects of the channel itself are quick; the watch loop below does its own backoff.
-        self.channel = grpc.insecure_channel(args.brain, options=[
+        self.channel = open_channel(args, [
             ("grpc.initial_reconnect_backoff_ms", 100),
             ("grpc.min_reconnect_backoff_ms", 100),
             ("grpc.max_reconnect_backoff_ms", 1000),
@@ -98,8 +130,17 @@ class Gateway:
         self.open = {}
         self.seen = set()
         self.deadline = time.monotonic() + args.duration if args.duration > 0 else None
+        # What this gateway holds: model name -> GatewayModel, the truth SyncGateway sends.
+        self.models = {}
 
     # --- the unary flow ----------------------------------------------------------------------
+
+    def sync(self, why):
+        """Tells the brain everything this gateway holds (SyncGateway), replacing what it knew."""
+        resp = self.brain.SyncGateway(pb.SyncGatewayRequest(
+            gateway_id=self.args.gateway_id, models=list(self.models.values())), **UNARY)
+        emit("synced", why=why, models=len(self.models), added=list(resp.added),
+             changed=list(resp.changed), removed=list(resp.removed))
 
     def load_model(self):
         a = self.args
@@ -118,6 +159,8 @@ class Gateway:
                 observed_time=timestamp()), **UNARY)
             emit("state_reported", model=a.model, state=pb.ModelState.Name(state),
                  previous_state=pb.ModelState.Name(resp.previous_state))
+            self.models[a.model] = pb.GatewayModel(
+                model_name=a.model, runtime=rt.runtime, gpu_uuid=gpu.gpu.uuid, state=state, memory_bytes=a.required_bytes)
 
         traffic = self.brain.ReportTraffic(pb.ReportTrafficRequest(gateway_id=a.gateway_id, samples=[
             pb.TrafficSample(model_name=a.model, start_time=timestamp(60), end_time=timestamp(), requests=a.requests),
@@ -177,8 +220,13 @@ class Gateway:
             emit("stream_reset", reason=msg.stream_reset.reason, **where)
             return False
         if kind == "snapshot_end":
+            emit("snapshot_end", open=msg.snapshot_end.open_recommendations,
+                 sync_required=msg.snapshot_end.sync_required, **where)
+            # Sync before taking the cursor: if the sync fails, the stream reconnects without one,
+            # gets a fresh snapshot, and is told to sync again.
+            if msg.snapshot_end.sync_required:
+                self.sync("sync_required")
             self.epoch, self.sequence = msg.epoch, msg.sequence
-            emit("snapshot_end", open=msg.snapshot_end.open_recommendations, **where)
             return False
         if kind == "heartbeat":
             # A heartbeat carries the sequence the stream is complete up to: resuming from it is exact.
@@ -239,6 +287,7 @@ def main(argv=None):
     gw = Gateway(args)
     emit("started", brain=args.brain, gateway_id=args.gateway_id, model=args.model)
     try:
+        gw.sync("start")
         gw.load_model()
         return gw.watch()
     except grpc.RpcError as err:

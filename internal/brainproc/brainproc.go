@@ -41,8 +41,15 @@ type Process struct {
 // Start runs binary with --grpc-addr and --metrics-addr on free loopback ports and JSON logs, then
 // args (a flag given again in args wins), and waits for its "brain is serving" line.
 func Start(ctx context.Context, binary string, args ...string) (*Process, error) {
+	return StartIn(ctx, "", binary, args...)
+}
+
+// StartIn is Start with the brain's working directory dir ("" for this process's), against which
+// the relative file paths of its configuration resolve.
+func StartIn(ctx context.Context, dir, binary string, args ...string) (*Process, error) {
 	args = append([]string{"--grpc-addr", "127.0.0.1:0", "--metrics-addr", "127.0.0.1:0", "--log-format", "json"}, args...)
 	cmd := exec.Command(binary, args...)
+	cmd.Dir = dir
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		return nil, err

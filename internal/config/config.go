@@ -101,6 +101,9 @@ type GPUSection struct {
 type OrchestrationSection struct {
 	DecisionIntervalSeconds float64        `yaml:"decision_interval_seconds"`
 	Policies                PoliciesConfig `yaml:"policies"`
+	// StateFile is where the predictive keep-alive policy keeps its per-model history across
+	// restarts: read at start, written now and then and at shutdown ("" = no persistence).
+	StateFile string `yaml:"state_file"`
 
 	Enabled        ignored `yaml:"enabled,omitempty"`
 	Mode           ignored `yaml:"mode,omitempty"`
@@ -109,8 +112,20 @@ type OrchestrationSection struct {
 	RequestRouting ignored `yaml:"request_routing,omitempty"`
 }
 
+// Values of orchestration.policies.keep_alive_policy.
+const (
+	// KeepAliveFixed unloads a model idle for longer than evict_after_idle_seconds (the seed's).
+	KeepAliveFixed = "fixed"
+	// KeepAlivePredictive learns each model's rhythm (package predict) and pre-warms.
+	KeepAlivePredictive = "predictive"
+)
+
 // PoliciesConfig is `orchestration.policies`.
 type PoliciesConfig struct {
+	// KeepAlivePolicy decides when a loaded model is unloaded: fixed (idle longer than
+	// evict_after_idle_seconds) or predictive (package predict: each model's own rhythm, and
+	// pre-warm load recommendations).
+	KeepAlivePolicy       string   `yaml:"keep_alive_policy"`
 	EvictAfterIdleSeconds float64  `yaml:"evict_after_idle_seconds"`
 	MinQPS                float64  `yaml:"min_qps"`
 	AlwaysLoaded          []string `yaml:"always_loaded"`
@@ -151,6 +166,13 @@ type ServerSection struct {
 	MaxGateways int `yaml:"max_gateways"`
 	// MaxModels caps the number of distinct models the brain tracks.
 	MaxModels int `yaml:"max_models"`
+	// GatewayTTL forgets a gateway, with its models, after this long without a report, a sync or an
+	// open watch stream, so that rotating gateway ids do not fill max_gateways; 0 never forgets.
+	GatewayTTL Duration `yaml:"gateway_ttl"`
+	// TLS, authorization and rate limits: see security.go.
+	TLS           TLSSection           `yaml:"tls"`
+	Authorization AuthorizationSection `yaml:"authorization"`
+	RateLimit     RateLimitSection     `yaml:"rate_limit"`
 }
 
 // ignored accepts any YAML value of a key that belongs to another Modelium component, and prints
@@ -208,6 +230,8 @@ func kindName(k yaml.Kind) string {
 var (
 	gpuBackends   = []string{"auto", "nvml", "static", "none"}
 	gpuStrategies = []string{"most_free", "best_fit"}
+	// keepAlivePolicies are the values of orchestration.policies.keep_alive_policy.
+	keepAlivePolicies = []string{KeepAliveFixed, KeepAlivePredictive}
 )
 
 // Load reads the embedded defaults and lays the file at path over them; an empty path runs
@@ -332,6 +356,9 @@ func (c *Config) Validate() error {
 	if p.MinQPS < 0 {
 		bad("orchestration.policies.min_qps", "%g is negative: want 0 or more requests per second", p.MinQPS)
 	}
+	if !oneOf(p.KeepAlivePolicy, keepAlivePolicies) {
+		bad("orchestration.policies.keep_alive_policy", "%q is not one of %s", p.KeepAlivePolicy, strings.Join(keepAlivePolicies, ", "))
+	}
 	if !c.VLLM.Enabled && !c.RayServe.Enabled && !c.Triton.Enabled {
 		bad("vllm.enabled, ray_serve.enabled, triton.enabled", "no runtime is enabled: enable at least one")
 	}
@@ -348,6 +375,10 @@ func (c *Config) Validate() error {
 	}
 	if c.Server.MaxModels <= 0 {
 		bad("server.max_models", "%d: want a positive number", c.Server.MaxModels)
+	}
+	c.Server.validateSecurity(bad)
+	if c.Server.GatewayTTL < 0 {
+		bad("server.gateway_ttl", "%v is negative: want 0 (never forget) or a duration", time.Duration(c.Server.GatewayTTL))
 	}
 	if _, err := c.RuntimeTable(); err != nil {
 		errs = append(errs, err)

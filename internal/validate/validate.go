@@ -23,6 +23,8 @@ const (
 	MaxSamplesPerBatch = 10_000
 	// MaxFilterEntries bounds a list of names in a filter or an exclusion list.
 	MaxFilterEntries = 1_000
+	// MaxModelsPerSync bounds the models of one SyncGateway: the most one gateway can say it holds.
+	MaxModelsPerSync = 10_000
 	// maxListed bounds the violations one error lists; the rest are summed up in one more.
 	maxListed = 100
 )

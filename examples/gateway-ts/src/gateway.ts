@@ -8,22 +8,31 @@
 // stream_reset (the brain restarted, or the cursor left the retained window) makes it drop its
 // view and take the fresh snapshot that follows.
 //
+// It keeps the brain's picture of it true: at start, and whenever a snapshot_end says
+// sync_required (the brain restarted and knows nothing of it, or the stream was reset), it calls
+// SyncGateway with every model it holds, so that a restarted brain recommends its idle models again.
+//
+// With --tls-ca (and --tls-cert, --tls-key for mutual TLS) it talks TLS; without, plaintext.
+//
 // Every action and event is printed as one JSON line on stdout, e.g.
 //   {"event":"recommended","model":"gpt2","epoch":"...","sequence":7,"snapshot":false,...}
 //
 // Build and run (make client-deps installs the pinned packages):
 //   cd examples/gateway-ts && npm run build && node dist/examples/gateway-ts/src/gateway.js --brain localhost:50051
 
+import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { setTimeout as sleep } from "node:timers/promises";
 
-import type { DescEnum } from "@bufbuild/protobuf";
+import { create, type DescEnum } from "@bufbuild/protobuf";
 import { timestampFromMs, timestampNow } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, createClient, type Client } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 
 import {
   BrainService,
+  type GatewayModel,
+  GatewayModelSchema,
   ModelState,
   ModelStateSchema,
   WithdrawalCauseSchema,
@@ -58,6 +67,9 @@ interface Options {
   backoffInitialMs: number;
   backoffMaxMs: number;
   streamTimeoutMs: number;
+  tlsCA: string; // "" = plaintext
+  tlsCert: string;
+  tlsKey: string;
 }
 
 function parseOptions(): Options {
@@ -74,14 +86,18 @@ function parseOptions(): Options {
       "backoff-initial": { type: "string", default: "0.25" },
       "backoff-max": { type: "string", default: "8" },
       "stream-timeout": { type: "string", default: "15" },
+      "tls-ca": { type: "string", default: env.BRAIN_TLS_CA ?? "" },
+      "tls-cert": { type: "string", default: env.BRAIN_TLS_CERT ?? "" },
+      "tls-key": { type: "string", default: env.BRAIN_TLS_KEY ?? "" },
       help: { type: "boolean", default: false },
     },
   });
   if (values.help) {
     console.log(`usage: gateway [--brain host:port] [--gateway-id ID] [--model NAME] [--required-bytes N]
   [--requests N] [--duration SECONDS] [--recommendations N] [--backoff-initial SECONDS]
-  [--backoff-max SECONDS] [--stream-timeout SECONDS]
-env: BRAIN_ADDR, GATEWAY_ID, MODEL_NAME, GATEWAY_DURATION, GATEWAY_RECOMMENDATIONS`);
+  [--backoff-max SECONDS] [--stream-timeout SECONDS] [--tls-ca PEM [--tls-cert PEM --tls-key PEM]]
+env: BRAIN_ADDR, GATEWAY_ID, MODEL_NAME, GATEWAY_DURATION, GATEWAY_RECOMMENDATIONS,
+  BRAIN_TLS_CA, BRAIN_TLS_CERT, BRAIN_TLS_KEY`);
     process.exit(0);
   }
   const seconds = (s: string) => Math.round(Number(s) * 1000);
@@ -96,6 +112,9 @@ env: BRAIN_ADDR, GATEWAY_ID, MODEL_NAME, GATEWAY_DURATION, GATEWAY_RECOMMENDATIO
     backoffInitialMs: seconds(values["backoff-initial"]),
     backoffMaxMs: seconds(values["backoff-max"]),
     streamTimeoutMs: seconds(values["stream-timeout"]),
+    tlsCA: values["tls-ca"],
+    tlsCert: values["tls-cert"],
+    tlsKey: values["tls-key"],
   };
 }
 
@@ -108,13 +127,24 @@ class Gateway {
   private readonly open = new Map<string, UnloadRecommendation>();
   private readonly seen = new Set<string>();
   private readonly deadline: number | undefined;
+  // What this gateway holds, by model: the truth SyncGateway sends.
+  private readonly models = new Map<string, GatewayModel>();
 
   constructor(private readonly opts: Options) {
-    this.brain = createClient(BrainService, createGrpcTransport({ baseUrl: `http://${opts.brain}` }));
+    this.brain = createClient(BrainService, transport(opts));
     this.deadline = opts.durationMs > 0 ? Date.now() + opts.durationMs : undefined;
   }
 
   // --- the unary flow ----------------------------------------------------------------------
+
+  /** Tells the brain everything this gateway holds (SyncGateway), replacing what it knew. */
+  async sync(why: string): Promise<void> {
+    const resp = await this.brain.syncGateway(
+      { gatewayId: this.opts.gatewayId, models: [...this.models.values()] },
+      { timeoutMs: 10_000 },
+    );
+    emit("synced", { why, models: this.models.size, added: resp.added, changed: resp.changed, removed: resp.removed });
+  }
 
   async loadModel(): Promise<void> {
     const { model, gatewayId, requiredBytes } = this.opts;
@@ -150,6 +180,10 @@ class Gateway {
         state: enumName(ModelStateSchema, state),
         previous_state: enumName(ModelStateSchema, resp.previousState),
       });
+      this.models.set(
+        model,
+        create(GatewayModelSchema, { modelName: model, runtime: rt.runtime, gpuUuid: placed.gpu?.uuid ?? "", state, memoryBytes: requiredBytes }),
+      );
     }
 
     const now = Date.now();
@@ -193,6 +227,11 @@ class Gateway {
         for await (const msg of stream) {
           last = Date.now();
           attempt = 0; // the stream works again: the next drop starts the backoff anew
+          if (msg.event.case === "snapshotEnd" && msg.event.value.syncRequired) {
+            // Sync before handle takes the cursor: if the sync fails, the stream reconnects
+            // without one, gets a fresh snapshot, and is told to sync again.
+            await this.sync("sync_required");
+          }
           if (this.handle(msg)) {
             emit("done", { reason: "recommendations", seen: this.seen.size });
             return 0;
@@ -251,7 +290,7 @@ class Gateway {
       case "snapshotEnd":
         this.epoch = msg.epoch;
         this.sequence = msg.sequence;
-        emit("snapshot_end", { open: Number(ev.value.openRecommendations), ...where });
+        emit("snapshot_end", { open: Number(ev.value.openRecommendations), sync_required: ev.value.syncRequired, ...where });
         return false;
       case "heartbeat":
         // A heartbeat carries the sequence the stream is complete up to: resuming from it is exact.
@@ -296,11 +335,27 @@ class Gateway {
   }
 }
 
+/** Plaintext gRPC, or TLS with --tls-ca (mutual with --tls-cert and --tls-key). */
+function transport(opts: Options) {
+  if (opts.tlsCA === "" && opts.tlsCert === "") {
+    return createGrpcTransport({ baseUrl: `http://${opts.brain}` });
+  }
+  if ((opts.tlsCert === "") !== (opts.tlsKey === "")) {
+    throw new Error("--tls-cert and --tls-key go together");
+  }
+  const read = (path: string) => (path === "" ? undefined : readFileSync(path));
+  return createGrpcTransport({
+    baseUrl: `https://${opts.brain}`,
+    nodeOptions: { ca: read(opts.tlsCA), cert: read(opts.tlsCert), key: read(opts.tlsKey) },
+  });
+}
+
 async function main(): Promise<number> {
   const opts = parseOptions();
   const gw = new Gateway(opts);
   emit("started", { brain: opts.brain, gateway_id: opts.gatewayId, model: opts.model });
   try {
+    await gw.sync("start");
     await gw.loadModel();
     return await gw.watch();
   } catch (err) {

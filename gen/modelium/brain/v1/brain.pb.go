@@ -1244,7 +1244,10 @@ type ChooseGPUResponse struct {
 	// was above 1.
 	Gpus []*GPU `protobuf:"bytes,7,rep,name=gpus,proto3" json:"gpus,omitempty"`
 	// The loaded models to unload first, when allow_eviction was set and nothing fitted without;
-	// empty otherwise. With reserve, the bytes they free are reserved for this model at once.
+	// empty otherwise. With reserve, the bytes they free are reserved for this model at once, and
+	// each is published on the recommendation streams as an unload recommendation of rule
+	// "make_room" to the gateway holding it, withdrawn if the reservation ends first. Without
+	// reserve the plan is advice: nothing is held or published.
 	Evictions     []*Eviction `protobuf:"bytes,8,rep,name=evictions,proto3" json:"evictions,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -2501,6 +2504,207 @@ func (x *ReportTrafficResponse) GetAcceptedSamples() int64 {
 	return 0
 }
 
+// GatewayModel is one model as its gateway holds it, in a SyncGateway.
+type GatewayModel struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Model name. Required; at most 256 bytes; unique within a sync.
+	ModelName string `protobuf:"bytes,1,opt,name=model_name,json=modelName,proto3" json:"model_name,omitempty"`
+	// Runtime serving the model ("vllm", "ray", "triton").
+	Runtime string `protobuf:"bytes,2,opt,name=runtime,proto3" json:"runtime,omitempty"`
+	// UUID of the GPU the model is on.
+	GpuUuid string `protobuf:"bytes,3,opt,name=gpu_uuid,json=gpuUuid,proto3" json:"gpu_uuid,omitempty"`
+	// State of the model on the gateway. Required.
+	State ModelState `protobuf:"varint,4,opt,name=state,proto3,enum=modelium.brain.v1.ModelState" json:"state,omitempty"`
+	// GPU memory the model holds, in bytes; >= 0.
+	MemoryBytes   int64 `protobuf:"varint,5,opt,name=memory_bytes,json=memoryBytes,proto3" json:"memory_bytes,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GatewayModel) Reset() {
+	*x = GatewayModel{}
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GatewayModel) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GatewayModel) ProtoMessage() {}
+
+func (x *GatewayModel) ProtoReflect() protoreflect.Message {
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GatewayModel.ProtoReflect.Descriptor instead.
+func (*GatewayModel) Descriptor() ([]byte, []int) {
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *GatewayModel) GetModelName() string {
+	if x != nil {
+		return x.ModelName
+	}
+	return ""
+}
+
+func (x *GatewayModel) GetRuntime() string {
+	if x != nil {
+		return x.Runtime
+	}
+	return ""
+}
+
+func (x *GatewayModel) GetGpuUuid() string {
+	if x != nil {
+		return x.GpuUuid
+	}
+	return ""
+}
+
+func (x *GatewayModel) GetState() ModelState {
+	if x != nil {
+		return x.State
+	}
+	return ModelState_MODEL_STATE_UNSPECIFIED
+}
+
+func (x *GatewayModel) GetMemoryBytes() int64 {
+	if x != nil {
+		return x.MemoryBytes
+	}
+	return 0
+}
+
+// SyncGatewayRequest is the whole truth of one gateway. At most 10,000 models.
+type SyncGatewayRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Gateway. Required; at most 256 bytes.
+	GatewayId string `protobuf:"bytes,1,opt,name=gateway_id,json=gatewayId,proto3" json:"gateway_id,omitempty"`
+	// Every model the gateway holds; an empty list forgets all of the gateway's models.
+	Models        []*GatewayModel `protobuf:"bytes,2,rep,name=models,proto3" json:"models,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SyncGatewayRequest) Reset() {
+	*x = SyncGatewayRequest{}
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SyncGatewayRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SyncGatewayRequest) ProtoMessage() {}
+
+func (x *SyncGatewayRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SyncGatewayRequest.ProtoReflect.Descriptor instead.
+func (*SyncGatewayRequest) Descriptor() ([]byte, []int) {
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *SyncGatewayRequest) GetGatewayId() string {
+	if x != nil {
+		return x.GatewayId
+	}
+	return ""
+}
+
+func (x *SyncGatewayRequest) GetModels() []*GatewayModel {
+	if x != nil {
+		return x.Models
+	}
+	return nil
+}
+
+// SyncGatewayResponse says what the sync changed in what the brain held for the gateway.
+type SyncGatewayResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Models the brain did not hold for this gateway before, sorted.
+	Added []string `protobuf:"bytes,1,rep,name=added,proto3" json:"added,omitempty"`
+	// Models whose state, runtime, GPU or memory differed, sorted.
+	Changed []string `protobuf:"bytes,2,rep,name=changed,proto3" json:"changed,omitempty"`
+	// Models the brain held for this gateway that the sync did not list, now dropped, sorted.
+	Removed       []string `protobuf:"bytes,3,rep,name=removed,proto3" json:"removed,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SyncGatewayResponse) Reset() {
+	*x = SyncGatewayResponse{}
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SyncGatewayResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SyncGatewayResponse) ProtoMessage() {}
+
+func (x *SyncGatewayResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SyncGatewayResponse.ProtoReflect.Descriptor instead.
+func (*SyncGatewayResponse) Descriptor() ([]byte, []int) {
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *SyncGatewayResponse) GetAdded() []string {
+	if x != nil {
+		return x.Added
+	}
+	return nil
+}
+
+func (x *SyncGatewayResponse) GetChanged() []string {
+	if x != nil {
+		return x.Changed
+	}
+	return nil
+}
+
+func (x *SyncGatewayResponse) GetRemoved() []string {
+	if x != nil {
+		return x.Removed
+	}
+	return nil
+}
+
 // WatchUnloadRecommendationsRequest subscribes to unload recommendations.
 type WatchUnloadRecommendationsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -2521,7 +2725,7 @@ type WatchUnloadRecommendationsRequest struct {
 
 func (x *WatchUnloadRecommendationsRequest) Reset() {
 	*x = WatchUnloadRecommendationsRequest{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[26]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2533,7 +2737,7 @@ func (x *WatchUnloadRecommendationsRequest) String() string {
 func (*WatchUnloadRecommendationsRequest) ProtoMessage() {}
 
 func (x *WatchUnloadRecommendationsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[26]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2546,7 +2750,7 @@ func (x *WatchUnloadRecommendationsRequest) ProtoReflect() protoreflect.Message 
 
 // Deprecated: Use WatchUnloadRecommendationsRequest.ProtoReflect.Descriptor instead.
 func (*WatchUnloadRecommendationsRequest) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{26}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *WatchUnloadRecommendationsRequest) GetGatewayId() string {
@@ -2618,7 +2822,7 @@ type UnloadRecommendation struct {
 
 func (x *UnloadRecommendation) Reset() {
 	*x = UnloadRecommendation{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[27]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2630,7 +2834,7 @@ func (x *UnloadRecommendation) String() string {
 func (*UnloadRecommendation) ProtoMessage() {}
 
 func (x *UnloadRecommendation) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[27]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2643,7 +2847,7 @@ func (x *UnloadRecommendation) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UnloadRecommendation.ProtoReflect.Descriptor instead.
 func (*UnloadRecommendation) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{27}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *UnloadRecommendation) GetModelName() string {
@@ -2764,7 +2968,7 @@ type LoadRecommendation struct {
 
 func (x *LoadRecommendation) Reset() {
 	*x = LoadRecommendation{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[28]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2776,7 +2980,7 @@ func (x *LoadRecommendation) String() string {
 func (*LoadRecommendation) ProtoMessage() {}
 
 func (x *LoadRecommendation) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[28]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2789,7 +2993,7 @@ func (x *LoadRecommendation) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LoadRecommendation.ProtoReflect.Descriptor instead.
 func (*LoadRecommendation) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{28}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *LoadRecommendation) GetModelName() string {
@@ -2885,7 +3089,7 @@ type Recommendation struct {
 
 func (x *Recommendation) Reset() {
 	*x = Recommendation{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[29]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2897,7 +3101,7 @@ func (x *Recommendation) String() string {
 func (*Recommendation) ProtoMessage() {}
 
 func (x *Recommendation) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[29]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2910,7 +3114,7 @@ func (x *Recommendation) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Recommendation.ProtoReflect.Descriptor instead.
 func (*Recommendation) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{29}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *Recommendation) GetKind() isRecommendation_Kind {
@@ -2971,7 +3175,7 @@ type Withdrawal struct {
 
 func (x *Withdrawal) Reset() {
 	*x = Withdrawal{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[30]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2983,7 +3187,7 @@ func (x *Withdrawal) String() string {
 func (*Withdrawal) ProtoMessage() {}
 
 func (x *Withdrawal) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[30]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2996,7 +3200,7 @@ func (x *Withdrawal) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Withdrawal.ProtoReflect.Descriptor instead.
 func (*Withdrawal) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{30}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *Withdrawal) GetRecommendation() *Recommendation {
@@ -3042,7 +3246,7 @@ type WatchRecommendationsRequest struct {
 
 func (x *WatchRecommendationsRequest) Reset() {
 	*x = WatchRecommendationsRequest{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[31]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3054,7 +3258,7 @@ func (x *WatchRecommendationsRequest) String() string {
 func (*WatchRecommendationsRequest) ProtoMessage() {}
 
 func (x *WatchRecommendationsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[31]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3067,7 +3271,7 @@ func (x *WatchRecommendationsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchRecommendationsRequest.ProtoReflect.Descriptor instead.
 func (*WatchRecommendationsRequest) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{31}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *WatchRecommendationsRequest) GetGatewayId() string {
@@ -3139,7 +3343,7 @@ type WatchRecommendationsResponse struct {
 
 func (x *WatchRecommendationsResponse) Reset() {
 	*x = WatchRecommendationsResponse{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[32]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3151,7 +3355,7 @@ func (x *WatchRecommendationsResponse) String() string {
 func (*WatchRecommendationsResponse) ProtoMessage() {}
 
 func (x *WatchRecommendationsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[32]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3164,7 +3368,7 @@ func (x *WatchRecommendationsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchRecommendationsResponse.ProtoReflect.Descriptor instead.
 func (*WatchRecommendationsResponse) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{32}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *WatchRecommendationsResponse) GetEpoch() string {
@@ -3294,7 +3498,7 @@ type UnloadWithdrawal struct {
 
 func (x *UnloadWithdrawal) Reset() {
 	*x = UnloadWithdrawal{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[33]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3306,7 +3510,7 @@ func (x *UnloadWithdrawal) String() string {
 func (*UnloadWithdrawal) ProtoMessage() {}
 
 func (x *UnloadWithdrawal) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[33]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3319,7 +3523,7 @@ func (x *UnloadWithdrawal) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UnloadWithdrawal.ProtoReflect.Descriptor instead.
 func (*UnloadWithdrawal) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{33}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *UnloadWithdrawal) GetRecommendation() *UnloadRecommendation {
@@ -3348,13 +3552,17 @@ type SnapshotEnd struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Number of open recommendations the snapshot held (after filters).
 	OpenRecommendations int64 `protobuf:"varint,1,opt,name=open_recommendations,json=openRecommendations,proto3" json:"open_recommendations,omitempty"`
-	unknownFields       protoimpl.UnknownFields
-	sizeCache           protoimpl.SizeCache
+	// True when the gateway must call SyncGateway now: the watch names no gateway_id, or the brain
+	// has had no SyncGateway from that gateway since it started (it restarted) or since it forgot the
+	// gateway. A StreamReset is always followed by a snapshot and so by this marker.
+	SyncRequired  bool `protobuf:"varint,2,opt,name=sync_required,json=syncRequired,proto3" json:"sync_required,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *SnapshotEnd) Reset() {
 	*x = SnapshotEnd{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[34]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3366,7 +3574,7 @@ func (x *SnapshotEnd) String() string {
 func (*SnapshotEnd) ProtoMessage() {}
 
 func (x *SnapshotEnd) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[34]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3379,7 +3587,7 @@ func (x *SnapshotEnd) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SnapshotEnd.ProtoReflect.Descriptor instead.
 func (*SnapshotEnd) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{34}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *SnapshotEnd) GetOpenRecommendations() int64 {
@@ -3387,6 +3595,13 @@ func (x *SnapshotEnd) GetOpenRecommendations() int64 {
 		return x.OpenRecommendations
 	}
 	return 0
+}
+
+func (x *SnapshotEnd) GetSyncRequired() bool {
+	if x != nil {
+		return x.SyncRequired
+	}
+	return false
 }
 
 // Heartbeat shows that a quiet stream is alive; the envelope's sequence is the current one.
@@ -3398,7 +3613,7 @@ type Heartbeat struct {
 
 func (x *Heartbeat) Reset() {
 	*x = Heartbeat{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[35]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3410,7 +3625,7 @@ func (x *Heartbeat) String() string {
 func (*Heartbeat) ProtoMessage() {}
 
 func (x *Heartbeat) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[35]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3423,7 +3638,7 @@ func (x *Heartbeat) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Heartbeat.ProtoReflect.Descriptor instead.
 func (*Heartbeat) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{35}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{38}
 }
 
 // StreamReset tells a resuming subscriber that its position could not be resumed (unknown epoch, or
@@ -3438,7 +3653,7 @@ type StreamReset struct {
 
 func (x *StreamReset) Reset() {
 	*x = StreamReset{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[36]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3450,7 +3665,7 @@ func (x *StreamReset) String() string {
 func (*StreamReset) ProtoMessage() {}
 
 func (x *StreamReset) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[36]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3463,7 +3678,7 @@ func (x *StreamReset) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StreamReset.ProtoReflect.Descriptor instead.
 func (*StreamReset) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{36}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *StreamReset) GetReason() string {
@@ -3499,7 +3714,7 @@ type WatchUnloadRecommendationsResponse struct {
 
 func (x *WatchUnloadRecommendationsResponse) Reset() {
 	*x = WatchUnloadRecommendationsResponse{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[37]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3511,7 +3726,7 @@ func (x *WatchUnloadRecommendationsResponse) String() string {
 func (*WatchUnloadRecommendationsResponse) ProtoMessage() {}
 
 func (x *WatchUnloadRecommendationsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[37]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3524,7 +3739,7 @@ func (x *WatchUnloadRecommendationsResponse) ProtoReflect() protoreflect.Message
 
 // Deprecated: Use WatchUnloadRecommendationsResponse.ProtoReflect.Descriptor instead.
 func (*WatchUnloadRecommendationsResponse) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{37}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *WatchUnloadRecommendationsResponse) GetEpoch() string {
@@ -3650,7 +3865,7 @@ type ListModelsRequest struct {
 
 func (x *ListModelsRequest) Reset() {
 	*x = ListModelsRequest{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[38]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3662,7 +3877,7 @@ func (x *ListModelsRequest) String() string {
 func (*ListModelsRequest) ProtoMessage() {}
 
 func (x *ListModelsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[38]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3675,7 +3890,7 @@ func (x *ListModelsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListModelsRequest.ProtoReflect.Descriptor instead.
 func (*ListModelsRequest) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{38}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *ListModelsRequest) GetGatewayId() string {
@@ -3708,7 +3923,7 @@ type ModelPlacement struct {
 
 func (x *ModelPlacement) Reset() {
 	*x = ModelPlacement{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[39]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3720,7 +3935,7 @@ func (x *ModelPlacement) String() string {
 func (*ModelPlacement) ProtoMessage() {}
 
 func (x *ModelPlacement) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[39]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3733,7 +3948,7 @@ func (x *ModelPlacement) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ModelPlacement.ProtoReflect.Descriptor instead.
 func (*ModelPlacement) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{39}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *ModelPlacement) GetGatewayId() string {
@@ -3812,7 +4027,7 @@ type ModelStatus struct {
 
 func (x *ModelStatus) Reset() {
 	*x = ModelStatus{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[40]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3824,7 +4039,7 @@ func (x *ModelStatus) String() string {
 func (*ModelStatus) ProtoMessage() {}
 
 func (x *ModelStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[40]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3837,7 +4052,7 @@ func (x *ModelStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ModelStatus.ProtoReflect.Descriptor instead.
 func (*ModelStatus) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{40}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *ModelStatus) GetModelName() string {
@@ -3914,7 +4129,7 @@ type ListModelsResponse struct {
 
 func (x *ListModelsResponse) Reset() {
 	*x = ListModelsResponse{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[41]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3926,7 +4141,7 @@ func (x *ListModelsResponse) String() string {
 func (*ListModelsResponse) ProtoMessage() {}
 
 func (x *ListModelsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[41]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3939,7 +4154,7 @@ func (x *ListModelsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListModelsResponse.ProtoReflect.Descriptor instead.
 func (*ListModelsResponse) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{41}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *ListModelsResponse) GetModels() []*ModelStatus {
@@ -3958,7 +4173,7 @@ type ListGPUsRequest struct {
 
 func (x *ListGPUsRequest) Reset() {
 	*x = ListGPUsRequest{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[42]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3970,7 +4185,7 @@ func (x *ListGPUsRequest) String() string {
 func (*ListGPUsRequest) ProtoMessage() {}
 
 func (x *ListGPUsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[42]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3983,7 +4198,7 @@ func (x *ListGPUsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListGPUsRequest.ProtoReflect.Descriptor instead.
 func (*ListGPUsRequest) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{42}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{45}
 }
 
 // ListGPUsResponse is the GPU inventory snapshot.
@@ -4005,7 +4220,7 @@ type ListGPUsResponse struct {
 
 func (x *ListGPUsResponse) Reset() {
 	*x = ListGPUsResponse{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[43]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4017,7 +4232,7 @@ func (x *ListGPUsResponse) String() string {
 func (*ListGPUsResponse) ProtoMessage() {}
 
 func (x *ListGPUsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[43]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4030,7 +4245,7 @@ func (x *ListGPUsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListGPUsResponse.ProtoReflect.Descriptor instead.
 func (*ListGPUsResponse) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{43}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *ListGPUsResponse) GetGpus() []*GPU {
@@ -4077,7 +4292,7 @@ type GetPolicyRequest struct {
 
 func (x *GetPolicyRequest) Reset() {
 	*x = GetPolicyRequest{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[44]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4089,7 +4304,7 @@ func (x *GetPolicyRequest) String() string {
 func (*GetPolicyRequest) ProtoMessage() {}
 
 func (x *GetPolicyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[44]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4102,7 +4317,7 @@ func (x *GetPolicyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetPolicyRequest.ProtoReflect.Descriptor instead.
 func (*GetPolicyRequest) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{44}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{47}
 }
 
 // RuleMatch is what a runtime rule matches on. A rule matches when any of its lists has an entry
@@ -4128,7 +4343,7 @@ type RuleMatch struct {
 
 func (x *RuleMatch) Reset() {
 	*x = RuleMatch{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[45]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4140,7 +4355,7 @@ func (x *RuleMatch) String() string {
 func (*RuleMatch) ProtoMessage() {}
 
 func (x *RuleMatch) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[45]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4153,7 +4368,7 @@ func (x *RuleMatch) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RuleMatch.ProtoReflect.Descriptor instead.
 func (*RuleMatch) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{45}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *RuleMatch) GetArchitectures() []string {
@@ -4216,7 +4431,7 @@ type RuntimeRule struct {
 
 func (x *RuntimeRule) Reset() {
 	*x = RuntimeRule{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[46]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4228,7 +4443,7 @@ func (x *RuntimeRule) String() string {
 func (*RuntimeRule) ProtoMessage() {}
 
 func (x *RuntimeRule) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[46]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4241,7 +4456,7 @@ func (x *RuntimeRule) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RuntimeRule.ProtoReflect.Descriptor instead.
 func (*RuntimeRule) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{46}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *RuntimeRule) GetName() string {
@@ -4287,7 +4502,7 @@ type KeepAlive struct {
 
 func (x *KeepAlive) Reset() {
 	*x = KeepAlive{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[47]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4299,7 +4514,7 @@ func (x *KeepAlive) String() string {
 func (*KeepAlive) ProtoMessage() {}
 
 func (x *KeepAlive) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[47]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4312,7 +4527,7 @@ func (x *KeepAlive) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KeepAlive.ProtoReflect.Descriptor instead.
 func (*KeepAlive) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{47}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *KeepAlive) GetModelName() string {
@@ -4355,7 +4570,7 @@ type UnloadPolicy struct {
 
 func (x *UnloadPolicy) Reset() {
 	*x = UnloadPolicy{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[48]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4367,7 +4582,7 @@ func (x *UnloadPolicy) String() string {
 func (*UnloadPolicy) ProtoMessage() {}
 
 func (x *UnloadPolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[48]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4380,7 +4595,7 @@ func (x *UnloadPolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UnloadPolicy.ProtoReflect.Descriptor instead.
 func (*UnloadPolicy) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{48}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *UnloadPolicy) GetEvictAfterIdle() *durationpb.Duration {
@@ -4435,7 +4650,7 @@ type GPUPolicy struct {
 
 func (x *GPUPolicy) Reset() {
 	*x = GPUPolicy{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[49]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4447,7 +4662,7 @@ func (x *GPUPolicy) String() string {
 func (*GPUPolicy) ProtoMessage() {}
 
 func (x *GPUPolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[49]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4460,7 +4675,7 @@ func (x *GPUPolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GPUPolicy.ProtoReflect.Descriptor instead.
 func (*GPUPolicy) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{49}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *GPUPolicy) GetBackend() string {
@@ -4508,7 +4723,7 @@ type GetPolicyResponse struct {
 
 func (x *GetPolicyResponse) Reset() {
 	*x = GetPolicyResponse{}
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[50]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4520,7 +4735,7 @@ func (x *GetPolicyResponse) String() string {
 func (*GetPolicyResponse) ProtoMessage() {}
 
 func (x *GetPolicyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_modelium_brain_v1_brain_proto_msgTypes[50]
+	mi := &file_modelium_brain_v1_brain_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4533,7 +4748,7 @@ func (x *GetPolicyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetPolicyResponse.ProtoReflect.Descriptor instead.
 func (*GetPolicyResponse) Descriptor() ([]byte, []int) {
-	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{50}
+	return file_modelium_brain_v1_brain_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *GetPolicyResponse) GetRuntimeRules() []*RuntimeRule {
@@ -4758,7 +4973,22 @@ const file_modelium_brain_v1_brain_proto_rawDesc = "" +
 	"gateway_id\x18\x01 \x01(\tR\tgatewayId\x12:\n" +
 	"\asamples\x18\x02 \x03(\v2 .modelium.brain.v1.TrafficSampleR\asamples\"B\n" +
 	"\x15ReportTrafficResponse\x12)\n" +
-	"\x10accepted_samples\x18\x01 \x01(\x03R\x0facceptedSamples\"\xd7\x01\n" +
+	"\x10accepted_samples\x18\x01 \x01(\x03R\x0facceptedSamples\"\xba\x01\n" +
+	"\fGatewayModel\x12\x1d\n" +
+	"\n" +
+	"model_name\x18\x01 \x01(\tR\tmodelName\x12\x18\n" +
+	"\aruntime\x18\x02 \x01(\tR\aruntime\x12\x19\n" +
+	"\bgpu_uuid\x18\x03 \x01(\tR\agpuUuid\x123\n" +
+	"\x05state\x18\x04 \x01(\x0e2\x1d.modelium.brain.v1.ModelStateR\x05state\x12!\n" +
+	"\fmemory_bytes\x18\x05 \x01(\x03R\vmemoryBytes\"l\n" +
+	"\x12SyncGatewayRequest\x12\x1d\n" +
+	"\n" +
+	"gateway_id\x18\x01 \x01(\tR\tgatewayId\x127\n" +
+	"\x06models\x18\x02 \x03(\v2\x1f.modelium.brain.v1.GatewayModelR\x06models\"_\n" +
+	"\x13SyncGatewayResponse\x12\x14\n" +
+	"\x05added\x18\x01 \x03(\tR\x05added\x12\x18\n" +
+	"\achanged\x18\x02 \x03(\tR\achanged\x12\x18\n" +
+	"\aremoved\x18\x03 \x03(\tR\aremoved\"\xd7\x01\n" +
 	"!WatchUnloadRecommendationsRequest\x12\x1d\n" +
 	"\n" +
 	"gateway_id\x18\x01 \x01(\tR\tgatewayId\x12\x1f\n" +
@@ -4834,9 +5064,10 @@ const file_modelium_brain_v1_brain_proto_rawDesc = "" +
 	"\x10UnloadWithdrawal\x12O\n" +
 	"\x0erecommendation\x18\x01 \x01(\v2'.modelium.brain.v1.UnloadRecommendationR\x0erecommendation\x128\n" +
 	"\x05cause\x18\x02 \x01(\x0e2\".modelium.brain.v1.WithdrawalCauseR\x05cause\x12\x16\n" +
-	"\x06reason\x18\x03 \x01(\tR\x06reason\"@\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\"e\n" +
 	"\vSnapshotEnd\x121\n" +
-	"\x14open_recommendations\x18\x01 \x01(\x03R\x13openRecommendations\"\v\n" +
+	"\x14open_recommendations\x18\x01 \x01(\x03R\x13openRecommendations\x12#\n" +
+	"\rsync_required\x18\x02 \x01(\bR\fsyncRequired\"\v\n" +
 	"\tHeartbeat\"%\n" +
 	"\vStreamReset\x12\x16\n" +
 	"\x06reason\x18\x01 \x01(\tR\x06reason\"\xe9\x03\n" +
@@ -4949,7 +5180,8 @@ const file_modelium_brain_v1_brain_proto_rawDesc = "" +
 	"\x1fWITHDRAWAL_CAUSE_MODEL_UNLOADED\x10\x02\x12\x1b\n" +
 	"\x17WITHDRAWAL_CAUSE_PINNED\x10\x03\x12#\n" +
 	"\x1fWITHDRAWAL_CAUSE_POLICY_CHANGED\x10\x04\x12!\n" +
-	"\x1dWITHDRAWAL_CAUSE_MODEL_LOADED\x10\x052\xd2\t\n" +
+	"\x1dWITHDRAWAL_CAUSE_MODEL_LOADED\x10\x052\xb0\n" +
+	"\n" +
 	"\fBrainService\x12b\n" +
 	"\rChooseRuntime\x12'.modelium.brain.v1.ChooseRuntimeRequest\x1a(.modelium.brain.v1.ChooseRuntimeResponse\x12_\n" +
 	"\fAnalyzeModel\x12&.modelium.brain.v1.AnalyzeModelRequest\x1a'.modelium.brain.v1.AnalyzeModelResponse\x12V\n" +
@@ -4957,7 +5189,8 @@ const file_modelium_brain_v1_brain_proto_rawDesc = "" +
 	"\rPlanPlacement\x12'.modelium.brain.v1.PlanPlacementRequest\x1a(.modelium.brain.v1.PlanPlacementResponse\x12_\n" +
 	"\fShouldUnload\x12&.modelium.brain.v1.ShouldUnloadRequest\x1a'.modelium.brain.v1.ShouldUnloadResponse\x12k\n" +
 	"\x10ReportModelState\x12*.modelium.brain.v1.ReportModelStateRequest\x1a+.modelium.brain.v1.ReportModelStateResponse\x12b\n" +
-	"\rReportTraffic\x12'.modelium.brain.v1.ReportTrafficRequest\x1a(.modelium.brain.v1.ReportTrafficResponse\x12\x8b\x01\n" +
+	"\rReportTraffic\x12'.modelium.brain.v1.ReportTrafficRequest\x1a(.modelium.brain.v1.ReportTrafficResponse\x12\\\n" +
+	"\vSyncGateway\x12%.modelium.brain.v1.SyncGatewayRequest\x1a&.modelium.brain.v1.SyncGatewayResponse\x12\x8b\x01\n" +
 	"\x1aWatchUnloadRecommendations\x124.modelium.brain.v1.WatchUnloadRecommendationsRequest\x1a5.modelium.brain.v1.WatchUnloadRecommendationsResponse0\x01\x12y\n" +
 	"\x14WatchRecommendations\x12..modelium.brain.v1.WatchRecommendationsRequest\x1a/.modelium.brain.v1.WatchRecommendationsResponse0\x01\x12Y\n" +
 	"\n" +
@@ -4978,7 +5211,7 @@ func file_modelium_brain_v1_brain_proto_rawDescGZIP() []byte {
 }
 
 var file_modelium_brain_v1_brain_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
-var file_modelium_brain_v1_brain_proto_msgTypes = make([]protoimpl.MessageInfo, 51)
+var file_modelium_brain_v1_brain_proto_msgTypes = make([]protoimpl.MessageInfo, 54)
 var file_modelium_brain_v1_brain_proto_goTypes = []any{
 	(ParameterCountSource)(0),                  // 0: modelium.brain.v1.ParameterCountSource
 	(PlacementStrategy)(0),                     // 1: modelium.brain.v1.PlacementStrategy
@@ -5011,33 +5244,36 @@ var file_modelium_brain_v1_brain_proto_goTypes = []any{
 	(*TrafficSample)(nil),                      // 28: modelium.brain.v1.TrafficSample
 	(*ReportTrafficRequest)(nil),               // 29: modelium.brain.v1.ReportTrafficRequest
 	(*ReportTrafficResponse)(nil),              // 30: modelium.brain.v1.ReportTrafficResponse
-	(*WatchUnloadRecommendationsRequest)(nil),  // 31: modelium.brain.v1.WatchUnloadRecommendationsRequest
-	(*UnloadRecommendation)(nil),               // 32: modelium.brain.v1.UnloadRecommendation
-	(*LoadRecommendation)(nil),                 // 33: modelium.brain.v1.LoadRecommendation
-	(*Recommendation)(nil),                     // 34: modelium.brain.v1.Recommendation
-	(*Withdrawal)(nil),                         // 35: modelium.brain.v1.Withdrawal
-	(*WatchRecommendationsRequest)(nil),        // 36: modelium.brain.v1.WatchRecommendationsRequest
-	(*WatchRecommendationsResponse)(nil),       // 37: modelium.brain.v1.WatchRecommendationsResponse
-	(*UnloadWithdrawal)(nil),                   // 38: modelium.brain.v1.UnloadWithdrawal
-	(*SnapshotEnd)(nil),                        // 39: modelium.brain.v1.SnapshotEnd
-	(*Heartbeat)(nil),                          // 40: modelium.brain.v1.Heartbeat
-	(*StreamReset)(nil),                        // 41: modelium.brain.v1.StreamReset
-	(*WatchUnloadRecommendationsResponse)(nil), // 42: modelium.brain.v1.WatchUnloadRecommendationsResponse
-	(*ListModelsRequest)(nil),                  // 43: modelium.brain.v1.ListModelsRequest
-	(*ModelPlacement)(nil),                     // 44: modelium.brain.v1.ModelPlacement
-	(*ModelStatus)(nil),                        // 45: modelium.brain.v1.ModelStatus
-	(*ListModelsResponse)(nil),                 // 46: modelium.brain.v1.ListModelsResponse
-	(*ListGPUsRequest)(nil),                    // 47: modelium.brain.v1.ListGPUsRequest
-	(*ListGPUsResponse)(nil),                   // 48: modelium.brain.v1.ListGPUsResponse
-	(*GetPolicyRequest)(nil),                   // 49: modelium.brain.v1.GetPolicyRequest
-	(*RuleMatch)(nil),                          // 50: modelium.brain.v1.RuleMatch
-	(*RuntimeRule)(nil),                        // 51: modelium.brain.v1.RuntimeRule
-	(*KeepAlive)(nil),                          // 52: modelium.brain.v1.KeepAlive
-	(*UnloadPolicy)(nil),                       // 53: modelium.brain.v1.UnloadPolicy
-	(*GPUPolicy)(nil),                          // 54: modelium.brain.v1.GPUPolicy
-	(*GetPolicyResponse)(nil),                  // 55: modelium.brain.v1.GetPolicyResponse
-	(*durationpb.Duration)(nil),                // 56: google.protobuf.Duration
-	(*timestamppb.Timestamp)(nil),              // 57: google.protobuf.Timestamp
+	(*GatewayModel)(nil),                       // 31: modelium.brain.v1.GatewayModel
+	(*SyncGatewayRequest)(nil),                 // 32: modelium.brain.v1.SyncGatewayRequest
+	(*SyncGatewayResponse)(nil),                // 33: modelium.brain.v1.SyncGatewayResponse
+	(*WatchUnloadRecommendationsRequest)(nil),  // 34: modelium.brain.v1.WatchUnloadRecommendationsRequest
+	(*UnloadRecommendation)(nil),               // 35: modelium.brain.v1.UnloadRecommendation
+	(*LoadRecommendation)(nil),                 // 36: modelium.brain.v1.LoadRecommendation
+	(*Recommendation)(nil),                     // 37: modelium.brain.v1.Recommendation
+	(*Withdrawal)(nil),                         // 38: modelium.brain.v1.Withdrawal
+	(*WatchRecommendationsRequest)(nil),        // 39: modelium.brain.v1.WatchRecommendationsRequest
+	(*WatchRecommendationsResponse)(nil),       // 40: modelium.brain.v1.WatchRecommendationsResponse
+	(*UnloadWithdrawal)(nil),                   // 41: modelium.brain.v1.UnloadWithdrawal
+	(*SnapshotEnd)(nil),                        // 42: modelium.brain.v1.SnapshotEnd
+	(*Heartbeat)(nil),                          // 43: modelium.brain.v1.Heartbeat
+	(*StreamReset)(nil),                        // 44: modelium.brain.v1.StreamReset
+	(*WatchUnloadRecommendationsResponse)(nil), // 45: modelium.brain.v1.WatchUnloadRecommendationsResponse
+	(*ListModelsRequest)(nil),                  // 46: modelium.brain.v1.ListModelsRequest
+	(*ModelPlacement)(nil),                     // 47: modelium.brain.v1.ModelPlacement
+	(*ModelStatus)(nil),                        // 48: modelium.brain.v1.ModelStatus
+	(*ListModelsResponse)(nil),                 // 49: modelium.brain.v1.ListModelsResponse
+	(*ListGPUsRequest)(nil),                    // 50: modelium.brain.v1.ListGPUsRequest
+	(*ListGPUsResponse)(nil),                   // 51: modelium.brain.v1.ListGPUsResponse
+	(*GetPolicyRequest)(nil),                   // 52: modelium.brain.v1.GetPolicyRequest
+	(*RuleMatch)(nil),                          // 53: modelium.brain.v1.RuleMatch
+	(*RuntimeRule)(nil),                        // 54: modelium.brain.v1.RuntimeRule
+	(*KeepAlive)(nil),                          // 55: modelium.brain.v1.KeepAlive
+	(*UnloadPolicy)(nil),                       // 56: modelium.brain.v1.UnloadPolicy
+	(*GPUPolicy)(nil),                          // 57: modelium.brain.v1.GPUPolicy
+	(*GetPolicyResponse)(nil),                  // 58: modelium.brain.v1.GetPolicyResponse
+	(*durationpb.Duration)(nil),                // 59: google.protobuf.Duration
+	(*timestamppb.Timestamp)(nil),              // 60: google.protobuf.Timestamp
 }
 var file_modelium_brain_v1_brain_proto_depIdxs = []int32{
 	5,  // 0: modelium.brain.v1.ChooseRuntimeRequest.model:type_name -> modelium.brain.v1.ModelSpec
@@ -5047,9 +5283,9 @@ var file_modelium_brain_v1_brain_proto_depIdxs = []int32{
 	0,  // 4: modelium.brain.v1.ModelAnalysis.parameter_count_source:type_name -> modelium.brain.v1.ParameterCountSource
 	12, // 5: modelium.brain.v1.ModelAnalysis.memory:type_name -> modelium.brain.v1.MemoryEstimate
 	1,  // 6: modelium.brain.v1.ChooseGPURequest.strategy:type_name -> modelium.brain.v1.PlacementStrategy
-	56, // 7: modelium.brain.v1.ChooseGPURequest.reservation_ttl:type_name -> google.protobuf.Duration
+	59, // 7: modelium.brain.v1.ChooseGPURequest.reservation_ttl:type_name -> google.protobuf.Duration
 	23, // 8: modelium.brain.v1.ChooseGPUResponse.gpu:type_name -> modelium.brain.v1.GPU
-	57, // 9: modelium.brain.v1.ChooseGPUResponse.reservation_expires_at:type_name -> google.protobuf.Timestamp
+	60, // 9: modelium.brain.v1.ChooseGPUResponse.reservation_expires_at:type_name -> google.protobuf.Timestamp
 	23, // 10: modelium.brain.v1.ChooseGPUResponse.gpus:type_name -> modelium.brain.v1.GPU
 	15, // 11: modelium.brain.v1.ChooseGPUResponse.evictions:type_name -> modelium.brain.v1.Eviction
 	17, // 12: modelium.brain.v1.PlanPlacementRequest.models:type_name -> modelium.brain.v1.PlannedModel
@@ -5057,80 +5293,84 @@ var file_modelium_brain_v1_brain_proto_depIdxs = []int32{
 	20, // 14: modelium.brain.v1.PlanPlacementResponse.unplaced:type_name -> modelium.brain.v1.UnplacedModel
 	21, // 15: modelium.brain.v1.PlacementFailure.refusals:type_name -> modelium.brain.v1.GPURefusal
 	2,  // 16: modelium.brain.v1.ReportModelStateRequest.state:type_name -> modelium.brain.v1.ModelState
-	57, // 17: modelium.brain.v1.ReportModelStateRequest.observed_time:type_name -> google.protobuf.Timestamp
+	60, // 17: modelium.brain.v1.ReportModelStateRequest.observed_time:type_name -> google.protobuf.Timestamp
 	2,  // 18: modelium.brain.v1.ReportModelStateResponse.previous_state:type_name -> modelium.brain.v1.ModelState
-	57, // 19: modelium.brain.v1.TrafficSample.start_time:type_name -> google.protobuf.Timestamp
-	57, // 20: modelium.brain.v1.TrafficSample.end_time:type_name -> google.protobuf.Timestamp
+	60, // 19: modelium.brain.v1.TrafficSample.start_time:type_name -> google.protobuf.Timestamp
+	60, // 20: modelium.brain.v1.TrafficSample.end_time:type_name -> google.protobuf.Timestamp
 	28, // 21: modelium.brain.v1.ReportTrafficRequest.samples:type_name -> modelium.brain.v1.TrafficSample
-	57, // 22: modelium.brain.v1.UnloadRecommendation.recommended_time:type_name -> google.protobuf.Timestamp
-	57, // 23: modelium.brain.v1.UnloadRecommendation.expected_next_request_time:type_name -> google.protobuf.Timestamp
-	57, // 24: modelium.brain.v1.LoadRecommendation.expected_next_request_time:type_name -> google.protobuf.Timestamp
-	57, // 25: modelium.brain.v1.LoadRecommendation.recommended_time:type_name -> google.protobuf.Timestamp
-	32, // 26: modelium.brain.v1.Recommendation.unload:type_name -> modelium.brain.v1.UnloadRecommendation
-	33, // 27: modelium.brain.v1.Recommendation.load:type_name -> modelium.brain.v1.LoadRecommendation
-	34, // 28: modelium.brain.v1.Withdrawal.recommendation:type_name -> modelium.brain.v1.Recommendation
-	4,  // 29: modelium.brain.v1.Withdrawal.cause:type_name -> modelium.brain.v1.WithdrawalCause
-	3,  // 30: modelium.brain.v1.WatchRecommendationsRequest.kinds:type_name -> modelium.brain.v1.RecommendationKind
-	57, // 31: modelium.brain.v1.WatchRecommendationsResponse.time:type_name -> google.protobuf.Timestamp
-	34, // 32: modelium.brain.v1.WatchRecommendationsResponse.recommended:type_name -> modelium.brain.v1.Recommendation
-	35, // 33: modelium.brain.v1.WatchRecommendationsResponse.withdrawn:type_name -> modelium.brain.v1.Withdrawal
-	39, // 34: modelium.brain.v1.WatchRecommendationsResponse.snapshot_end:type_name -> modelium.brain.v1.SnapshotEnd
-	40, // 35: modelium.brain.v1.WatchRecommendationsResponse.heartbeat:type_name -> modelium.brain.v1.Heartbeat
-	41, // 36: modelium.brain.v1.WatchRecommendationsResponse.stream_reset:type_name -> modelium.brain.v1.StreamReset
-	32, // 37: modelium.brain.v1.UnloadWithdrawal.recommendation:type_name -> modelium.brain.v1.UnloadRecommendation
-	4,  // 38: modelium.brain.v1.UnloadWithdrawal.cause:type_name -> modelium.brain.v1.WithdrawalCause
-	57, // 39: modelium.brain.v1.WatchUnloadRecommendationsResponse.time:type_name -> google.protobuf.Timestamp
-	32, // 40: modelium.brain.v1.WatchUnloadRecommendationsResponse.recommended:type_name -> modelium.brain.v1.UnloadRecommendation
-	38, // 41: modelium.brain.v1.WatchUnloadRecommendationsResponse.withdrawn:type_name -> modelium.brain.v1.UnloadWithdrawal
-	39, // 42: modelium.brain.v1.WatchUnloadRecommendationsResponse.snapshot_end:type_name -> modelium.brain.v1.SnapshotEnd
-	40, // 43: modelium.brain.v1.WatchUnloadRecommendationsResponse.heartbeat:type_name -> modelium.brain.v1.Heartbeat
-	41, // 44: modelium.brain.v1.WatchUnloadRecommendationsResponse.stream_reset:type_name -> modelium.brain.v1.StreamReset
-	2,  // 45: modelium.brain.v1.ModelPlacement.state:type_name -> modelium.brain.v1.ModelState
-	57, // 46: modelium.brain.v1.ModelPlacement.state_time:type_name -> google.protobuf.Timestamp
-	57, // 47: modelium.brain.v1.ModelPlacement.loaded_time:type_name -> google.protobuf.Timestamp
-	44, // 48: modelium.brain.v1.ModelStatus.placements:type_name -> modelium.brain.v1.ModelPlacement
-	57, // 49: modelium.brain.v1.ModelStatus.last_request_time:type_name -> google.protobuf.Timestamp
-	45, // 50: modelium.brain.v1.ListModelsResponse.models:type_name -> modelium.brain.v1.ModelStatus
-	23, // 51: modelium.brain.v1.ListGPUsResponse.gpus:type_name -> modelium.brain.v1.GPU
-	57, // 52: modelium.brain.v1.ListGPUsResponse.snapshot_time:type_name -> google.protobuf.Timestamp
-	50, // 53: modelium.brain.v1.RuntimeRule.match:type_name -> modelium.brain.v1.RuleMatch
-	56, // 54: modelium.brain.v1.KeepAlive.idle_timeout:type_name -> google.protobuf.Duration
-	56, // 55: modelium.brain.v1.UnloadPolicy.evict_after_idle:type_name -> google.protobuf.Duration
-	52, // 56: modelium.brain.v1.UnloadPolicy.keep_alive:type_name -> modelium.brain.v1.KeepAlive
-	56, // 57: modelium.brain.v1.UnloadPolicy.decision_interval:type_name -> google.protobuf.Duration
-	56, // 58: modelium.brain.v1.GPUPolicy.reservation_ttl:type_name -> google.protobuf.Duration
-	51, // 59: modelium.brain.v1.GetPolicyResponse.runtime_rules:type_name -> modelium.brain.v1.RuntimeRule
-	54, // 60: modelium.brain.v1.GetPolicyResponse.gpu:type_name -> modelium.brain.v1.GPUPolicy
-	53, // 61: modelium.brain.v1.GetPolicyResponse.unload:type_name -> modelium.brain.v1.UnloadPolicy
-	6,  // 62: modelium.brain.v1.BrainService.ChooseRuntime:input_type -> modelium.brain.v1.ChooseRuntimeRequest
-	8,  // 63: modelium.brain.v1.BrainService.AnalyzeModel:input_type -> modelium.brain.v1.AnalyzeModelRequest
-	13, // 64: modelium.brain.v1.BrainService.ChooseGPU:input_type -> modelium.brain.v1.ChooseGPURequest
-	16, // 65: modelium.brain.v1.BrainService.PlanPlacement:input_type -> modelium.brain.v1.PlanPlacementRequest
-	24, // 66: modelium.brain.v1.BrainService.ShouldUnload:input_type -> modelium.brain.v1.ShouldUnloadRequest
-	26, // 67: modelium.brain.v1.BrainService.ReportModelState:input_type -> modelium.brain.v1.ReportModelStateRequest
-	29, // 68: modelium.brain.v1.BrainService.ReportTraffic:input_type -> modelium.brain.v1.ReportTrafficRequest
-	31, // 69: modelium.brain.v1.BrainService.WatchUnloadRecommendations:input_type -> modelium.brain.v1.WatchUnloadRecommendationsRequest
-	36, // 70: modelium.brain.v1.BrainService.WatchRecommendations:input_type -> modelium.brain.v1.WatchRecommendationsRequest
-	43, // 71: modelium.brain.v1.BrainService.ListModels:input_type -> modelium.brain.v1.ListModelsRequest
-	47, // 72: modelium.brain.v1.BrainService.ListGPUs:input_type -> modelium.brain.v1.ListGPUsRequest
-	49, // 73: modelium.brain.v1.BrainService.GetPolicy:input_type -> modelium.brain.v1.GetPolicyRequest
-	7,  // 74: modelium.brain.v1.BrainService.ChooseRuntime:output_type -> modelium.brain.v1.ChooseRuntimeResponse
-	9,  // 75: modelium.brain.v1.BrainService.AnalyzeModel:output_type -> modelium.brain.v1.AnalyzeModelResponse
-	14, // 76: modelium.brain.v1.BrainService.ChooseGPU:output_type -> modelium.brain.v1.ChooseGPUResponse
-	18, // 77: modelium.brain.v1.BrainService.PlanPlacement:output_type -> modelium.brain.v1.PlanPlacementResponse
-	25, // 78: modelium.brain.v1.BrainService.ShouldUnload:output_type -> modelium.brain.v1.ShouldUnloadResponse
-	27, // 79: modelium.brain.v1.BrainService.ReportModelState:output_type -> modelium.brain.v1.ReportModelStateResponse
-	30, // 80: modelium.brain.v1.BrainService.ReportTraffic:output_type -> modelium.brain.v1.ReportTrafficResponse
-	42, // 81: modelium.brain.v1.BrainService.WatchUnloadRecommendations:output_type -> modelium.brain.v1.WatchUnloadRecommendationsResponse
-	37, // 82: modelium.brain.v1.BrainService.WatchRecommendations:output_type -> modelium.brain.v1.WatchRecommendationsResponse
-	46, // 83: modelium.brain.v1.BrainService.ListModels:output_type -> modelium.brain.v1.ListModelsResponse
-	48, // 84: modelium.brain.v1.BrainService.ListGPUs:output_type -> modelium.brain.v1.ListGPUsResponse
-	55, // 85: modelium.brain.v1.BrainService.GetPolicy:output_type -> modelium.brain.v1.GetPolicyResponse
-	74, // [74:86] is the sub-list for method output_type
-	62, // [62:74] is the sub-list for method input_type
-	62, // [62:62] is the sub-list for extension type_name
-	62, // [62:62] is the sub-list for extension extendee
-	0,  // [0:62] is the sub-list for field type_name
+	2,  // 22: modelium.brain.v1.GatewayModel.state:type_name -> modelium.brain.v1.ModelState
+	31, // 23: modelium.brain.v1.SyncGatewayRequest.models:type_name -> modelium.brain.v1.GatewayModel
+	60, // 24: modelium.brain.v1.UnloadRecommendation.recommended_time:type_name -> google.protobuf.Timestamp
+	60, // 25: modelium.brain.v1.UnloadRecommendation.expected_next_request_time:type_name -> google.protobuf.Timestamp
+	60, // 26: modelium.brain.v1.LoadRecommendation.expected_next_request_time:type_name -> google.protobuf.Timestamp
+	60, // 27: modelium.brain.v1.LoadRecommendation.recommended_time:type_name -> google.protobuf.Timestamp
+	35, // 28: modelium.brain.v1.Recommendation.unload:type_name -> modelium.brain.v1.UnloadRecommendation
+	36, // 29: modelium.brain.v1.Recommendation.load:type_name -> modelium.brain.v1.LoadRecommendation
+	37, // 30: modelium.brain.v1.Withdrawal.recommendation:type_name -> modelium.brain.v1.Recommendation
+	4,  // 31: modelium.brain.v1.Withdrawal.cause:type_name -> modelium.brain.v1.WithdrawalCause
+	3,  // 32: modelium.brain.v1.WatchRecommendationsRequest.kinds:type_name -> modelium.brain.v1.RecommendationKind
+	60, // 33: modelium.brain.v1.WatchRecommendationsResponse.time:type_name -> google.protobuf.Timestamp
+	37, // 34: modelium.brain.v1.WatchRecommendationsResponse.recommended:type_name -> modelium.brain.v1.Recommendation
+	38, // 35: modelium.brain.v1.WatchRecommendationsResponse.withdrawn:type_name -> modelium.brain.v1.Withdrawal
+	42, // 36: modelium.brain.v1.WatchRecommendationsResponse.snapshot_end:type_name -> modelium.brain.v1.SnapshotEnd
+	43, // 37: modelium.brain.v1.WatchRecommendationsResponse.heartbeat:type_name -> modelium.brain.v1.Heartbeat
+	44, // 38: modelium.brain.v1.WatchRecommendationsResponse.stream_reset:type_name -> modelium.brain.v1.StreamReset
+	35, // 39: modelium.brain.v1.UnloadWithdrawal.recommendation:type_name -> modelium.brain.v1.UnloadRecommendation
+	4,  // 40: modelium.brain.v1.UnloadWithdrawal.cause:type_name -> modelium.brain.v1.WithdrawalCause
+	60, // 41: modelium.brain.v1.WatchUnloadRecommendationsResponse.time:type_name -> google.protobuf.Timestamp
+	35, // 42: modelium.brain.v1.WatchUnloadRecommendationsResponse.recommended:type_name -> modelium.brain.v1.UnloadRecommendation
+	41, // 43: modelium.brain.v1.WatchUnloadRecommendationsResponse.withdrawn:type_name -> modelium.brain.v1.UnloadWithdrawal
+	42, // 44: modelium.brain.v1.WatchUnloadRecommendationsResponse.snapshot_end:type_name -> modelium.brain.v1.SnapshotEnd
+	43, // 45: modelium.brain.v1.WatchUnloadRecommendationsResponse.heartbeat:type_name -> modelium.brain.v1.Heartbeat
+	44, // 46: modelium.brain.v1.WatchUnloadRecommendationsResponse.stream_reset:type_name -> modelium.brain.v1.StreamReset
+	2,  // 47: modelium.brain.v1.ModelPlacement.state:type_name -> modelium.brain.v1.ModelState
+	60, // 48: modelium.brain.v1.ModelPlacement.state_time:type_name -> google.protobuf.Timestamp
+	60, // 49: modelium.brain.v1.ModelPlacement.loaded_time:type_name -> google.protobuf.Timestamp
+	47, // 50: modelium.brain.v1.ModelStatus.placements:type_name -> modelium.brain.v1.ModelPlacement
+	60, // 51: modelium.brain.v1.ModelStatus.last_request_time:type_name -> google.protobuf.Timestamp
+	48, // 52: modelium.brain.v1.ListModelsResponse.models:type_name -> modelium.brain.v1.ModelStatus
+	23, // 53: modelium.brain.v1.ListGPUsResponse.gpus:type_name -> modelium.brain.v1.GPU
+	60, // 54: modelium.brain.v1.ListGPUsResponse.snapshot_time:type_name -> google.protobuf.Timestamp
+	53, // 55: modelium.brain.v1.RuntimeRule.match:type_name -> modelium.brain.v1.RuleMatch
+	59, // 56: modelium.brain.v1.KeepAlive.idle_timeout:type_name -> google.protobuf.Duration
+	59, // 57: modelium.brain.v1.UnloadPolicy.evict_after_idle:type_name -> google.protobuf.Duration
+	55, // 58: modelium.brain.v1.UnloadPolicy.keep_alive:type_name -> modelium.brain.v1.KeepAlive
+	59, // 59: modelium.brain.v1.UnloadPolicy.decision_interval:type_name -> google.protobuf.Duration
+	59, // 60: modelium.brain.v1.GPUPolicy.reservation_ttl:type_name -> google.protobuf.Duration
+	54, // 61: modelium.brain.v1.GetPolicyResponse.runtime_rules:type_name -> modelium.brain.v1.RuntimeRule
+	57, // 62: modelium.brain.v1.GetPolicyResponse.gpu:type_name -> modelium.brain.v1.GPUPolicy
+	56, // 63: modelium.brain.v1.GetPolicyResponse.unload:type_name -> modelium.brain.v1.UnloadPolicy
+	6,  // 64: modelium.brain.v1.BrainService.ChooseRuntime:input_type -> modelium.brain.v1.ChooseRuntimeRequest
+	8,  // 65: modelium.brain.v1.BrainService.AnalyzeModel:input_type -> modelium.brain.v1.AnalyzeModelRequest
+	13, // 66: modelium.brain.v1.BrainService.ChooseGPU:input_type -> modelium.brain.v1.ChooseGPURequest
+	16, // 67: modelium.brain.v1.BrainService.PlanPlacement:input_type -> modelium.brain.v1.PlanPlacementRequest
+	24, // 68: modelium.brain.v1.BrainService.ShouldUnload:input_type -> modelium.brain.v1.ShouldUnloadRequest
+	26, // 69: modelium.brain.v1.BrainService.ReportModelState:input_type -> modelium.brain.v1.ReportModelStateRequest
+	29, // 70: modelium.brain.v1.BrainService.ReportTraffic:input_type -> modelium.brain.v1.ReportTrafficRequest
+	32, // 71: modelium.brain.v1.BrainService.SyncGateway:input_type -> modelium.brain.v1.SyncGatewayRequest
+	34, // 72: modelium.brain.v1.BrainService.WatchUnloadRecommendations:input_type -> modelium.brain.v1.WatchUnloadRecommendationsRequest
+	39, // 73: modelium.brain.v1.BrainService.WatchRecommendations:input_type -> modelium.brain.v1.WatchRecommendationsRequest
+	46, // 74: modelium.brain.v1.BrainService.ListModels:input_type -> modelium.brain.v1.ListModelsRequest
+	50, // 75: modelium.brain.v1.BrainService.ListGPUs:input_type -> modelium.brain.v1.ListGPUsRequest
+	52, // 76: modelium.brain.v1.BrainService.GetPolicy:input_type -> modelium.brain.v1.GetPolicyRequest
+	7,  // 77: modelium.brain.v1.BrainService.ChooseRuntime:output_type -> modelium.brain.v1.ChooseRuntimeResponse
+	9,  // 78: modelium.brain.v1.BrainService.AnalyzeModel:output_type -> modelium.brain.v1.AnalyzeModelResponse
+	14, // 79: modelium.brain.v1.BrainService.ChooseGPU:output_type -> modelium.brain.v1.ChooseGPUResponse
+	18, // 80: modelium.brain.v1.BrainService.PlanPlacement:output_type -> modelium.brain.v1.PlanPlacementResponse
+	25, // 81: modelium.brain.v1.BrainService.ShouldUnload:output_type -> modelium.brain.v1.ShouldUnloadResponse
+	27, // 82: modelium.brain.v1.BrainService.ReportModelState:output_type -> modelium.brain.v1.ReportModelStateResponse
+	30, // 83: modelium.brain.v1.BrainService.ReportTraffic:output_type -> modelium.brain.v1.ReportTrafficResponse
+	33, // 84: modelium.brain.v1.BrainService.SyncGateway:output_type -> modelium.brain.v1.SyncGatewayResponse
+	45, // 85: modelium.brain.v1.BrainService.WatchUnloadRecommendations:output_type -> modelium.brain.v1.WatchUnloadRecommendationsResponse
+	40, // 86: modelium.brain.v1.BrainService.WatchRecommendations:output_type -> modelium.brain.v1.WatchRecommendationsResponse
+	49, // 87: modelium.brain.v1.BrainService.ListModels:output_type -> modelium.brain.v1.ListModelsResponse
+	51, // 88: modelium.brain.v1.BrainService.ListGPUs:output_type -> modelium.brain.v1.ListGPUsResponse
+	58, // 89: modelium.brain.v1.BrainService.GetPolicy:output_type -> modelium.brain.v1.GetPolicyResponse
+	77, // [77:90] is the sub-list for method output_type
+	64, // [64:77] is the sub-list for method input_type
+	64, // [64:64] is the sub-list for extension type_name
+	64, // [64:64] is the sub-list for extension extendee
+	0,  // [0:64] is the sub-list for field type_name
 }
 
 func init() { file_modelium_brain_v1_brain_proto_init() }
@@ -5138,18 +5378,18 @@ func file_modelium_brain_v1_brain_proto_init() {
 	if File_modelium_brain_v1_brain_proto != nil {
 		return
 	}
-	file_modelium_brain_v1_brain_proto_msgTypes[29].OneofWrappers = []any{
+	file_modelium_brain_v1_brain_proto_msgTypes[32].OneofWrappers = []any{
 		(*Recommendation_Unload)(nil),
 		(*Recommendation_Load)(nil),
 	}
-	file_modelium_brain_v1_brain_proto_msgTypes[32].OneofWrappers = []any{
+	file_modelium_brain_v1_brain_proto_msgTypes[35].OneofWrappers = []any{
 		(*WatchRecommendationsResponse_Recommended)(nil),
 		(*WatchRecommendationsResponse_Withdrawn)(nil),
 		(*WatchRecommendationsResponse_SnapshotEnd)(nil),
 		(*WatchRecommendationsResponse_Heartbeat)(nil),
 		(*WatchRecommendationsResponse_StreamReset)(nil),
 	}
-	file_modelium_brain_v1_brain_proto_msgTypes[37].OneofWrappers = []any{
+	file_modelium_brain_v1_brain_proto_msgTypes[40].OneofWrappers = []any{
 		(*WatchUnloadRecommendationsResponse_Recommended)(nil),
 		(*WatchUnloadRecommendationsResponse_Withdrawn)(nil),
 		(*WatchUnloadRecommendationsResponse_SnapshotEnd)(nil),
@@ -5162,7 +5402,7 @@ func file_modelium_brain_v1_brain_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_modelium_brain_v1_brain_proto_rawDesc), len(file_modelium_brain_v1_brain_proto_rawDesc)),
 			NumEnums:      5,
-			NumMessages:   51,
+			NumMessages:   54,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -31,6 +31,7 @@ const (
 	BrainService_ShouldUnload_FullMethodName               = "/modelium.brain.v1.BrainService/ShouldUnload"
 	BrainService_ReportModelState_FullMethodName           = "/modelium.brain.v1.BrainService/ReportModelState"
 	BrainService_ReportTraffic_FullMethodName              = "/modelium.brain.v1.BrainService/ReportTraffic"
+	BrainService_SyncGateway_FullMethodName                = "/modelium.brain.v1.BrainService/SyncGateway"
 	BrainService_WatchUnloadRecommendations_FullMethodName = "/modelium.brain.v1.BrainService/WatchUnloadRecommendations"
 	BrainService_WatchRecommendations_FullMethodName       = "/modelium.brain.v1.BrainService/WatchRecommendations"
 	BrainService_ListModels_FullMethodName                 = "/modelium.brain.v1.BrainService/ListModels"
@@ -70,6 +71,12 @@ type BrainServiceClient interface {
 	ReportModelState(ctx context.Context, in *ReportModelStateRequest, opts ...grpc.CallOption) (*ReportModelStateResponse, error)
 	// ReportTraffic records a batch of per-model traffic samples. A batch is applied all or nothing.
 	ReportTraffic(ctx context.Context, in *ReportTrafficRequest, opts ...grpc.CallOption) (*ReportTrafficResponse, error)
+	// SyncGateway replaces everything the brain holds for one gateway with the gateway's whole truth,
+	// atomically: listed models are set, models it no longer lists are dropped (their open
+	// recommendations are withdrawn in the next evaluation cycle). A gateway calls it at start and
+	// whenever a recommendation stream's SnapshotEnd says sync_required (the brain restarted, or the
+	// stream was reset).
+	SyncGateway(ctx context.Context, in *SyncGatewayRequest, opts ...grpc.CallOption) (*SyncGatewayResponse, error)
 	// WatchUnloadRecommendations streams unload recommendations: first a snapshot of the open ones, a
 	// snapshot-end marker, then live recommended/withdrawn events and heartbeats. A subscriber resumes
 	// from the last (epoch, sequence) it saw.
@@ -161,6 +168,16 @@ func (c *brainServiceClient) ReportTraffic(ctx context.Context, in *ReportTraffi
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(ReportTrafficResponse)
 	err := c.cc.Invoke(ctx, BrainService_ReportTraffic_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *brainServiceClient) SyncGateway(ctx context.Context, in *SyncGatewayRequest, opts ...grpc.CallOption) (*SyncGatewayResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SyncGatewayResponse)
+	err := c.cc.Invoke(ctx, BrainService_SyncGateway_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -267,6 +284,12 @@ type BrainServiceServer interface {
 	ReportModelState(context.Context, *ReportModelStateRequest) (*ReportModelStateResponse, error)
 	// ReportTraffic records a batch of per-model traffic samples. A batch is applied all or nothing.
 	ReportTraffic(context.Context, *ReportTrafficRequest) (*ReportTrafficResponse, error)
+	// SyncGateway replaces everything the brain holds for one gateway with the gateway's whole truth,
+	// atomically: listed models are set, models it no longer lists are dropped (their open
+	// recommendations are withdrawn in the next evaluation cycle). A gateway calls it at start and
+	// whenever a recommendation stream's SnapshotEnd says sync_required (the brain restarted, or the
+	// stream was reset).
+	SyncGateway(context.Context, *SyncGatewayRequest) (*SyncGatewayResponse, error)
 	// WatchUnloadRecommendations streams unload recommendations: first a snapshot of the open ones, a
 	// snapshot-end marker, then live recommended/withdrawn events and heartbeats. A subscriber resumes
 	// from the last (epoch, sequence) it saw.
@@ -314,6 +337,9 @@ func (UnimplementedBrainServiceServer) ReportModelState(context.Context, *Report
 }
 func (UnimplementedBrainServiceServer) ReportTraffic(context.Context, *ReportTrafficRequest) (*ReportTrafficResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ReportTraffic not implemented")
+}
+func (UnimplementedBrainServiceServer) SyncGateway(context.Context, *SyncGatewayRequest) (*SyncGatewayResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method SyncGateway not implemented")
 }
 func (UnimplementedBrainServiceServer) WatchUnloadRecommendations(*WatchUnloadRecommendationsRequest, grpc.ServerStreamingServer[WatchUnloadRecommendationsResponse]) error {
 	return status.Error(codes.Unimplemented, "method WatchUnloadRecommendations not implemented")
@@ -477,6 +503,24 @@ func _BrainService_ReportTraffic_Handler(srv interface{}, ctx context.Context, d
 	return interceptor(ctx, in, info, handler)
 }
 
+func _BrainService_SyncGateway_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SyncGatewayRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(BrainServiceServer).SyncGateway(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: BrainService_SyncGateway_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(BrainServiceServer).SyncGateway(ctx, req.(*SyncGatewayRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _BrainService_WatchUnloadRecommendations_Handler(srv interface{}, stream grpc.ServerStream) error {
 	m := new(WatchUnloadRecommendationsRequest)
 	if err := stream.RecvMsg(m); err != nil {
@@ -587,6 +631,10 @@ var BrainService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ReportTraffic",
 			Handler:    _BrainService_ReportTraffic_Handler,
+		},
+		{
+			MethodName: "SyncGateway",
+			Handler:    _BrainService_SyncGateway_Handler,
 		},
 		{
 			MethodName: "ListModels",

@@ -183,6 +183,20 @@ class GPURefusal(_message.Message):
     uuid: str
     def __init__(self, index: _Optional[int] = ..., uuid: _Optional[str] = ..., reason: _Optional[str] = ..., available_bytes: _Optional[int] = ...) -> None: ...
 
+class GatewayModel(_message.Message):
+    __slots__ = ["gpu_uuid", "memory_bytes", "model_name", "runtime", "state"]
+    GPU_UUID_FIELD_NUMBER: _ClassVar[int]
+    MEMORY_BYTES_FIELD_NUMBER: _ClassVar[int]
+    MODEL_NAME_FIELD_NUMBER: _ClassVar[int]
+    RUNTIME_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    gpu_uuid: str
+    memory_bytes: int
+    model_name: str
+    runtime: str
+    state: ModelState
+    def __init__(self, model_name: _Optional[str] = ..., runtime: _Optional[str] = ..., gpu_uuid: _Optional[str] = ..., state: _Optional[_Union[ModelState, str]] = ..., memory_bytes: _Optional[int] = ...) -> None: ...
+
 class GetPolicyRequest(_message.Message):
     __slots__ = []
     def __init__(self) -> None: ...
@@ -550,16 +564,36 @@ class ShouldUnloadResponse(_message.Message):
     def __init__(self, unload: bool = ..., rule: _Optional[str] = ..., reason: _Optional[str] = ..., idle_seconds: _Optional[float] = ..., qps: _Optional[float] = ..., in_flight: _Optional[int] = ...) -> None: ...
 
 class SnapshotEnd(_message.Message):
-    __slots__ = ["open_recommendations"]
+    __slots__ = ["open_recommendations", "sync_required"]
     OPEN_RECOMMENDATIONS_FIELD_NUMBER: _ClassVar[int]
+    SYNC_REQUIRED_FIELD_NUMBER: _ClassVar[int]
     open_recommendations: int
-    def __init__(self, open_recommendations: _Optional[int] = ...) -> None: ...
+    sync_required: bool
+    def __init__(self, open_recommendations: _Optional[int] = ..., sync_required: bool = ...) -> None: ...
 
 class StreamReset(_message.Message):
     __slots__ = ["reason"]
     REASON_FIELD_NUMBER: _ClassVar[int]
     reason: str
     def __init__(self, reason: _Optional[str] = ...) -> None: ...
+
+class SyncGatewayRequest(_message.Message):
+    __slots__ = ["gateway_id", "models"]
+    GATEWAY_ID_FIELD_NUMBER: _ClassVar[int]
+    MODELS_FIELD_NUMBER: _ClassVar[int]
+    gateway_id: str
+    models: _containers.RepeatedCompositeFieldContainer[GatewayModel]
+    def __init__(self, gateway_id: _Optional[str] = ..., models: _Optional[_Iterable[_Union[GatewayModel, _Mapping]]] = ...) -> None: ...
+
+class SyncGatewayResponse(_message.Message):
+    __slots__ = ["added", "changed", "removed"]
+    ADDED_FIELD_NUMBER: _ClassVar[int]
+    CHANGED_FIELD_NUMBER: _ClassVar[int]
+    REMOVED_FIELD_NUMBER: _ClassVar[int]
+    added: _containers.RepeatedScalarFieldContainer[str]
+    changed: _containers.RepeatedScalarFieldContainer[str]
+    removed: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, added: _Optional[_Iterable[str]] = ..., changed: _Optional[_Iterable[str]] = ..., removed: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class TrafficSample(_message.Message):
     __slots__ = ["end_time", "errors", "in_flight", "model_name", "requests", "start_time"]

@@ -55,6 +55,11 @@ class BrainServiceStub(object):
                 request_serializer=modelium_dot_brain_dot_v1_dot_brain__pb2.ReportTrafficRequest.SerializeToString,
                 response_deserializer=modelium_dot_brain_dot_v1_dot_brain__pb2.ReportTrafficResponse.FromString,
                 )
+        self.SyncGateway = channel.unary_unary(
+                '/modelium.brain.v1.BrainService/SyncGateway',
+                request_serializer=modelium_dot_brain_dot_v1_dot_brain__pb2.SyncGatewayRequest.SerializeToString,
+                response_deserializer=modelium_dot_brain_dot_v1_dot_brain__pb2.SyncGatewayResponse.FromString,
+                )
         self.WatchUnloadRecommendations = channel.unary_stream(
                 '/modelium.brain.v1.BrainService/WatchUnloadRecommendations',
                 request_serializer=modelium_dot_brain_dot_v1_dot_brain__pb2.WatchUnloadRecommendationsRequest.SerializeToString,
@@ -147,6 +152,17 @@ class BrainServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SyncGateway(self, request, context):
+        """SyncGateway replaces everything the brain holds for one gateway with the gateway's whole truth,
+        atomically: listed models are set, models it no longer lists are dropped (their open
+        recommendations are withdrawn in the next evaluation cycle). A gateway calls it at start and
+        whenever a recommendation stream's SnapshotEnd says sync_required (the brain restarted, or the
+        stream was reset).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def WatchUnloadRecommendations(self, request, context):
         """WatchUnloadRecommendations streams unload recommendations: first a snapshot of the open ones, a
         snapshot-end marker, then live recommended/withdrawn events and heartbeats. A subscriber resumes
@@ -226,6 +242,11 @@ def add_BrainServiceServicer_to_server(servicer, server):
                     servicer.ReportTraffic,
                     request_deserializer=modelium_dot_brain_dot_v1_dot_brain__pb2.ReportTrafficRequest.FromString,
                     response_serializer=modelium_dot_brain_dot_v1_dot_brain__pb2.ReportTrafficResponse.SerializeToString,
+            ),
+            'SyncGateway': grpc.unary_unary_rpc_method_handler(
+                    servicer.SyncGateway,
+                    request_deserializer=modelium_dot_brain_dot_v1_dot_brain__pb2.SyncGatewayRequest.FromString,
+                    response_serializer=modelium_dot_brain_dot_v1_dot_brain__pb2.SyncGatewayResponse.SerializeToString,
             ),
             'WatchUnloadRecommendations': grpc.unary_stream_rpc_method_handler(
                     servicer.WatchUnloadRecommendations,
@@ -384,6 +405,23 @@ class BrainService(object):
         return grpc.experimental.unary_unary(request, target, '/modelium.brain.v1.BrainService/ReportTraffic',
             modelium_dot_brain_dot_v1_dot_brain__pb2.ReportTrafficRequest.SerializeToString,
             modelium_dot_brain_dot_v1_dot_brain__pb2.ReportTrafficResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def SyncGateway(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/modelium.brain.v1.BrainService/SyncGateway',
+            modelium_dot_brain_dot_v1_dot_brain__pb2.SyncGatewayRequest.SerializeToString,
+            modelium_dot_brain_dot_v1_dot_brain__pb2.SyncGatewayResponse.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
 

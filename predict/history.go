@@ -1,0 +1,298 @@
+package predict
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+)
+
+// Horizon is how far, in minutes, a history looks: gaps and lags up to Horizon are counted one
+// minute apart, longer gaps in one overflow bin. Four hours covers the hourly and shorter timers
+// that dominate function traces while keeping a history near 1.3 KiB.
+const Horizon = 240
+
+// recentBusy is how many of a model's latest busy minutes vote for a future minute by their lag:
+// the nearest ones carry the evidence of a rhythm; more would let a busy model's chance
+// coincidences outvote its quiet spells.
+const recentBusy = 8
+
+// Config holds the policy's knobs. The zero value of a field means its default (see
+// [DefaultConfig]).
+type Config struct {
+	// MinProbability is the probability of a request in the coming minute at or above which a
+	// model is kept (or pre-warmed) for that minute. It is the price of a cold start in idle
+	// minutes, inverted: 0.1 keeps a model resident for a minute when, at that chance, a cold
+	// start costs more than 10 idle minutes. Default 0.1.
+	MinProbability float64
+	// MinLagShare is the share of a model's busy minutes that must have been followed by another
+	// one exactly d minutes later for lag d to count as a rhythm (periodic evidence). Below it a
+	// lag is taken as chance. Default 0.3.
+	MinLagShare float64
+	// MinHistory is the number of observed gaps below which the policy defers to the fixed
+	// keep-alive. Default 2.
+	MinHistory int
+}
+
+// Defaults of [Config]; the one place they are written.
+const (
+	DefaultMinProbability = 0.1
+	DefaultMinLagShare    = 0.3
+	DefaultMinHistory     = 2
+)
+
+// DefaultConfig returns the default knobs.
+func DefaultConfig() Config {
+	return Config{MinProbability: DefaultMinProbability, MinLagShare: DefaultMinLagShare, MinHistory: DefaultMinHistory}
+}
+
+// withDefaults fills in zero fields and validates the rest.
+func (c Config) withDefaults() (Config, error) {
+	if c.MinProbability == 0 {
+		c.MinProbability = DefaultMinProbability
+	}
+	if c.MinLagShare == 0 {
+		c.MinLagShare = DefaultMinLagShare
+	}
+	if c.MinHistory == 0 {
+		c.MinHistory = DefaultMinHistory
+	}
+	var errs []error
+	if !(c.MinProbability > 0 && c.MinProbability <= 1) {
+		errs = append(errs, fmt.Errorf("min_probability %v must be in (0, 1]", c.MinProbability))
+	}
+	if !(c.MinLagShare > 0 && c.MinLagShare <= 1) {
+		errs = append(errs, fmt.Errorf("min_lag_share %v must be in (0, 1]", c.MinLagShare))
+	}
+	if c.MinHistory < 1 || c.MinHistory > math.MaxUint16 {
+		errs = append(errs, fmt.Errorf("min_history %d must be between 1 and %d", c.MinHistory, math.MaxUint16))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return c, fmt.Errorf("predictive policy: %w", err)
+	}
+	return c, nil
+}
+
+// probScale is the fixed-point scale of a planned probability (one byte per minute).
+const probScale = 255
+
+// History is one model's record of its busy minutes, bounded whatever the traffic. Minutes are
+// Unix minutes (Unix seconds / 60). The zero value is an empty history.
+type History struct {
+	// last is the latest busy minute plus one (0: none yet), so that the zero value is empty.
+	last int64
+	// gaps and busy count the gaps and busy minutes behind the histograms; they are halved with
+	// them when a bin would overflow, so that old behaviour fades.
+	gaps, busy uint32
+	// plan[a-1] is the probability, times probScale, of a request in minute last+a given none
+	// since last, for a in 1..Horizon. It comes first after the counts: a decision reads last
+	// and one byte of plan, often in the same cache line.
+	plan [Horizon]uint8
+	// recent holds how many minutes before last each of the latest busy minutes was (recent[0]
+	// is the one before last); 0 is an empty slot.
+	recent [recentBusy - 1]uint16
+	// gap[g-1] counts gaps of g minutes for g in 1..Horizon; gap[Horizon] counts longer ones.
+	gap [Horizon + 1]uint16
+	// lag[d-1] counts pairs of busy minutes d apart (d in 1..Horizon) among the recent ones.
+	lag [Horizon]uint16
+}
+
+// Last returns the latest busy minute and whether there is one.
+func (h *History) Last() (int64, bool) { return h.last - 1, h.last != 0 }
+
+// Gaps returns the number of gaps observed (halved as the history fades).
+func (h *History) Gaps() int { return int(h.gaps) }
+
+// Observe records that minute was busy (had at least one request). A minute at or before the
+// latest busy minute is ignored: observations arrive in order, several per minute. It replans
+// the next Horizon minutes; cfg must have its defaults filled in.
+func (h *History) Observe(minute int64, cfg *Config) {
+	if h.last != 0 && minute < h.last { // minute <= last busy minute
+		return
+	}
+	if h.last != 0 {
+		prev := h.last - 1
+		g := minute - prev
+		if g > Horizon {
+			h.bump(&h.gap[Horizon])
+		} else {
+			h.bump(&h.gap[g-1])
+		}
+		h.gaps++
+		// Lags to the previous busy minutes still within the horizon.
+		h.countLag(g)
+		back := g
+		for _, r := range h.recent {
+			if r == 0 {
+				break
+			}
+			back += int64(r)
+			h.countLag(back)
+		}
+		// Shift recent: the previous busy minute becomes the nearest.
+		off := g
+		for i := len(h.recent) - 1; i > 0; i-- {
+			h.recent[i] = h.recent[i-1]
+		}
+		if off > math.MaxUint16 {
+			off = math.MaxUint16
+		}
+		h.recent[0] = uint16(off)
+	}
+	h.busy++
+	h.last = minute + 1
+	h.replan(cfg)
+}
+
+func (h *History) countLag(d int64) {
+	if d >= 1 && d <= Horizon {
+		h.bump(&h.lag[d-1])
+	}
+}
+
+// bump increments a bin, halving every bin and count first when it is full.
+func (h *History) bump(c *uint16) {
+	if *c == math.MaxUint16 {
+		for i := range h.gap {
+			h.gap[i] /= 2
+		}
+		for i := range h.lag {
+			h.lag[i] /= 2
+		}
+		h.gaps /= 2
+		h.busy /= 2
+	}
+	*c++
+}
+
+// replan computes plan from the histograms: for each minute ahead, the larger of the gap hazard
+// (the share of gaps at least that long that ended exactly then) and the strongest rhythm that
+// one of the recent busy minutes points at (the share of busy minutes followed by another at that
+// lag, when it reaches MinLagShare).
+func (h *History) replan(cfg *Config) {
+	var tail uint32
+	for _, c := range h.gap {
+		tail += uint32(c)
+	}
+	busy := max(h.busy, 1)
+	// A lag count reaches MinLagShare at minLag; offs are the recent busy minutes' distances
+	// back from the latest (offs[0] = 0: the latest itself).
+	minLag := uint32(math.Ceil(cfg.MinLagShare*float64(busy) - 1e-9))
+	var offs [recentBusy]int
+	n := 1
+	for _, r := range h.recent {
+		if r == 0 {
+			break
+		}
+		offs[n] = offs[n-1] + int(r)
+		n++
+	}
+	// best[a-1]: the largest lag count that a recent busy minute points at for minute last+a.
+	var best [Horizon]uint16
+	for _, o := range offs[:n] {
+		if o >= Horizon {
+			break // offs grow: the older ones are further still
+		}
+		lag := h.lag[max(o, 1):] // lag d = a + o for a = 1..Horizon-o; lag 1 is the hazard's
+		dst := best[max(1-o, 0):]
+		for i := 0; i < len(lag) && i < len(dst); i++ {
+			dst[i] = max(dst[i], lag[i])
+		}
+	}
+	for a := 1; a <= Horizon; a++ {
+		// The gap hazard as a fraction num/den, then the strongest rhythm if it is larger.
+		num, den := uint32(h.gap[a-1]), tail
+		tail -= uint32(h.gap[a-1])
+		if b := uint32(best[a-1]); b > 0 && b >= minLag && (den == 0 || uint64(b)*uint64(den) > uint64(num)*uint64(busy)) {
+			num, den = b, busy
+		}
+		var q uint8
+		if num > 0 && den > 0 {
+			q = uint8(min((uint64(num)*probScale*2+uint64(den))/(2*uint64(den)), probScale))
+		}
+		h.plan[a-1] = q
+	}
+}
+
+// Chance returns the planned probability of a request in minute, given none since the latest busy
+// minute: 0 outside the next Horizon minutes.
+func (h *History) Chance(minute int64) float64 {
+	a := minute - (h.last - 1)
+	if h.last == 0 || a < 1 || a > Horizon {
+		return 0
+	}
+	return float64(h.plan[a-1]) / probScale
+}
+
+// threshold converts MinProbability to the plan's fixed point (at least 1: a zero chance never
+// keeps a model).
+func threshold(cfg *Config) uint8 {
+	return uint8(max(1, math.Ceil(cfg.MinProbability*probScale-1e-9)))
+}
+
+// NextLikely returns the first minute after from (from+1 or later, within the horizon) whose
+// planned probability reaches MinProbability, that probability, and whether there is one.
+func (h *History) NextLikely(from int64, cfg *Config) (int64, float64, bool) {
+	if h.last == 0 {
+		return 0, 0, false
+	}
+	th := threshold(cfg)
+	start := from + 1 - (h.last - 1)
+	if start > Horizon {
+		return 0, 0, false
+	}
+	i := int(max(start, 1)) - 1
+	// Eight plan bytes at a time: a cycle asks this of every model it leaves alone.
+	for ; th <= 128 && i+8 <= Horizon; i += 8 {
+		if anyAtLeast(binary.LittleEndian.Uint64(h.plan[i:]), th) {
+			break
+		}
+	}
+	for ; i < Horizon; i++ {
+		if h.plan[i] >= th {
+			return h.last + int64(i), float64(h.plan[i]) / probScale, true
+		}
+	}
+	return 0, 0, false
+}
+
+// anyAtLeast reports whether any of the eight bytes of x is at least t (t from 1 to 128): a byte
+// below 128 reaches 128 when 128-t is added to it (no carry crosses bytes, as 127+127 < 256); a
+// byte of 128 or more is at least t already.
+func anyAtLeast(x uint64, t uint8) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	return ((x&^highs)+uint64(128-t)*ones|x)&highs != 0
+}
+
+// Want says whether a model with this history should be resident during minute now, so that a
+// request in the minute after finds it warm: when a request in the next minute is at least
+// MinProbability likely. A model already loaded also stays for a request that likely in this very
+// minute (requests come at any second of it) or in the minute after next (a load costs more than
+// the one idle minute that spares it). A minute that is itself busy (now at or before the latest
+// busy minute) is always wanted. It returns the minute that decided and its probability.
+func (h *History) Want(now int64, loaded bool, cfg *Config) (want bool, minute int64, chance float64) {
+	last := h.last - 1
+	if h.last == 0 {
+		return false, 0, 0
+	}
+	if now <= last {
+		return true, last, 1
+	}
+	th := threshold(cfg)
+	a := now + 1 - last // the next minute, a minutes after the latest busy one
+	if a <= Horizon && h.plan[a-1] >= th {
+		return true, now + 1, float64(h.plan[a-1]) / probScale
+	}
+	if !loaded {
+		return false, 0, 0
+	}
+	// A loaded model also stays for a request expected in this very minute (requests come at any
+	// second of it), and for one the minute after next (a reload costs more than an idle minute).
+	if a-1 <= Horizon && h.plan[a-2] >= th {
+		return true, now, float64(h.plan[a-2]) / probScale
+	}
+	if a+1 <= Horizon && h.plan[a] >= th {
+		return true, now + 2, float64(h.plan[a]) / probScale
+	}
+	return false, 0, 0
+}
