@@ -94,7 +94,7 @@ bench-smoke:
 # --- Mutation testing (gremlins, pinned in tools.mod) ----------------------------------------------
 # Each mutant is one small change to the code (a flipped comparison, + for -); the package's own
 # tests must fail on it. One package at a time with one worker: the machines are small and shared.
-MUTATION_PKGS := internal/validate metrics rules gpu hfconfig recommend server
+MUTATION_PKGS := internal/validate metrics rules gpu hfconfig recommend predict replay access server
 GREMLINS      := $(TOOL) gremlins unleash --workers 1 --timeout-coefficient 10
 
 ## mutation: gremlins over every domain package and server/ (about 1 h 30 min on 2 shared CPUs; not
