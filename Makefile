@@ -103,7 +103,7 @@ mutation:
 	@mkdir -p bench/mutation; : > bench/mutation/times.tsv; for p in $(MUTATION_PKGS); do \
 	  n=$$(echo $$p | tr / _); s=$$(date +%s); echo "==> gremlins $$p"; \
 	  $(GREMLINS) -o bench/mutation/$$n.json ./$$p > bench/mutation/$$n.log 2>&1 || { tail -20 bench/mutation/$$n.log; exit 1; }; \
-	  grep -E 'Killed:|efficacy' bench/mutation/$$n.log; printf '%s\t%s\n' $$p $$(( $$(date +%s) - s )) >> bench/mutation/times.tsv; done
+	  grep -E 'Killed:|efficacy' bench/mutation/$$n.log; printf '%s\t%s\t%s\n' $$p $$(( $$(date +%s) - s )) $$(git rev-parse --short HEAD) >> bench/mutation/times.tsv; done
 	$(GO) run ./internal/mutationreport -dir bench/mutation -pkgs "$(MUTATION_PKGS)" -min-efficacy 90 -baseline bench/mutation-baseline.tsv \
 	  -verdicts bench/mutation-verdicts.tsv -notes bench/mutation-notes.md -out bench/mutation.md
 

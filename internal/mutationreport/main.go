@@ -113,8 +113,8 @@ func build(o options) (string, error) {
 	b.WriteString("judged by its package's own tests). Efficacy is gremlins' figure: killed / (killed + lived); a\n")
 	b.WriteString("timed-out mutant (the tests hung, an endless loop) is listed apart. Do not edit: edit\n")
 	b.WriteString("bench/mutation-verdicts.tsv, bench/mutation-notes.md or the baseline and run `make mutation`.\n\n")
-	b.WriteString("| package | mutants run | killed | lived | not covered | timed out | efficacy | before | run time |\n")
-	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	b.WriteString("| package | mutants run | killed | lived | not covered | timed out | efficacy | before | run time | code |\n")
+	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|\n")
 	var total counts
 	var under []string
 	totalSeconds := 0
@@ -149,19 +149,20 @@ func build(o options) (string, error) {
 		total.lived += c.lived
 		total.notCovered += c.notCovered
 		total.timedOut += c.timedOut
-		secs, ok := times[pkg]
+		t, ok := times[pkg]
 		if !ok {
-			secs = int(r.Elapsed)
+			t.secs = int(r.Elapsed)
 		}
+		secs := t.secs
 		totalSeconds += secs
 		bf := "—"
 		if x, ok := before[pkg]; ok {
 			bf = x
 		}
-		fmt.Fprintf(&b, "| `%s` | %d | %d | %d | %d | %d | %s | %s | %s |\n", pkg, c.killed+c.lived+c.timedOut+c.notViable, c.killed, c.lived,
-			c.notCovered, c.timedOut, pct(c.efficacy()), bf, duration(secs))
+		fmt.Fprintf(&b, "| `%s` | %d | %d | %d | %d | %d | %s | %s | %s | %s |\n", pkg, c.killed+c.lived+c.timedOut+c.notViable, c.killed, c.lived,
+			c.notCovered, c.timedOut, pct(c.efficacy()), bf, duration(secs), t.commit)
 	}
-	fmt.Fprintf(&b, "| all | %d | %d | %d | %d | %d | %s | | %s |\n\n", total.killed+total.lived+total.timedOut+total.notViable, total.killed, total.lived,
+	fmt.Fprintf(&b, "| all | %d | %d | %d | %d | %d | %s | | %s | |\n\n", total.killed+total.lived+total.timedOut+total.notViable, total.killed, total.lived,
 		total.notCovered, total.timedOut, pct(total.efficacy()), duration(totalSeconds))
 
 	b.WriteString("## Living mutants\n\n")
@@ -273,8 +274,15 @@ func readBaseline(path string) (map[string]string, error) {
 	return out, err
 }
 
-func readTimes(path string) (map[string]int, error) {
-	out := map[string]int{}
+// runInfo is one package's run: how long it took and, when known, the commit it ran on.
+type runInfo struct {
+	secs   int
+	commit string
+}
+
+// readTimes reads times.tsv: package, seconds, and optionally the commit the run used.
+func readTimes(path string) (map[string]runInfo, error) {
+	out := map[string]runInfo{}
 	if _, err := os.Stat(path); os.IsNotExist(err) {
 		return out, nil
 	}
@@ -283,7 +291,11 @@ func readTimes(path string) (map[string]int, error) {
 		if err != nil {
 			return err
 		}
-		out[f[0]] = n
+		ri := runInfo{secs: n}
+		if len(f) > 2 {
+			ri.commit = strings.TrimSpace(f[2])
+		}
+		out[f[0]] = ri
 		return nil
 	})
 	return out, err

@@ -11,7 +11,7 @@ func TestReportCountsAndVerdicts(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{
-		"| `metrics` | 4 | 1 | 2 | 1 | 1 | 33.3 % | 50.0 % (measured before) | 1 min 05 s |",
+		"| `metrics` | 4 | 1 | 2 | 1 | 1 | 33.3 % | 50.0 % (measured before) | 1 min 05 s | abc1234 |",
 		"- `metrics/ring.go:81:11` CONDITIONALS_BOUNDARY: equivalent: a move of 0 buckets clears nothing either way",
 		"- `metrics/ring.go:99:7` CONDITIONALS_BOUNDARY: **no verdict yet**",
 		"1 living mutant(s) have no verdict yet.",
