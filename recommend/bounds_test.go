@@ -1,7 +1,10 @@
 package recommend_test
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -113,6 +116,60 @@ func TestEvaluateCountsWhatItPublished(t *testing.T) {
 		r := w.engine.Evaluate(w.clock.Now())
 		if got := (counts{r.Loaded, r.Recommended, r.Withdrawn, r.Open}); got != s.want || len(r.Events) != s.want.recommended+s.want.withdrawn {
 			t.Errorf("%s: loaded %d, recommended %d, withdrawn %d, open %d, %d events; want %+v", s.name, r.Loaded, r.Recommended, r.Withdrawn, r.Open, len(r.Events), s.want)
+		}
+	}
+}
+
+// TestCutOffDuringAReplaySaysWhatWasReplayed: a subscriber cut off in the middle of its replay is
+// told to resume after the last event it was sent, not after its old cursor.
+func TestCutOffDuringAReplaySaysWhatWasReplayed(t *testing.T) {
+	p := newHub(16, 16, 1)
+	p.publish(4) // 1..4
+	sub, outcome := p.h.Subscribe(recommend.NewFilter("", nil, nil, nil), "e", 1)
+	if outcome != recommend.Resumed {
+		t.Fatalf("outcome %v; want Resumed", outcome)
+	}
+	sent, release := make(chan uint64), make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		done <- sub.Run(context.Background(), nil, nil, func(o recommend.Out[uint64]) error {
+			sent <- o.Seq
+			<-release
+			return nil
+		})
+	}()
+	if seq := <-sent; seq != 2 {
+		t.Fatalf("first replayed event %d; want 2", seq)
+	}
+	release <- struct{}{} // event 2 is sent
+	if seq := <-sent; seq != 3 {
+		t.Fatalf("second replayed event %d; want 3", seq)
+	}
+	// While event 3 is being sent: two events pend (more than 1), and the next publication cuts.
+	p.publish(2)
+	p.publish(1)
+	if !cut(sub) {
+		t.Fatal("not cut off")
+	}
+	close(release)
+	var slow *recommend.SlowSubscriberError
+	if err := <-done; !errors.As(err, &slow) || slow.Delivered != 3 {
+		t.Fatalf("Run returned %v; want a SlowSubscriberError delivered through 3", err)
+	}
+}
+
+// TestNotLoadedReasonSaysWhere: a model that is not loaded is answered with where it was looked
+// for: on the gateway asked about, or on any gateway.
+func TestNotLoadedReasonSaysWhere(t *testing.T) {
+	w := newWorld(t, recommend.NewFixedPolicy(nil))
+	w.report("gw-2", "llama", "GPU-0", metrics.StateUnloaded)
+	for _, tt := range []struct{ gateway, want string }{
+		{"gw-2", `"llama" is not loaded on gateway "gw-2" (state unloaded)`},
+		{"", `"llama" is not loaded on any gateway (state unloaded)`},
+	} {
+		a, err := w.engine.ShouldUnload("llama", tt.gateway, w.clock.Now())
+		if err != nil || a.Rule != recommend.RuleNotLoaded || !strings.HasPrefix(a.Reason, tt.want) {
+			t.Errorf("ShouldUnload(llama, %q) = %q (%s), %v; want it to start %q", tt.gateway, a.Reason, a.Rule, err, tt.want)
 		}
 	}
 }
