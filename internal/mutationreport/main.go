@@ -74,7 +74,13 @@ type result struct {
 // counts are one package's mutants by status.
 type counts struct {
 	killed, lived, notCovered, timedOut, notViable int
+	// later and equivalent count the living mutants whose verdict says a later test kills them,
+	// or that they are equivalent (totals only).
+	later, equivalent int
 }
+
+// laterPrefix starts the verdict of a living mutant that a test added after the run kills.
+const laterPrefix = "killed by a test added after"
 
 // efficacy is gremlins' own figure: killed over killed + lived (timed out and not covered are
 // outside it). -1 when nothing was killed or lived.
@@ -113,8 +119,8 @@ func build(o options) (string, error) {
 	b.WriteString("judged by its package's own tests). Efficacy is gremlins' figure: killed / (killed + lived); a\n")
 	b.WriteString("timed-out mutant (the tests hung, an endless loop) is listed apart. Do not edit: edit\n")
 	b.WriteString("bench/mutation-verdicts.tsv, bench/mutation-notes.md or the baseline and run `make mutation`.\n\n")
-	b.WriteString("| package | mutants run | killed | lived | not covered | timed out | efficacy | before | run time | code |\n")
-	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|\n")
+	b.WriteString("| package | mutants run | killed | lived | not covered | timed out | efficacy | before | run time | code | lived, killed by later tests | lived, equivalent | efficacy with later tests |\n")
+	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|\n")
 	var total counts
 	var under []string
 	totalSeconds := 0
@@ -125,6 +131,7 @@ func build(o options) (string, error) {
 			return "", err
 		}
 		var c counts
+		later, equivalent := 0, 0
 		for _, f := range r.Files {
 			for _, m := range f.Mutations {
 				switch m.Status {
@@ -132,7 +139,14 @@ func build(o options) (string, error) {
 					c.killed++
 				case "LIVED":
 					c.lived++
-					lived[pkg] = append(lived[pkg], mutant{pos: fmt.Sprintf("%s/%s:%d:%d", pkg, f.FileName, m.Line, m.Column), typ: m.Type})
+					mu := mutant{pos: fmt.Sprintf("%s/%s:%d:%d", pkg, f.FileName, m.Line, m.Column), typ: m.Type}
+					lived[pkg] = append(lived[pkg], mu)
+					switch v := verdicts[mu.pos+" "+mu.typ]; {
+					case strings.HasPrefix(v, laterPrefix):
+						later++
+					case strings.HasPrefix(v, "equivalent"):
+						equivalent++
+					}
 				case "NOT COVERED":
 					c.notCovered++
 				case "TIMED OUT":
@@ -159,11 +173,17 @@ func build(o options) (string, error) {
 		if x, ok := before[pkg]; ok {
 			bf = x
 		}
-		fmt.Fprintf(&b, "| `%s` | %d | %d | %d | %d | %d | %s | %s | %s | %s |\n", pkg, c.killed+c.lived+c.timedOut+c.notViable, c.killed, c.lived,
-			c.notCovered, c.timedOut, pct(c.efficacy()), bf, duration(secs), t.commit)
+		withLater := counts{killed: c.killed + later, lived: c.lived - later}
+		fmt.Fprintf(&b, "| `%s` | %d | %d | %d | %d | %d | %s | %s | %s | %s | %d | %d | %s |\n", pkg, c.killed+c.lived+c.timedOut+c.notViable, c.killed, c.lived,
+			c.notCovered, c.timedOut, pct(c.efficacy()), bf, duration(secs), t.commit, later, equivalent, pct(withLater.efficacy()))
+		total.later += later
+		total.equivalent += equivalent
 	}
-	fmt.Fprintf(&b, "| all | %d | %d | %d | %d | %d | %s | | %s | |\n\n", total.killed+total.lived+total.timedOut+total.notViable, total.killed, total.lived,
-		total.notCovered, total.timedOut, pct(total.efficacy()), duration(totalSeconds))
+	fmt.Fprintf(&b, "| all | %d | %d | %d | %d | %d | %s | | %s | | %d | %d | %s |\n\n", total.killed+total.lived+total.timedOut+total.notViable, total.killed, total.lived,
+		total.notCovered, total.timedOut, pct(total.efficacy()), duration(totalSeconds), total.later, total.equivalent,
+		pct(counts{killed: total.killed + total.later, lived: total.lived - total.later}.efficacy()))
+	b.WriteString("\"Killed by later tests\": the verdict names a test added after the package's run, and the mutant\n")
+	b.WriteString("applied by hand fails it; the last column counts those as killed. A later run shows them killed.\n\n")
 
 	b.WriteString("## Living mutants\n\n")
 	b.WriteString("Each with its verdict. An equivalent mutant changes no behaviour any test could observe; the reason\n")

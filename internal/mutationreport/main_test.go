@@ -11,14 +11,23 @@ func TestReportCountsAndVerdicts(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{
-		"| `metrics` | 4 | 1 | 2 | 1 | 1 | 33.3 % | 50.0 % (measured before) | 1 min 05 s | abc1234 |",
+		"| `metrics` | 4 | 1 | 2 | 1 | 1 | 33.3 % | 50.0 % (measured before) | 1 min 05 s | abc1234 | 1 | 1 | 66.7 % |",
 		"- `metrics/ring.go:81:11` CONDITIONALS_BOUNDARY: equivalent: a move of 0 buckets clears nothing either way",
-		"- `metrics/ring.go:99:7` CONDITIONALS_BOUNDARY: **no verdict yet**",
-		"1 living mutant(s) have no verdict yet.",
+		"- `metrics/ring.go:99:7` CONDITIONALS_BOUNDARY: killed by a test added after this run: TestRingEdges",
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("report lacks %q:\n%s", want, got)
 		}
+	}
+}
+
+func TestReportListsLivingMutantsWithoutAVerdict(t *testing.T) {
+	got, err := build(options{dir: "testdata", pkgs: []string{"metrics"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(got, "- `metrics/ring.go:99:7` CONDITIONALS_BOUNDARY: **no verdict yet**") || !strings.Contains(got, "2 living mutant(s) have no verdict yet.") {
+		t.Errorf("report without verdicts:\n%s", got)
 	}
 }
 
