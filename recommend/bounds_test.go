@@ -173,3 +173,32 @@ func TestNotLoadedReasonSaysWhere(t *testing.T) {
 		}
 	}
 }
+
+// TestPublishReusesItsBuffer: once warm, publishing a cycle's events allocates nothing in the hub
+// itself (here the messages are plain numbers, and the same two recommendations flap open and
+// shut; the events are made beforehand, since a published event is never modified).
+func TestPublishReusesItsBuffer(t *testing.T) {
+	h := recommend.NewHub(recommend.HubConfig[uint64]{Epoch: "e", Window: 8, QueueSize: 8, MaxPending: 8,
+		Encode: func(ev *recommend.Event, _ uint64) uint64 { return ev.Seq }})
+	recs := []*recommend.Recommendation{{Kind: recommend.Unload, Gateway: "gw", Model: "a"}, {Kind: recommend.Unload, Gateway: "gw", Model: "b"}}
+	const cycles = 20 // more than AllocsPerRun's runs and the warm-up
+	events := make([]recommend.Event, 2*cycles)
+	batches := make([][]*recommend.Event, cycles)
+	for i := range batches {
+		for j := range 2 {
+			ev := &events[2*i+j]
+			ev.Seq, ev.Rec, ev.Withdrawn = uint64(2*i+j+1), recs[j], i%2 == 1
+			batches[i] = append(batches[i], ev)
+		}
+	}
+	next := 0
+	publish := func() {
+		h.Publish(batches[next])
+		next++
+	}
+	publish()
+	publish()
+	if allocs := testing.AllocsPerRun(10, publish); allocs != 0 {
+		t.Errorf("a warm publication of 2 events allocates %v times", allocs)
+	}
+}
