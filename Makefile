@@ -9,7 +9,7 @@ BUF   := $(TOOL) buf
 CGO_CFLAGS ?= -O2 -g -Wno-deprecated-declarations
 export CGO_CFLAGS
 
-.PHONY: all generate lint fmt-check generate-check tidy-check vet build-nocgo unit test bench bench-smoke gpu-check run grpcurl fuzz mutation mutation-smoke
+.PHONY: all generate lint fmt-check generate-check tidy-check vet build-nocgo unit figures test bench bench-smoke gpu-check run grpcurl fuzz mutation mutation-smoke
 
 all: test
 
@@ -45,6 +45,12 @@ build-nocgo:
 unit:
 	$(GO) test -race -count=1 ./...
 
+## figures: the replay figures the issues pin (DESIGN.md's fixed keep-alive figures, the predictive
+## policy against fixed 5 min, victim choices under a memory cap) replay whole halves of the Azure
+## trace, too slow under the race detector: their files are `//go:build !race`, run here without it
+figures:
+	$(GO) test -count=1 ./replay/ ./predict/ ./cmd/brainreplay/
+
 ## fuzz: a short run of two request-validation fuzz targets from their committed seeds
 ## (server/testdata/fuzz); every target's seeds also run as plain tests in unit. Explore longer
 ## with e.g. go test -run '^$$' -fuzz '^FuzzSyncGateway$$' -fuzztime 5m ./server/
@@ -69,6 +75,7 @@ TEST_PHASES := \
   "vet|go vet ./... (cold: about 2 min, it compiles everything; warm: seconds)" \
   "build-nocgo|CGO_ENABLED=0 go build ./... (cold: about 1 min; warm: seconds)" \
   "unit|go test -race ./..., the end-to-end tests of the real binary included (cold: about 6 min; warm: about 2 min)" \
+  "figures|the replay figures pinned on whole halves of the trace, without -race (about 2 min)" \
   "fuzz|go test -fuzz, 5 s each on FuzzSyncGateway and FuzzReportTraffic (cold: about 1 min; warm: about 15 s)" \
   "mutation-smoke|gremlins on internal/validate, at least 90 % of its mutants killed (cold: builds gremlins, about 1 min; warm: about 20 s)"
 test:

@@ -476,14 +476,38 @@ func idleNanos(nowNs int64, last time.Time) int64 {
 	return max(nowNs-last.UnixNano(), 0)
 }
 
-// victimReason is an Eviction's sentence.
+// victimReason is an Eviction's sentence. It is built with strconv into one buffer rather than
+// fmt: a plan formats one for each victim, and fmt was a fifth of a plan's time.
 func victimReason(r *Resident, forModel string, d *Device, now, next time.Time, conf, cost float64) string {
-	last := "never requested"
-	if !r.LastRequest.IsZero() {
-		last = "last request " + now.Sub(r.LastRequest).Round(time.Second).String() + " ago"
+	b := make([]byte, 0, 384)
+	b = append(b, "unload "...)
+	b = append(b, r.Model...)
+	b = append(b, " from gateway "...)
+	b = append(b, r.Gateway...)
+	b = append(b, " to make room for "...)
+	b = append(b, forModel...)
+	b = append(b, " on GPU "...)
+	b = strconv.AppendInt(b, int64(d.Index), 10)
+	b = append(b, " ("...)
+	b = append(b, d.UUID...)
+	b = append(b, "): expected back in "...)
+	b = append(b, max(next.Sub(now), 0).Round(time.Second).String()...)
+	b = append(b, " (confidence "...)
+	b = strconv.AppendFloat(b, conf, 'f', 2, 64)
+	b = append(b, ", "...)
+	if r.LastRequest.IsZero() {
+		b = append(b, "never requested"...)
+	} else {
+		b = append(b, "last request "...)
+		b = append(b, now.Sub(r.LastRequest).Round(time.Second).String()...)
+		b = append(b, " ago"...)
 	}
-	return fmt.Sprintf("unload %s from gateway %s to make room for %s on GPU %d (%s): expected back in %s (confidence %.2f, %s), %.2f expected cold starts; the plan counts its reported memory_bytes (%s) as what the unload frees, since the GPU backend sees only device-wide free memory",
-		r.Model, r.Gateway, forModel, d.Index, d.UUID, max(next.Sub(now), 0).Round(time.Second), conf, last, cost, FormatBytes(r.MemoryBytes))
+	b = append(b, "), "...)
+	b = strconv.AppendFloat(b, cost, 'f', 2, 64)
+	b = append(b, " expected cold starts; the plan counts its reported memory_bytes ("...)
+	b = append(b, FormatBytes(r.MemoryBytes)...)
+	b = append(b, ") as what the unload frees, since the GPU backend sees only device-wide free memory"...)
+	return string(b)
 }
 
 // noEvictionLocked is the NoFitError of an eviction plan that could not be made.

@@ -17,6 +17,9 @@
 // requests in flight. Histories are saved and restored with [Policy.WriteFile] and
 // [Policy.ReadFile] (one file, written atomically).
 //
+// A "minute" is [Config.Step]: a minute by default, the unit the defaults were tuned in; a step of
+// a few seconds only lets a demo or a test show a rhythm quickly (configs/predictive-demo.yaml).
+//
 // The package does not read the clock, the tracker or the network, and knows nothing of gRPC: the
 // caller passes times and observations in and publishes the decisions.
 package predict

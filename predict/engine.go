@@ -20,6 +20,12 @@ type EnginePolicy struct {
 
 var _ recommend.Policy = (*EnginePolicy)(nil)
 
+// PolicyName is the predictive policy's name (keep_alive_policy: predictive).
+const PolicyName = "predictive"
+
+// Name is PolicyName.
+func (e *EnginePolicy) Name() string { return PolicyName }
+
 // NewEnginePolicy wraps p for the engine, with fixed (nil: rules.DefaultUnloadPolicy()).
 func NewEnginePolicy(p *Policy, fixed *rules.UnloadPolicy) *EnginePolicy {
 	if fixed == nil {
@@ -63,7 +69,7 @@ func (e *EnginePolicy) Reason(p *recommend.Pair, rd recommend.Decision) string {
 		d.Fixed = e.Fixed.ShouldUnload(input(p).UnloadInput)
 	}
 	cfg := e.Policy.Config()
-	d.Model, d.Rule, d.Now = p.Model, rd.Rule, Minute(p.Now)
+	d.Model, d.Rule, d.Now, d.Step = p.Model, rd.Rule, stepOf(p.Now, cfg.Step), cfg.Step
 	d.Unload = rd.Act && p.State == metrics.StateLoaded
 	d.Load = rd.Act && p.State != metrics.StateLoaded
 	d.Threshold, d.MinHistory = cfg.MinProbability, cfg.MinHistory

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"time"
 )
 
 // Horizon is how far, in minutes, a history looks: gaps and lags up to Horizon are counted one
@@ -32,6 +33,12 @@ type Config struct {
 	// MinHistory is the number of observed gaps below which the policy defers to the fixed
 	// keep-alive. Default 2.
 	MinHistory int
+	// Step is the length of the policy's "minute": a history's busy minutes, gaps, lags and
+	// Horizon count in steps, and a decision looks one step ahead. Default one minute, the unit
+	// the other defaults were tuned in. A shorter step (whole seconds, at least one) only makes a
+	// demo or a test show a rhythm in seconds; it is not a tuning knob. A state file does not
+	// record the step: a daemon keeps none with a step other than the default.
+	Step time.Duration
 }
 
 // Defaults of [Config]; the one place they are written.
@@ -39,11 +46,12 @@ const (
 	DefaultMinProbability = 0.1
 	DefaultMinLagShare    = 0.3
 	DefaultMinHistory     = 2
+	DefaultStep           = time.Minute
 )
 
 // DefaultConfig returns the default knobs.
 func DefaultConfig() Config {
-	return Config{MinProbability: DefaultMinProbability, MinLagShare: DefaultMinLagShare, MinHistory: DefaultMinHistory}
+	return Config{MinProbability: DefaultMinProbability, MinLagShare: DefaultMinLagShare, MinHistory: DefaultMinHistory, Step: DefaultStep}
 }
 
 // withDefaults fills in zero fields and validates the rest.
@@ -57,6 +65,9 @@ func (c Config) withDefaults() (Config, error) {
 	if c.MinHistory == 0 {
 		c.MinHistory = DefaultMinHistory
 	}
+	if c.Step == 0 {
+		c.Step = DefaultStep
+	}
 	var errs []error
 	if !(c.MinProbability > 0 && c.MinProbability <= 1) {
 		errs = append(errs, fmt.Errorf("min_probability %v must be in (0, 1]", c.MinProbability))
@@ -66,6 +77,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.MinHistory < 1 || c.MinHistory > math.MaxUint16 {
 		errs = append(errs, fmt.Errorf("min_history %d must be between 1 and %d", c.MinHistory, math.MaxUint16))
+	}
+	if c.Step < time.Second || c.Step > DefaultStep || c.Step%time.Second != 0 {
+		errs = append(errs, fmt.Errorf("step %v must be whole seconds from 1s to %v", c.Step, DefaultStep))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return c, fmt.Errorf("predictive policy: %w", err)

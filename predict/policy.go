@@ -102,13 +102,17 @@ func (p *Policy) Len() int {
 	return p.models.n
 }
 
-// Minute is the Unix minute of t: the unit of a history.
-func Minute(t time.Time) int64 {
-	s := t.Unix()
-	if s < 0 && s%60 != 0 {
-		return s/60 - 1
+// Minute is the Unix minute of t: the unit of a history (with the default [Config.Step]).
+func Minute(t time.Time) int64 { return stepOf(t, DefaultStep) }
+
+// stepOf is the number of whole steps from the Unix epoch to t (a Unix minute with the default
+// step).
+func stepOf(t time.Time, step time.Duration) int64 {
+	s, n := t.Unix(), int64(step/time.Second)
+	if s < 0 && s%n != 0 {
+		return s/n - 1
 	}
-	return s / 60
+	return s / n
 }
 
 // Observe records what the brain knows of a model's traffic on a gateway: the time of its latest
@@ -118,7 +122,7 @@ func (p *Policy) Observe(k Key, lastRequest time.Time) {
 	if lastRequest.IsZero() {
 		return
 	}
-	m := Minute(lastRequest)
+	m := stepOf(lastRequest, p.cfg.Step)
 	p.mu.RLock()
 	h := p.models.get(k)
 	seen := h != nil && h.last != 0 && m < h.last
@@ -161,6 +165,8 @@ type Decision struct {
 	Chance, Threshold float64
 	// Gaps is the number of gaps the history holds; MinHistory the number needed to predict.
 	Gaps, MinHistory int
+	// Step is the length of a minute of Now and Expected ([Config.Step]; 0: a minute).
+	Step time.Duration
 }
 
 // ByFixed reports whether the fixed policy decided.
@@ -171,7 +177,14 @@ func (d Decision) ExpectedTime() time.Time {
 	if d.Expected == 0 {
 		return time.Time{}
 	}
-	return time.Unix(d.Expected*60, 0).UTC()
+	return time.Unix(d.Expected*int64(d.step()/time.Second), 0).UTC()
+}
+
+func (d Decision) step() time.Duration {
+	if d.Step == 0 {
+		return DefaultStep
+	}
+	return d.Step
 }
 
 // Input is what a cycle knows of one model on one gateway: the fixed policy's input (name, idle
@@ -188,7 +201,7 @@ type Input struct {
 // lookup when the observation is not new: [Policy.ShouldUnload] for a loaded model,
 // [Policy.ShouldLoad] for one that is not. A cycle calls it once per model.
 func (p *Policy) Decide(fixed *rules.UnloadPolicy, in Input, now time.Time) Decision {
-	d := Decision{Model: in.Model, Now: Minute(now), Threshold: p.cfg.MinProbability, MinHistory: p.cfg.MinHistory}
+	d := Decision{Model: in.Model, Now: stepOf(now, p.cfg.Step), Threshold: p.cfg.MinProbability, MinHistory: p.cfg.MinHistory, Step: p.cfg.Step}
 	var fd rules.UnloadDecision
 	if in.Loaded {
 		fd = fixed.ShouldUnload(in.UnloadInput)
@@ -201,7 +214,7 @@ func (p *Policy) Decide(fixed *rules.UnloadPolicy, in Input, now time.Time) Deci
 	k := Key{in.Gateway, in.Model}
 	p.mu.RLock()
 	h := p.models.get(k)
-	if !in.LastRequest.IsZero() && (h == nil || h.last == 0 || Minute(in.LastRequest) >= h.last) {
+	if !in.LastRequest.IsZero() && (h == nil || h.last == 0 || stepOf(in.LastRequest, p.cfg.Step) >= h.last) {
 		p.mu.RUnlock()
 		p.Observe(k, in.LastRequest)
 		p.mu.RLock()
@@ -295,7 +308,7 @@ func (d Decision) Reason() string {
 	switch d.Rule {
 	case RuleExpectedSoon, RulePrewarm:
 		b = append(b, ": a request is expected in minute "...)
-		b = appendMinute(b, d.Expected)
+		b = d.appendMinute(b, d.Expected)
 		b = append(b, " with probability "...)
 		b = strconv.AppendFloat(b, math.Round(d.Chance*100)/100, 'f', -1, 64)
 		b = d.appendBasis(b, ", at least ")
@@ -306,18 +319,23 @@ func (d Decision) Reason() string {
 		}
 	case RulePredictedIdle, RuleNotExpected:
 		b = append(b, ": no request is expected in minute "...)
-		b = appendMinute(b, d.Now+1)
+		b = d.appendMinute(b, d.Now+1)
 		b = d.appendBasis(b, " with probability at least ")
 		if d.Expected != 0 {
 			b = append(b, "; the next likely one is in minute "...)
-			b = appendMinute(b, d.Expected)
+			b = d.appendMinute(b, d.Expected)
 			b = append(b, " (probability "...)
 			b = strconv.AppendFloat(b, math.Round(d.Chance*100)/100, 'f', -1, 64)
 			b = append(b, ')')
 		} else {
 			b = append(b, "; none is likely in the next "...)
 			b = strconv.AppendInt(b, Horizon, 10)
-			b = append(b, " min"...)
+			if d.step() == DefaultStep {
+				b = append(b, " min"...)
+			} else {
+				b = append(b, " steps of "...)
+				b = append(b, d.step().String()...)
+			}
 		}
 		if d.Rule == RulePredictedIdle {
 			b = append(b, ", so it should be unloaded"...)
@@ -339,7 +357,13 @@ func (d Decision) appendBasis(b []byte, compared string) []byte {
 	return append(b, " gaps)"...)
 }
 
-// appendMinute appends a Unix minute as RFC 3339 to the minute: "2026-11-29T12:41Z".
-func appendMinute(b []byte, m int64) []byte {
-	return time.Unix(m*60, 0).UTC().AppendFormat(b, "2006-01-02T15:04Z07:00")
+// appendMinute appends the start of minute m as RFC 3339 to the minute: "2026-11-29T12:41Z"
+// (to the second with a demo step shorter than a minute).
+func (d Decision) appendMinute(b []byte, m int64) []byte {
+	step := d.step()
+	layout := "2006-01-02T15:04Z07:00"
+	if step%time.Minute != 0 {
+		layout = "2006-01-02T15:04:05Z07:00"
+	}
+	return time.Unix(m*int64(step/time.Second), 0).UTC().AppendFormat(b, layout)
 }

@@ -145,6 +145,10 @@ func TestConfigRejectsBadKnobs(t *testing.T) {
 		{"negative probability", predict.Config{MinProbability: -0.1}},
 		{"lag share above 1", predict.Config{MinLagShare: 2}},
 		{"negative min history", predict.Config{MinHistory: -1}},
+		{"step shorter than a second", predict.Config{Step: 500 * time.Millisecond}},
+		{"step of a fraction of a second", predict.Config{Step: 1500 * time.Millisecond}},
+		{"step longer than a minute", predict.Config{Step: 2 * time.Minute}},
+		{"negative step", predict.Config{Step: -time.Second}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if _, err := predict.New(tc.cfg); err == nil {
@@ -283,5 +287,43 @@ func TestConcurrentUse(t *testing.T) {
 	wg.Wait()
 	if p.Len() != 10 {
 		t.Errorf("%d histories, want 10", p.Len())
+	}
+}
+
+// A demo step (a "minute" of 2 s) makes the same decisions in seconds that the default step makes
+// in minutes: a rhythm every 3 steps is pre-warmed the step before its request, with the expected
+// time and the reason to the second.
+func TestDemoStepDecidesInSteps(t *testing.T) {
+	const step = 2 * time.Second
+	p, err := predict.New(predict.Config{Step: step})
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := func(k int) time.Time { return t0.Add(time.Duration(k) * step) }
+	k := predict.Key{Gateway: gw, Model: "timer"}
+	for i := range 6 { // busy at steps 0, 3, ..., 15
+		p.Observe(k, at(i*3).Add(time.Second))
+	}
+	for _, tc := range []struct {
+		name     string
+		now      int
+		wantRule string
+		wantLoad bool
+	}{
+		{"two steps before the request: not yet", 16, predict.RuleNotExpected, false},
+		{"the step before the request: pre-warm", 17, predict.RulePrewarm, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := p.ShouldLoad(gw, "timer", at(tc.now).Add(500*time.Millisecond))
+			if d.Rule != tc.wantRule || d.Load != tc.wantLoad {
+				t.Errorf("got rule %s load %v, want %s %v (%s)", d.Rule, d.Load, tc.wantRule, tc.wantLoad, d.Reason())
+			}
+			if !d.ExpectedTime().Equal(at(18)) {
+				t.Errorf("expected next request at %v, want %v (%s)", d.ExpectedTime(), at(18), d.Reason())
+			}
+			if want := "2026-11-29T12:00:36Z"; !strings.Contains(d.Reason(), want) {
+				t.Errorf("reason %q does not name the expected step %s", d.Reason(), want)
+			}
+		})
 	}
 }

@@ -48,6 +48,8 @@ type Engine struct {
 	unloaded []metrics.UnloadedModel
 	events   []*Event
 	open     map[Key]*open
+	openLoad int  // open Load recommendations
+	noLoads  bool // the policy never loads (NeverLoads)
 }
 
 // open is an open recommendation and the event that opened it, in one allocation: a cycle may
@@ -64,7 +66,9 @@ func New(c Config) *Engine {
 	if c.Policy == nil {
 		c.Policy = NewFixedPolicy(nil)
 	}
-	return &Engine{tracker: c.Tracker, policy: c.Policy, sink: c.Sink, recorder: c.Recorder, open: make(map[Key]*open)}
+	nl, ok := c.Policy.(interface{ NeverLoads() bool })
+	return &Engine{tracker: c.Tracker, policy: c.Policy, sink: c.Sink, recorder: c.Recorder, open: make(map[Key]*open),
+		noLoads: ok && nl.NeverLoads()}
 }
 
 // Policy is the engine's policy.
@@ -94,7 +98,10 @@ func (e *Engine) Evaluate(now time.Time) Result {
 	defer e.mu.Unlock()
 	e.cycle++
 	e.loaded = e.tracker.AppendLoaded(e.loaded[:0], now)
-	e.unloaded = e.tracker.AppendUnloaded(e.unloaded[:0], now)
+	e.unloaded = e.unloaded[:0]
+	if !e.noLoads || e.openLoad > 0 { // a policy that never loads is not asked about UNLOADED pairs
+		e.unloaded = e.tracker.AppendUnloaded(e.unloaded, now)
+	}
 	clear(e.events)
 	e.events = e.events[:0]
 	res := Result{Loaded: len(e.loaded), Unloaded: len(e.unloaded)}
@@ -170,7 +177,7 @@ func (e *Engine) decide(k Kind, p *Pair, res *Result, kept *int) {
 		r.Rule, r.Reason, r.IdleSeconds, r.QPS = d.Rule, e.policy.Reason(p, d), p.IdleSeconds, p.QPS
 		r.NextRequest, r.Confidence, r.Time = d.NextRequest, d.Confidence, p.Now
 		o.ev.Rec, o.ev.Time = r, p.Now
-		e.open[key] = o
+		e.opened(key, o)
 		e.events = append(e.events, &o.ev)
 		res.Recommended++
 	case o != nil:
@@ -186,10 +193,21 @@ func (e *Engine) decide(k Kind, p *Pair, res *Result, kept *int) {
 	}
 }
 
+// opened adds an open recommendation. The caller holds e.mu.
+func (e *Engine) opened(key Key, o *open) {
+	e.open[key] = o
+	if key.Kind == Load {
+		e.openLoad++
+	}
+}
+
 // withdraw closes the open recommendation of key and queues its withdrawal. The caller holds e.mu.
 func (e *Engine) withdraw(key Key, now time.Time, cause Cause, reason string) {
 	o := e.open[key]
 	delete(e.open, key)
+	if key.Kind == Load {
+		e.openLoad--
+	}
 	e.events = append(e.events, &Event{Time: now, Rec: &o.rec, Withdrawn: true, Cause: cause, Reason: reason})
 }
 
@@ -236,11 +254,9 @@ func (e *Engine) Recommend(rec Recommendation, now time.Time) ([]*Event, error) 
 	if _, ok := e.open[key]; ok {
 		e.withdraw(key, now, CausePolicyChanged, "replaced by a newer recommendation of rule "+strconv.Quote(rec.Rule))
 	}
-	// cycle: the current one, so that the cycle running next does not take it for gone before it
-	// has looked at its pair.
-	o := &open{rec: rec, external: true, cycle: e.cycle}
+	o := &open{rec: rec, external: true}
 	o.ev.Rec, o.ev.Time = &o.rec, now
-	e.open[key] = o
+	e.opened(key, o)
 	e.events = append(e.events, &o.ev)
 	e.publish()
 	return e.events, nil

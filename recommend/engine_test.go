@@ -277,3 +277,27 @@ func TestShouldUnload(t *testing.T) {
 		})
 	}
 }
+
+// The fixed policy never loads, so the cycle skips the UNLOADED pairs; but not while a Load
+// recommendation made outside the cycle is open, which stays open while its pair is UNLOADED.
+func TestFixedPolicyCycleLooksAtUnloadedPairsOnlyForOpenLoads(t *testing.T) {
+	w := newWorld(t, nil)
+	w.report("gw-1", "m", "GPU-0", metrics.StateLoaded)
+	w.report("gw-1", "m", "", metrics.StateUnloaded)
+	if res := w.engine.Evaluate(w.clock.Now()); res.Unloaded != 0 || len(res.Events) != 0 {
+		t.Fatalf("cycle %+v: want the UNLOADED pair skipped", res)
+	}
+	if _, err := w.engine.Recommend(recommend.Recommendation{Kind: recommend.Load, Model: "m", Gateway: "gw-1", Rule: "operator"}, w.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if res := w.engine.Evaluate(w.clock.Now()); res.Unloaded != 1 || len(res.Events) != 0 || res.Open != 1 {
+		t.Fatalf("cycle %+v: want the UNLOADED pair asked about and the load kept open", res)
+	}
+	w.report("gw-1", "m", "GPU-0", metrics.StateLoading)
+	if got := w.evaluate(); got != "2 load withdrawn gw-1/m model_loaded\n" {
+		t.Errorf("the model loading: %q, want the load withdrawn", got)
+	}
+	if res := w.engine.Evaluate(w.clock.Now()); res.Unloaded != 0 {
+		t.Errorf("cycle %+v: with no load open, the UNLOADED pairs are skipped again", res)
+	}
+}

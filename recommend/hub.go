@@ -76,6 +76,7 @@ type Hub[M any] struct {
 	open      map[Key]item[M] // open recommendations: the event that opened each
 	subs      map[*Subscriber[M]]struct{}
 	buf       []item[M] // Publish's, reused
+	closed    bool      // Close was called: every subscriber is stopped
 }
 
 // NewHub returns a hub with no subscribers. A Window, QueueSize or MaxPending below 1 is taken as 1.
@@ -195,6 +196,7 @@ type Subscriber[M any] struct {
 
 	wake chan struct{} // capacity 1: the queue has something
 	cut  chan struct{} // closed when the hub cuts the subscriber off
+	stop chan struct{} // closed when the hub is closed (the brain is shutting down)
 
 	// delivered is the sequence the client is complete up to (every event up to it that passes
 	// the filter was sent); 0 while a snapshot is still being sent.
@@ -224,9 +226,13 @@ func (h *Hub[M]) Subscribe(f Filter, resumeEpoch string, after uint64) (*Subscri
 		f:    f,
 		wake: make(chan struct{}, 1),
 		cut:  make(chan struct{}),
+		stop: make(chan struct{}),
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	if h.closed {
+		close(s.stop)
+	}
 	outcome := Fresh
 	if resumeEpoch != "" {
 		if reason := h.resumeProblem(resumeEpoch, after); reason != "" {
@@ -285,6 +291,21 @@ func (h *Hub[M]) Unsubscribe(s *Subscriber[M]) {
 	delete(h.subs, s)
 	h.cfg.Recorder.SetWatchSubscribers(len(h.subs))
 	h.mu.Unlock()
+}
+
+// Close stops every subscriber, now and later: their Run returns ErrStopped (the brain is shutting
+// down). Each subscriber has a stop channel of its own, so that a thousand senders waiting for
+// events never contend on one shared channel.
+func (h *Hub[M]) Close() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		return
+	}
+	h.closed = true
+	for s := range h.subs {
+		close(s.stop)
+	}
 }
 
 // Sequence is the last published sequence.
@@ -437,7 +458,7 @@ func (s *Subscriber[M]) take(buf []item[M]) (q []item[M], through uint64, ok boo
 	return q, s.through, true
 }
 
-// ErrStopped is Run's answer when its stop channel closes (the brain is shutting down).
+// ErrStopped is Run's answer once the hub is closed (the brain is shutting down).
 var ErrStopped = errors.New("the recommendation stream was stopped: the brain is shutting down")
 
 // Run is the subscriber's sender, run by the stream's own goroutine: it sends the initial messages
@@ -445,26 +466,34 @@ var ErrStopped = errors.New("the recommendation stream was stopped: the brain is
 // queued, and a heartbeat on every tick of heartbeat once the queue is sent. send is called from
 // this goroutine only, in order; Out is passed by value and its Msg is shared (never modify it).
 //
-// Run returns the first error of send; ctx's error when ctx is done; ErrStopped when stop closes;
+// Run returns the first error of send; ctx's error when ctx is done; ErrStopped once the hub is closed;
 // and a *SlowSubscriberError when the hub cut the subscriber off, with the sequence the client is
-// complete up to at that moment (exact: nothing is sent after it). It checks ctx, stop and the
+// complete up to at that moment (exact: nothing is sent after it). It checks ctx, Close and the
 // cut-off before every send, so that it never sends after any of them; but it cannot interrupt a
 // send in progress: a send blocked by a client that stopped reading returns when the client reads
 // again or goes away (or its connection is closed). The caller returns only after Run returns, so
 // that nothing is sent on a stream whose call has ended.
-func (s *Subscriber[M]) Run(ctx context.Context, heartbeat <-chan time.Time, stop <-chan struct{}, send func(Out[M]) error) error {
+func (s *Subscriber[M]) Run(ctx context.Context, heartbeat <-chan time.Time, send func(Out[M]) error) error {
 	done := ctx.Done()
+	// check is three one-channel non-blocking receives: each is lock-free while its channel is
+	// open, where one select over the three would lock them all, before every send.
 	check := func() error {
 		select {
 		case <-s.cut:
 			return s.slowError()
-		case <-stop:
+		default:
+		}
+		select {
+		case <-s.stop:
 			return ErrStopped
+		default:
+		}
+		select {
 		case <-done:
 			return ctx.Err()
 		default:
-			return nil
 		}
+		return nil
 	}
 	for i := range s.initial {
 		if err := check(); err != nil {
@@ -487,7 +516,7 @@ func (s *Subscriber[M]) Run(ctx context.Context, heartbeat <-chan time.Time, sto
 		select {
 		case <-done:
 			return ctx.Err()
-		case <-stop:
+		case <-s.stop:
 			return ErrStopped
 		case <-s.cut:
 			return s.slowError()

@@ -97,9 +97,9 @@ func (g *gate) next() Out[uint64] {
 	}
 }
 
-func run(ctx context.Context, sub *Subscriber[uint64], stop chan struct{}, send func(Out[uint64]) error) chan error {
+func run(ctx context.Context, sub *Subscriber[uint64], send func(Out[uint64]) error) chan error {
 	done := make(chan error, 1)
-	go func() { done <- sub.Run(ctx, nil, stop, send) }()
+	go func() { done <- sub.Run(ctx, nil, send) }()
 	return done
 }
 
@@ -113,7 +113,7 @@ func TestRunStopsAtTheCutOffWithTheDeliveredSequence(t *testing.T) {
 		t.Fatalf("outcome %v", outcome)
 	}
 	g := newGate(t)
-	done := run(context.Background(), sub, nil, g.send)
+	done := run(context.Background(), sub, g.send)
 	if o := g.next(); o.Kind != OutEvent || o.Seq != 1 {
 		t.Fatalf("first message %+v, want the snapshot's event 1", o)
 	}
@@ -158,14 +158,13 @@ func TestRunEndsOnStopAndOnContext(t *testing.T) {
 			sub, _ := h.Subscribe(NewFilter("", nil, nil, nil), "", 0)
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
-			stop := make(chan struct{})
 			g := newGate(t)
-			done := run(ctx, sub, stop, g.send)
+			done := run(ctx, sub, g.send)
 			if o := g.next(); o.Kind != OutSnapshotEnd {
 				t.Fatalf("first message %+v, want the snapshot's end", o)
 			}
 			if c.want == ErrStopped {
-				close(stop)
+				h.Close()
 			} else {
 				cancel()
 			}
@@ -175,6 +174,14 @@ func TestRunEndsOnStopAndOnContext(t *testing.T) {
 			}
 		})
 	}
+	t.Run("subscribed after Close", func(t *testing.T) {
+		h := newTestHub(16, 8, 8)
+		h.Close()
+		sub, _ := h.Subscribe(NewFilter("", nil, nil, nil), "", 0)
+		if err := sub.Run(context.Background(), nil, func(Out[uint64]) error { return nil }); !errors.Is(err, ErrStopped) {
+			t.Errorf("Run returned %v, want %v", err, ErrStopped)
+		}
+	})
 }
 
 func TestSubscribeResumesInsideTheWindowAndResetsOutside(t *testing.T) {

@@ -11,6 +11,8 @@ import (
 // Pair is what the engine knows of one model on one gateway when it asks the policy. The engine
 // reuses one Pair for a whole cycle: a policy must not keep the pointer past the call.
 type Pair struct {
+	// Gateway is empty when ShouldUnload asks about the model across gateways (then IdleSeconds,
+	// InFlight and LastRequest are the model's over all of them).
 	Model, Gateway string
 	// State is metrics.StateLoaded (keep or unload?) or metrics.StateUnloaded (load now or not?).
 	State metrics.State
@@ -55,6 +57,13 @@ type Decision struct {
 // LOADED there once, or got requests there); it calls Reason only for the decisions it publishes
 // (a recommendation opened, or withdrawn), so that a steady cycle formats nothing.
 //
+// A policy may have a method Name() string, the name the configuration selects it by
+// (orchestration.policies.keep_alive_policy), which GetPolicy shows (see [PolicyName]).
+//
+// A policy that never recommends a load may also have a method NeverLoads() bool that returns
+// true: the cycle then skips listing the UNLOADED pairs (while no Load recommendation is open),
+// which spares a pass over the tracker.
+//
 // Decide must be fast and allocate nothing (a cycle may ask 100,000 pairs; a replay runs millions
 // of cycles), read no clock (use Pair.Now) and be safe for concurrent use: the evaluation cycle and
 // ShouldUnload call it from different goroutines. A policy that keeps per-model state guards it
@@ -67,6 +76,17 @@ type Policy interface {
 	// Reason says in one sentence why d was decided for p, with the numbers. p and d are those
 	// of the Decide call.
 	Reason(p *Pair, d Decision) string
+}
+
+// FixedPolicyName is the fixed policy's name (keep_alive_policy: fixed).
+const FixedPolicyName = "fixed"
+
+// PolicyName is p's Name(), or "" when it has none.
+func PolicyName(p Policy) string {
+	if n, ok := p.(interface{ Name() string }); ok {
+		return n.Name()
+	}
+	return ""
 }
 
 // RuleNeverLoads is the fixed policy's rule for an UNLOADED pair: it loads nothing ahead of a
@@ -91,17 +111,22 @@ func (f *FixedPolicy) input(p *Pair) rules.UnloadInput {
 	return rules.UnloadInput{Model: p.Model, IdleSeconds: p.IdleSeconds, QPS: p.QPS, InFlight: p.InFlight}
 }
 
+// Name is FixedPolicyName.
+func (f *FixedPolicy) Name() string { return FixedPolicyName }
+
+// NeverLoads is true: the fixed policy loads a model only when a request comes.
+func (f *FixedPolicy) NeverLoads() bool { return true }
+
 // Decide applies the unload policy to a LOADED pair; an UNLOADED one is never loaded.
 func (f *FixedPolicy) Decide(p *Pair) Decision {
 	if p.State != metrics.StateLoaded {
 		return Decision{Rule: RuleNeverLoads}
 	}
-	d := f.Unload.ShouldUnload(f.input(p))
-	out := Decision{Act: d.Unload, Rule: d.Rule}
-	if d.Rule == rules.UnloadRulePinned {
-		out.Cause = CausePinned
+	unload, rule := f.Unload.Decide(f.input(p))
+	if rule == rules.UnloadRulePinned {
+		return Decision{Rule: rule, Cause: CausePinned}
 	}
-	return out
+	return Decision{Act: unload, Rule: rule}
 }
 
 // Reason is the unload policy's sentence (rules.UnloadDecision.Reason).

@@ -29,4 +29,20 @@
 // DESIGN.md's fixed keep-alive figures exactly. With one that does not, an unload lands at the first
 // cycle after the threshold, inside a minute, as it would in the daemon, and the model counts as
 // resident in that minute.
+//
+// # Under a GPU memory cap (cap.go, victims.go)
+//
+// With Config.Cap the gateway has only so much GPU memory (a static inventory, one device for a
+// cap given as bytes) and places every load through gpu.Allocator, the code behind ChooseGPU. A
+// cold start that does not fit asks for an eviction plan (allow_eviction) and unloads its victims
+// at once, before its own load: Evictions counts them, ColdStartsAfterEviction the cold starts of
+// models whose latest unload was an eviction. A model requested in the current minute is in flight
+// (its requests arrive at the minute's start), so it is never a victim; a cold start that finds no
+// room even so stays unloaded (PlacementFailures) and its next invocation minute is cold again. A
+// pre-warm is carried out only where it fits without evicting. Sizes come from the memory file
+// (AverageAllocatedMb of the model's application); a model the file lacks gets the median of the
+// others. The victim choice (Victims) is a gpu.NextUseEstimator handed to the same planner: the
+// brain's (the predictive policy's next-request estimate, weighted by size) or a baseline's (LRU,
+// size-weighted LRU as in ModelMesh, largest first as in LocalAI, shortest keep-alive first as in
+// Ollama). The keep-alive policy is the same for every victim choice of a comparison.
 package replay

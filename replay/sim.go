@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/modelium/brain/metrics"
+	"github.com/modelium/brain/predict"
 	"github.com/modelium/brain/recommend"
 )
 
@@ -29,6 +30,8 @@ type Config struct {
 	Memory Memory
 	// Progress, when set, is called after each minute with the minutes done and the total.
 	Progress func(done, total int)
+	// Cap, when set, bounds the GPU memory the gateway loads into (cap.go); it needs Memory.
+	Cap *Cap
 }
 
 // Result is what a replay cost. The JSON names of the first seven are fixed by DESIGN.md.
@@ -63,6 +66,23 @@ type Result struct {
 	ModelsWithoutMemory int `json:"models_without_memory,omitempty"`
 	// Cycles is the number of evaluation cycles run.
 	Cycles int64 `json:"cycles"`
+
+	// Under a GPU memory cap (Config.Cap) only:
+	// GPUMemoryBytes is the memory the cap offers; Victims names the victim choice.
+	GPUMemoryBytes int64  `json:"gpu_memory_bytes,omitempty"`
+	Victims        string `json:"victims,omitempty"`
+	// Evictions counts models unloaded by an eviction plan to make room for a cold start;
+	// ColdStartsAfterEviction, the cold starts of models whose latest unload was an eviction (the
+	// cold starts the evictions caused, at most one each).
+	Evictions               int64 `json:"evictions,omitempty"`
+	ColdStartsAfterEviction int64 `json:"cold_starts_after_eviction,omitempty"`
+	// PlacementFailures counts cold starts that found no room even after evictions (everything
+	// else in use that minute, or a model larger than a GPU): the model stays unloaded.
+	PlacementFailures int64 `json:"placement_failures,omitempty"`
+	// PrewarmsSkipped counts pre-warm recommendations not carried out: no room without evicting.
+	PrewarmsSkipped int64 `json:"prewarms_skipped,omitempty"`
+	// ModelsSizedByMedian counts models the memory file lacks, sized at the median (cap.go).
+	ModelsSizedByMedian int `json:"models_sized_by_median,omitempty"`
 }
 
 // Run replays a trace. The gateway starts with nothing loaded; the brain starts at minute 1.
@@ -74,6 +94,11 @@ func Run(tr *Trace, cfg Config) (*Result, error) {
 		cfg.Policy = recommend.NewFixedPolicy(nil)
 	}
 	s := newSim(tr, cfg)
+	if cfg.Cap != nil {
+		if err := s.initCap(); err != nil {
+			return nil, err
+		}
+	}
 	if err := s.run(); err != nil {
 		return nil, err
 	}
@@ -110,6 +135,8 @@ type sim struct {
 
 	res     Result
 	samples []metrics.Sample
+
+	capState // under a cap only
 }
 
 func newSim(tr *Trace, cfg Config) *sim {
@@ -178,12 +205,19 @@ func (s *sim) run() error {
 		// The minute's requests arrive at its start, before the cycle of that instant.
 		s.now = t
 		s.samples = s.samples[:0]
+		if s.cfg.Cap != nil {
+			s.minute = int32(m)
+			for _, h := range hits {
+				s.busy[h.model] = int32(m)
+				s.predictor.Observe(predict.Key{Gateway: Gateway, Model: s.tr.Models[h.model].Name}, t)
+			}
+		}
 		for _, h := range hits {
 			if s.loaded[h.model] {
 				s.res.WarmStarts++
 			} else {
 				s.res.ColdStarts++
-				if err := s.load(h.model); err != nil {
+				if err := s.load(h.model, true); err != nil {
 					return err
 				}
 			}
@@ -261,8 +295,7 @@ func (s *sim) cyclesUntil(end time.Time, inclusive bool) error {
 			case r.Kind == recommend.Unload && s.loaded[i]:
 				err = s.unload(i)
 			case r.Kind == recommend.Load && !s.loaded[i]:
-				s.res.PrewarmLoads++
-				err = s.load(i)
+				err = s.load(i, false)
 			}
 			if err != nil {
 				return err
@@ -272,18 +305,44 @@ func (s *sim) cyclesUntil(end time.Time, inclusive bool) error {
 	return nil
 }
 
-// load reports LOADING and LOADED now, as a gateway's ReportModelState calls would. A model loaded
-// before the residency of the current minute is counted is resident from this minute on.
-func (s *sim) load(i int32) error {
+// load reports LOADING and LOADED now, as a gateway's ReportModelState calls would, for a cold
+// start or a pre-warm. A model loaded before the residency of the current minute is counted is
+// resident from this minute on. Under a cap the load is placed first (cap.go): a cold start may
+// evict, a pre-warm may not, and a model that finds no room stays unloaded.
+func (s *sim) load(i int32, cold bool) error {
+	if s.cfg.Cap != nil {
+		if cold && s.evicted[i] {
+			s.res.ColdStartsAfterEviction++
+			s.evicted[i] = false
+		}
+		dev, ok, err := s.place(i, cold)
+		if !ok {
+			return err
+		}
+		s.dev[i] = dev
+		s.inv.used[dev] += int64(s.bytes[i])
+		s.evicted[i] = false
+	}
+	if !cold {
+		s.res.PrewarmLoads++
+	}
 	s.res.Loads++
 	s.loaded[i] = true
 	s.since[i] = s.cur
 	return s.state(i, metrics.StateLoading, metrics.StateLoaded)
 }
 
-// unload reports UNLOADING and UNLOADED now.
+// unload reports UNLOADING and UNLOADED now, on an unload recommendation.
 func (s *sim) unload(i int32) error {
 	s.res.Unloads++
+	return s.unloadModel(i)
+}
+
+// unloadModel unloads model i: on a recommendation, or as an eviction plan's victim.
+func (s *sim) unloadModel(i int32) error {
+	if s.cfg.Cap != nil {
+		s.inv.used[s.dev[i]] -= int64(s.bytes[i])
+	}
 	s.loaded[i] = false
 	s.resident[i] += int64(s.cur - s.since[i])
 	return s.state(i, metrics.StateUnloading, metrics.StateUnloaded)

@@ -232,21 +232,36 @@ func (p *UnloadPolicy) ShouldUnload(in UnloadInput) UnloadDecision {
 	if o, ok := p.overrides[in.Model]; ok {
 		d.Threshold, d.FromKeepAlive, d.pin = o.threshold, o.keepAlive, o.pin
 	}
-	switch {
-	case d.pin != notPinned:
-		d.Rule = UnloadRulePinned
-	case in.InFlight > 0:
-		d.Rule = UnloadRuleInFlight
-	case !(in.IdleSeconds >= 0) || !(in.QPS >= 0):
-		d.Rule = UnloadRuleUnknown
-	case in.IdleSeconds <= d.Threshold.Seconds():
-		d.Rule = UnloadRuleRecentlyUsed
-	case in.QPS >= p.MinQPS:
-		d.Rule = UnloadRuleBusy
-	default:
-		d.Rule, d.Unload = UnloadRuleIdle, true
-	}
+	d.Unload, d.Rule = decideUnload(in, d.Threshold, d.pin, p.MinQPS)
 	return d
+}
+
+// Decide is ShouldUnload without the numbers: whether to unload and the rule that decided, by the
+// same rules in the same order. It is an evaluation cycle's hot path (a cycle may ask 100,000
+// times), so it builds no UnloadDecision.
+func (p *UnloadPolicy) Decide(in UnloadInput) (unload bool, rule string) {
+	threshold, pin := p.EvictAfterIdle, notPinned
+	if o, ok := p.overrides[in.Model]; ok {
+		threshold, pin = o.threshold, o.pin
+	}
+	return decideUnload(in, threshold, pin, p.MinQPS)
+}
+
+// decideUnload applies the rules in order (see ShouldUnload).
+func decideUnload(in UnloadInput, threshold time.Duration, pin pinSource, minQPS float64) (bool, string) {
+	switch {
+	case pin != notPinned:
+		return false, UnloadRulePinned
+	case in.InFlight > 0:
+		return false, UnloadRuleInFlight
+	case !(in.IdleSeconds >= 0) || !(in.QPS >= 0):
+		return false, UnloadRuleUnknown
+	case in.IdleSeconds <= threshold.Seconds():
+		return false, UnloadRuleRecentlyUsed
+	case in.QPS >= minQPS:
+		return false, UnloadRuleBusy
+	}
+	return true, UnloadRuleIdle
 }
 
 // Pinned reports whether the policy never unloads the model.

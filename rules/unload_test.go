@@ -86,6 +86,9 @@ func TestShouldUnload(t *testing.T) {
 			if d.Unload != tt.wantUnload || d.Rule != tt.wantRule {
 				t.Fatalf("ShouldUnload(%+v) = unload %v by %q, want unload %v by %q", tt.in, d.Unload, d.Rule, tt.wantUnload, tt.wantRule)
 			}
+			if unload, rule := policy.Decide(tt.in); unload != tt.wantUnload || rule != tt.wantRule {
+				t.Errorf("Decide(%+v) = unload %v by %q, want what ShouldUnload says", tt.in, unload, rule)
+			}
 			reason := d.Reason()
 			for _, want := range tt.wantReason {
 				if !strings.Contains(reason, want) {

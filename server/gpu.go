@@ -22,7 +22,8 @@ func (s *Server) ChooseGPU(_ context.Context, req *brainv1.ChooseGPURequest) (*b
 	greq := gpuRequest(req)
 	greq.Now = s.now()
 	if greq.AllowEviction {
-		greq.Residents, greq.NextUse = s.residents(greq.Now), s.opts.NextUse
+		greq.Residents = s.residents(greq.Now)
+		greq.NextUse = s.victimEstimate(greq.Now, greq.Residents)
 		if greq.Reserve {
 			s.makeRoom.Lock()
 			defer s.makeRoom.Unlock()
@@ -57,6 +58,40 @@ func (s *Server) ChooseGPU(_ context.Context, req *brainv1.ChooseGPURequest) (*b
 		})
 	}
 	return resp, nil
+}
+
+// victimsEstimator is a policy that estimates, for eviction plans, when each loaded model is wanted
+// next (predict.EnginePolicy: its history's plan, recency where it has none, weighed by size).
+type victimsEstimator interface {
+	Victims(now time.Time, lastRequest func(model, gateway string) time.Time, bytes func(model, gateway string) int64, reference int64) gpu.NextUseEstimator
+}
+
+// victimEstimate is the next-use estimate an eviction plan ranks victims by: Options.NextUse when
+// set, else the keep-alive policy's own when it has one, else nil (the planner's recency).
+func (s *Server) victimEstimate(now time.Time, residents map[string][]gpu.Resident) gpu.NextUseEstimator {
+	if s.opts.NextUse != nil {
+		return s.opts.NextUse
+	}
+	v, ok := s.opts.Policy.(victimsEstimator)
+	if !ok {
+		return nil
+	}
+	byKey := map[[2]string]gpu.Resident{}
+	var total, n int64
+	for _, rs := range residents {
+		for _, r := range rs {
+			byKey[[2]string{r.Model, r.Gateway}] = r
+			total += r.MemoryBytes / 1024 // in KiB: a sum of many large models stays far from overflow
+			n++
+		}
+	}
+	reference := int64(1)
+	if n > 0 && total > 0 {
+		reference = max(total/n*1024, 1)
+	}
+	lastRequest := func(model, gateway string) time.Time { return byKey[[2]string{model, gateway}].LastRequest }
+	bytes := func(model, gateway string) int64 { return max(byKey[[2]string{model, gateway}].MemoryBytes, 1) }
+	return v.Victims(now, lastRequest, bytes, reference)
 }
 
 // residents lists, per GPU, the models the gateways reported on it (loaded, loading or

@@ -12,6 +12,7 @@ import (
 	brainv1 "github.com/modelium/brain/gen/modelium/brain/v1"
 	"github.com/modelium/brain/gpu"
 	"github.com/modelium/brain/rules"
+	"github.com/modelium/brain/recommend"
 	"github.com/modelium/brain/server"
 )
 
@@ -207,6 +208,49 @@ func TestChooseGPUEvictionUsesTheNextUseEstimate(t *testing.T) {
 				t.Fatalf("evictions %v, want %s", ev, tt.want)
 			}
 		})
+	}
+}
+
+// victimsPolicy is a keep-alive policy (the fixed one) that also estimates victims, as the
+// predictive policy does, from a table; it records the sizes it was handed.
+type victimsPolicy struct {
+	*recommend.FixedPolicy
+	table nextUseTable
+	sizes map[string]int64
+}
+
+func (v *victimsPolicy) Victims(now time.Time, _ func(model, gateway string) time.Time, bytes func(model, gateway string) int64, reference int64) gpu.NextUseEstimator {
+	for m := range v.table.minutes {
+		v.sizes[m] = bytes(m, "gw-1")
+	}
+	v.sizes["reference"] = reference
+	return v.table
+}
+
+// TestChooseGPUEvictionAsksTheKeepAlivePolicy: without Options.NextUse, a keep-alive policy that
+// estimates victims (the predictive one) ranks them, with each resident's reported size.
+func TestChooseGPUEvictionAsksTheKeepAlivePolicy(t *testing.T) {
+	clock := newFakeClock()
+	pol := &victimsPolicy{FixedPolicy: recommend.NewFixedPolicy(nil), sizes: map[string]int64{},
+		table: nextUseTable{clock, map[string]int{"recent-but-rare": 600, "idle-but-due": 1}}}
+	client, _, _ := startServer(t, server.Options{Clock: clock.Now, GPUs: twoGPUs(t, clock), DecisionInterval: -1, Policy: pol})
+	reportLoaded(t, client, "idle-but-due", 1, 30*gib)
+	reportLoaded(t, client, "recent-but-rare", 1, 20*gib)
+	clock.Advance(10 * time.Minute)
+	if _, err := client.ReportTraffic(ctxT(t), &brainv1.ReportTrafficRequest{GatewayId: "gw-1", Samples: []*brainv1.TrafficSample{
+		sample("recent-but-rare", clock.Now(), 10, 1),
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := client.ChooseGPU(ctxT(t), &brainv1.ChooseGPURequest{ModelName: "big", RequiredBytes: 70 * gib, AllowEviction: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ev := resp.GetEvictions(); len(ev) != 1 || ev[0].GetModelName() != "recent-but-rare" {
+		t.Fatalf("evictions %v, want the policy's choice recent-but-rare (LRU would take idle-but-due)", ev)
+	}
+	if pol.sizes["recent-but-rare"] != 20*gib || pol.sizes["idle-but-due"] != 30*gib || pol.sizes["reference"] != 25*gib {
+		t.Fatalf("sizes handed to the policy %v, want each resident's reported bytes and their mean as the reference", pol.sizes)
 	}
 }
 

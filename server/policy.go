@@ -9,6 +9,7 @@ import (
 
 	brainv1 "github.com/modelium/brain/gen/modelium/brain/v1"
 	"github.com/modelium/brain/gpu"
+	"github.com/modelium/brain/recommend"
 	"github.com/modelium/brain/rules"
 )
 
@@ -57,6 +58,10 @@ func (s *Server) GetPolicy(context.Context, *brainv1.GetPolicyRequest) (*brainv1
 		MinQps:           u.MinQPS,
 		AlwaysLoaded:     u.AlwaysLoaded,
 		DecisionInterval: durationpb.New(max(interval, 0)),
+	}
+	resp.KeepAlivePolicy = recommend.FixedPolicyName // Options.Policy's default
+	if s.opts.Policy != nil {
+		resp.KeepAlivePolicy = recommend.PolicyName(s.opts.Policy)
 	}
 	for _, model := range slices.Sorted(maps.Keys(u.KeepAlive)) {
 		k := u.KeepAlive[model]

@@ -91,8 +91,9 @@ type Options struct {
 	// GatewayTTL forgets a gateway, with its models, after this long without a report, a sync or an
 	// open watch stream (0: never).
 	GatewayTTL time.Duration
-	// NextUse estimates when a loaded model is wanted next, for ChooseGPU's eviction plans (the
-	// predictive keep-alive policy's estimate); nil ranks victims by their last request (LRU).
+	// NextUse estimates when a loaded model is wanted next, for ChooseGPU's eviction plans; nil
+	// asks Policy when it estimates victims (the predictive policy's Victims: its history's plan,
+	// recency where it has none, weighed by size), else ranks them by their last request (LRU).
 	NextUse gpu.NextUseEstimator
 }
 
@@ -252,6 +253,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.stopOnce.Do(func() {
 		s.health.Shutdown()
 		close(s.stopping)
+		s.hub.Close()
 	})
 	done := make(chan struct{})
 	go func() {

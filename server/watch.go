@@ -91,5 +91,5 @@ func (s *Server) watch(ctx context.Context, gateway string, f recommend.Filter, 
 	defer s.hub.Unsubscribe(sub)
 	tick := time.NewTicker(s.opts.HeartbeatInterval)
 	defer tick.Stop()
-	return s.toStatus(sub.Run(ctx, tick.C, s.stopping, send))
+	return s.toStatus(sub.Run(ctx, tick.C, send))
 }

@@ -104,6 +104,8 @@ func TestBadConfigFiles(t *testing.T) {
 		{"negative threshold", "orchestration:\n  policies:\n    evict_after_idle_seconds: -5\n", []string{"orchestration.policies.evict_after_idle_seconds", "negative"}},
 		{"negative min_qps", "orchestration:\n  policies:\n    min_qps: -1\n", []string{"orchestration.policies.min_qps"}},
 		{"unknown keep-alive policy", "orchestration:\n  policies:\n    keep_alive_policy: lru\n", []string{"orchestration.policies.keep_alive_policy", `"lru"`, "fixed, predictive"}},
+		{"a demo step with a state file", "orchestration:\n  state_file: /tmp/s\n  policies:\n    keep_alive_policy: predictive\n    predictive_step: 2s\n",
+			[]string{"orchestration.policies.predictive_step", "state_file"}},
 		{"no runtime enabled", "vllm: {enabled: false}\nray_serve: {enabled: false}\ntriton: {enabled: false}\n", []string{"no runtime is enabled"}},
 		{"bad metrics port", "metrics:\n  port: 70000\n", []string{"metrics.port", "65535"}},
 		{"advisor without fallback refuses to start", "modelium_brain:\n  model_name: modelium/brain-v1\n  fallback_to_rules: false\n", []string{"modelium_brain.model_name", "fallback_to_rules"}},

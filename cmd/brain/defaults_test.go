@@ -10,6 +10,7 @@ import (
 	"github.com/modelium/brain/gpu"
 	"github.com/modelium/brain/internal/config"
 	"github.com/modelium/brain/metrics"
+	"github.com/modelium/brain/predict"
 	"github.com/modelium/brain/rules"
 	"github.com/modelium/brain/server"
 )
@@ -32,6 +33,7 @@ func defaultOwners(c *config.Config) []struct {
 		{"orchestration.decision_interval_seconds", time.Duration(c.Orchestration.DecisionIntervalSeconds * float64(time.Second)), server.DefaultDecisionInterval},
 		{"orchestration.policies.evict_after_idle_seconds", time.Duration(c.Orchestration.Policies.EvictAfterIdleSeconds * float64(time.Second)), rules.DefaultEvictAfterIdle},
 		{"orchestration.policies.min_qps", c.Orchestration.Policies.MinQPS, rules.DefaultMinQPS},
+		{"orchestration.policies.predictive_step", time.Duration(c.Orchestration.Policies.PredictiveStep), predict.DefaultStep},
 		{"metrics.max_model_series", c.Metrics.MaxModelSeries, metrics.DefaultMaxModelSeries},
 		{"server.heartbeat_interval", time.Duration(c.Server.HeartbeatInterval), server.DefaultHeartbeatInterval},
 		{"server.max_gateways", c.Server.MaxGateways, metrics.DefaultMaxGateways},

@@ -71,6 +71,7 @@ func TestGateways(t *testing.T) {
 		runGateway(t, "gw-python", "llama-8b", "mistral-7b", python)
 		runGatewayAcrossRestart(t, "gw-python-restart", "gemma-2b", python)
 		runGatewayOverMutualTLS(t, "gw-python-tls", python)
+		runGatewayPrewarm(t, repo, "gw-python-prewarm", "cron-py", python)
 	})
 	t.Run("typescript", func(t *testing.T) {
 		t.Parallel()
@@ -104,6 +105,7 @@ func TestGateways(t *testing.T) {
 		runGateway(t, "gw-ts", "qwen-7b", "phi-3", node)
 		runGatewayAcrossRestart(t, "gw-ts-restart", "falcon-7b", node)
 		runGatewayOverMutualTLS(t, "gw-ts-tls", node)
+		runGatewayPrewarm(t, repo, "gw-ts-prewarm", "cron-ts", node)
 	})
 }
 
@@ -395,13 +397,97 @@ func runGatewayOverMutualTLS(t *testing.T, gatewayID string, gateway func(args .
 		p.certFile, p.keyFile, p.caFile, gatewayID), 1)
 	brain := startBrain(t, "--config", writeConfig(t, cfg))
 	gw := startGateway(t, gateway("--brain", brain.GRPCAddr, "--gateway-id", gatewayID, "--model", "tls-model",
-		"--recommendations", "1", "--duration", "30", "--tls-ca", p.caFile, "--tls-cert", p.gatewayCert, "--tls-key", p.gatewayKey))
+		"--recommendations", "1", "--duration", "30", "--tls-ca", p.caFile, "--tls-cert", p.gatewayCert, "--tls-key", p.gatewayKey,
+		"--stream", "unload")) // the unload-only stream, as gateways written before WatchRecommendations follow it
 	if err := gw.wait(30 * time.Second); err != nil {
 		t.Fatalf("gateway over mutual TLS: %v", err)
 	}
-	if !slices.ContainsFunc(gw.Lines(), func(l gatewayLine) bool { return l.live() && l.str("model") == "tls-model" }) {
-		t.Errorf("the gateway over mutual TLS saw no recommendation of its model")
+	if !slices.ContainsFunc(gw.Lines(), func(l gatewayLine) bool {
+		return l.live() && l.str("model") == "tls-model" && l.str("kind") == "unload"
+	}) {
+		t.Errorf("the gateway over mutual TLS saw no unload recommendation of its model")
 	}
+	if !slices.ContainsFunc(gw.Lines(), func(l gatewayLine) bool { return l.str("event") == "subscribed" && l.str("stream") == "unload" }) {
+		t.Errorf("the gateway did not follow the unload-only stream (--stream unload)")
+	}
+}
+
+// runGatewayPrewarm shows a load recommendation reaching the gateway before the request it
+// anticipates. The brain runs configs/predictive-demo.yaml: the predictive policy with a "minute"
+// (predictive_step) of 2 s. The test plays a timer-driven model on the gateway: a request every
+// three steps (6 s), each served by loading the model, reporting the request and unloading it.
+// After three requests (two gaps of three steps, the policy's min_history), the policy expects the
+// next one three steps after the last and recommends loading the model in the step before; the
+// gateway must print that load recommendation, with the expected time, before the test sends the
+// fourth request. The test then loads the model (as the gateway would), and the gateway prints the
+// recommendation's withdrawal (model_loaded). The request times are set on the step grid (a sample
+// ends when the test says, however late it is sent), so the rhythm is exact on a loaded machine.
+func runGatewayPrewarm(t *testing.T, repo, gatewayID, model string, gateway func(args ...string) *exec.Cmd) {
+	const step = 2 * time.Second // predictive_step in the config
+	brain := startBrain(t, "--config", filepath.Join(repo, "configs", "predictive-demo.yaml"))
+	client := brainv1.NewBrainServiceClient(brain.Dial(t))
+	gw := startGateway(t, gateway("--brain", brain.GRPCAddr, "--gateway-id", gatewayID, "--model", gatewayID+"-own",
+		"--duration", "90", "--stream-timeout", "5"))
+	// The gateway synced at start (which replaces what the brain holds for it) before it subscribed:
+	// from its snapshot_end on, what the test reports for the gateway stays.
+	gw.waitFor(t, 20*time.Second, "a snapshot_end", func(l gatewayLine) bool { return l.str("event") == "snapshot_end" })
+
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second) // the whole rhythm, not one call
+	t.Cleanup(cancel)
+	state := func(s brainv1.ModelState) {
+		t.Helper()
+		if _, err := client.ReportModelState(ctx, &brainv1.ReportModelStateRequest{GatewayId: gatewayID, ModelName: model,
+			Runtime: "vllm", GpuUuid: "static-GPU-0", State: s, MemoryBytes: 1 << 30}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Request i is sent half a second into step first+3i (Unix time in steps).
+	first := time.Now().Add(step).Truncate(step).Unix()/int64(step/time.Second) + 1
+	at := func(k int64) time.Time { return time.Unix(k*int64(step/time.Second), 0) }
+	request := func(i int64) time.Time {
+		t.Helper()
+		when := at(first + 3*i).Add(step / 4)
+		time.Sleep(time.Until(when))
+		sent := time.Now()
+		if _, err := client.ReportTraffic(ctx, &brainv1.ReportTrafficRequest{GatewayId: gatewayID, Samples: []*brainv1.TrafficSample{{
+			ModelName: model, StartTime: timestamppb.New(when.Add(-step / 8)), EndTime: timestamppb.New(when), Requests: 1,
+		}}}); err != nil {
+			t.Fatal(err)
+		}
+		return sent
+	}
+	// Three requests, each a cold start: loaded for the request, unloaded after.
+	for i := range int64(3) {
+		state(brainv1.ModelState_MODEL_STATE_LOADING)
+		state(brainv1.ModelState_MODEL_STATE_LOADED)
+		request(i)
+		state(brainv1.ModelState_MODEL_STATE_UNLOADED)
+	}
+	expected := at(first + 9)
+	load := gw.waitFor(t, 30*time.Second, "a load recommendation of "+model+" expecting its request at "+expected.UTC().Format(time.RFC3339),
+		func(l gatewayLine) bool {
+			next, err := time.Parse(time.RFC3339, l.str("next_request_time"))
+			return l.live() && l.str("event") == "recommended" && l.str("kind") == "load" && l.str("model") == model &&
+				err == nil && next.Equal(expected)
+		})
+	if load.str("rule") != "prewarm" || load.str("gpu_uuid") != "static-GPU-0" || load.str("runtime") != "vllm" ||
+		!strings.HasPrefix(load.str("action"), "would load "+model) {
+		t.Errorf("load recommendation %v: want rule prewarm, where the model was last loaded (static-GPU-0, vllm), and the action to load it", load.gatewayLine)
+	}
+	// The test acts on it as a gateway would: it loads the model now, and the recommendation is
+	// withdrawn (model_loaded; policy_changed instead if the expected step began first, on a
+	// machine slow enough). Then the fourth request, at its time in the rhythm, finds it loaded.
+	state(brainv1.ModelState_MODEL_STATE_LOADING)
+	state(brainv1.ModelState_MODEL_STATE_LOADED)
+	withdrawn := gw.waitFor(t, 15*time.Second, "the load recommendation's withdrawal of "+model, func(l gatewayLine) bool {
+		return l.live() && l.str("event") == "withdrawn" && l.str("kind") == "load" && l.str("model") == model && l.seq() > load.seq()
+	})
+	if c := withdrawn.str("cause"); c != "WITHDRAWAL_CAUSE_MODEL_LOADED" && c != "WITHDRAWAL_CAUSE_POLICY_CHANGED" {
+		t.Errorf("the load recommendation was withdrawn for %s, want model_loaded (or policy_changed once its step is over)", c)
+	}
+	sent := request(3)
+	t.Logf("%s: load recommendation printed %v before the expected request time and %v before the request was sent; withdrawn: %s (%s)",
+		gatewayID, expected.Sub(load.at).Round(time.Millisecond), sent.Sub(load.at).Round(time.Millisecond), withdrawn.str("cause"), load.str("reason"))
 }
 
 // gatewayProcess is a running reference gateway whose JSON lines are collected.

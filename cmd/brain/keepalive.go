@@ -17,7 +17,7 @@ func predictivePolicy(c *config.Config, log *slog.Logger) (*predict.Policy, erro
 	if c.Orchestration.Policies.KeepAlivePolicy != config.KeepAlivePredictive {
 		return nil, nil
 	}
-	p, err := predict.New(predict.Config{})
+	p, err := predict.New(predict.Config{Step: time.Duration(c.Orchestration.Policies.PredictiveStep)})
 	if err != nil {
 		return nil, err
 	}

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -75,8 +76,12 @@ func TestREADMEGrpcurlExamples(t *testing.T) {
 		t.Skip("builds grpcurl; skipped with -short")
 	}
 	runs := readmeRuns(t)
-	if len(runs) < 2 || len(runs[0].examples) < 10 || len(runs[1].setup) == 0 || len(runs[1].examples) == 0 {
-		t.Fatalf("found %d brains in README.md; want the plaintext one with every RPC covered, then the mutual TLS one with the line that makes its certificates", len(runs))
+	// The plaintext brain with every RPC covered first; among the others, the pre-warm demo's
+	// (configs/predictive-demo.yaml) and the mutual TLS one with the line that makes its certificates.
+	withSetup := slices.IndexFunc(runs, func(r readmeRun) bool { return len(r.setup) > 0 && len(r.examples) > 0 })
+	demo := slices.IndexFunc(runs, func(r readmeRun) bool { return r.config == "configs/predictive-demo.yaml" && len(r.examples) > 0 })
+	if len(runs) < 3 || len(runs[0].examples) < 10 || withSetup < 0 || demo < 0 {
+		t.Fatalf("found %d brains in README.md; want the plaintext one with every RPC covered, the pre-warm demo's, and the mutual TLS one with the line that makes its certificates", len(runs))
 	}
 	repo, err := filepath.Abs(filepath.Join("..", ".."))
 	if err != nil {

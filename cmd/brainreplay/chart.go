@@ -3,11 +3,14 @@ package main
 import (
 	"fmt"
 	"image/color"
+	"slices"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
+
+	"github.com/modelium/brain/replay"
 )
 
 // writeChart draws the trade-off of the runs: cold starts against idle model-minutes, one curve
@@ -84,4 +87,60 @@ func (groupedTicks) Ticks(lo, hi float64) []plot.Tick {
 		}
 	}
 	return ticks
+}
+
+// writeCapChart draws a capped comparison: a group of bars per cap, one per victim choice, each the
+// choice's cold starts as a percentage of LRU's at the same cap (absolute counts differ by orders
+// of magnitude between caps); without an LRU run, the absolute cold starts.
+func writeCapChart(path string, reports []*report) error {
+	p := plot.New()
+	r0 := reports[0]
+	p.Title.Text = fmt.Sprintf("Cold starts under a GPU memory cap: %s, rows %s (%d models), %s policy, keep-alive %s", r0.Trace, r0.Rows, r0.Models, policyName(r0), duration(r0.KeepAliveSeconds))
+	p.X.Label.Text = "GPU memory cap (room for this share of the models' total size)"
+	p.Add(plotter.NewGrid())
+	p.Legend.Top = true
+	var caps, victims []string
+	values := make(map[[2]string]float64)
+	for _, r := range reports {
+		if len(caps) == 0 || caps[len(caps)-1] != r.Cap {
+			caps = append(caps, r.Cap)
+		}
+		if !slices.Contains(victims, r.Victims) {
+			victims = append(victims, r.Victims)
+		}
+		values[[2]string{r.Cap, r.Victims}] = float64(r.ColdStarts)
+	}
+	relative := slices.Contains(victims, string(replay.VictimsLRU))
+	p.Y.Label.Text = "cold starts"
+	if relative {
+		p.Y.Label.Text = "cold starts, % of LRU's at the same cap"
+	}
+	w := vg.Points(12)
+	for i, v := range victims {
+		vals := make(plotter.Values, len(caps))
+		for k, c := range caps {
+			vals[k] = values[[2]string{c, v}]
+			if lru := values[[2]string{c, string(replay.VictimsLRU)}]; relative && lru > 0 {
+				vals[k] = 100 * vals[k] / lru
+			}
+		}
+		bars, err := plotter.NewBarChart(vals, w)
+		if err != nil {
+			return fmt.Errorf("chart: %w", err)
+		}
+		bars.LineStyle.Width = 0
+		bars.Color = plotutil.Color(i)
+		bars.Offset = w * vg.Length(2*i-len(victims)+1) / 2
+		p.Add(bars)
+		label := replay.Victims(v).Imitates()
+		p.Legend.Add(label, bars)
+	}
+	p.NominalX(caps...)
+	p.Y.Min = 0
+	p.Y.Max *= 1.3 // room for the legend
+	p.Y.Tick.Marker = groupedTicks{}
+	if err := p.Save(8*vg.Inch, 5*vg.Inch, path); err != nil {
+		return fmt.Errorf("chart: %w", err)
+	}
+	return nil
 }

@@ -15,5 +15,5 @@ func loadSettings(path string) (*settings, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &settings{policy: cfg.Orchestration.Policies.KeepAlivePolicy, unload: unload, interval: cfg.DecisionInterval()}, nil
+	return &settings{policy: cfg.Orchestration.Policies.KeepAlivePolicy, unload: unload, interval: cfg.DecisionInterval(), devices: cfg.GPU.Devices, headroom: cfg.GPU.HeadroomBytes}, nil
 }

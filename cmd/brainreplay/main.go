@@ -5,6 +5,7 @@
 //	brainreplay --trace FILE [--memory FILE] [--rows A-B] [--policy fixed|predictive]
 //	            [--keep-alive 5m] [--config FILE] [--json]
 //	            [--sweep keep-alive=1m,5m,10m] [--sweep policy=fixed] [--chart FILE.png|.svg]
+//	            [--gpu-memory 10%,25%,80GiB,config [--victims brain,lru,...]]
 package main
 
 import (
@@ -40,6 +41,7 @@ const (
 
 type flags struct {
 	trace, memory, rows, policy, config, chart string
+	gpuMemory, victims                         string
 	keepAlive                                  time.Duration
 	json                                       bool
 	sweep                                      sweepFlag
@@ -80,9 +82,11 @@ func parseFlags(args []string, stderr io.Writer) (*flags, error) {
 	fs.StringVar(&f.config, "config", "", "the brain's YAML configuration `file` (the daemon's --config); default: the embedded defaults")
 	fs.BoolVar(&f.json, "json", false, "print one JSON object instead of a table")
 	fs.Var(f.sweep, "sweep", "run several values: `keep-alive=1m,5m,...`, policy=fixed,predictive or min-probability=0.02,0.05,0.1 (the predictive policy's threshold; repeatable; the runs are their product)")
+	fs.StringVar(&f.gpuMemory, "gpu-memory", "", "replay under a GPU memory cap, comparing victim choices: `CAPS`, comma-separated, each bytes (80GiB, 512MiB, 80GB), P% of the models' total size (10%), or config (the configuration's gpu.devices); needs --memory")
+	fs.StringVar(&f.victims, "victims", "all", "with --gpu-memory: the victim choices to compare, comma-separated: brain, lru, size-lru (ModelMesh), largest-first (LocalAI), shortest-keep-alive (Ollama), or all")
 	fs.StringVar(&f.chart, "chart", "", "write the trade-off chart (cold starts against idle model-minutes, a curve per policy) to `file`.png or .svg")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: brainreplay --trace FILE [--memory FILE] [--rows A-B] [--policy fixed|predictive] [--keep-alive 5m] [--config FILE] [--json] [--sweep keep-alive=1m,5m,10m] [--chart FILE.png]")
+		fmt.Fprintln(fs.Output(), "usage: brainreplay --trace FILE [--memory FILE] [--rows A-B] [--policy fixed|predictive] [--keep-alive 5m] [--config FILE] [--json] [--sweep keep-alive=1m,5m,10m] [--gpu-memory 10%,80GiB,config [--victims all]] [--chart FILE.png]")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {

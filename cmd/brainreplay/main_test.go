@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -251,6 +252,92 @@ func TestProgressBarOnlyOnATerminal(t *testing.T) {
 		}
 		if !json.Valid(out.Bytes()) {
 			t.Errorf("terminal %v: stdout is not one JSON object: %q", terminal, out.String())
+		}
+	}
+}
+
+func TestGPUMemoryComparesTheVictimChoices(t *testing.T) {
+	trace := firstRows(t, 10)
+	chart := filepath.Join(t.TempDir(), "cap.png")
+	var out bytes.Buffer
+	// 10 models of the sample: room for 25 % of them, and 2 GiB; a day with models kept an hour.
+	args := []string{"--trace", trace, "--memory", memFile, "--keep-alive", "1h", "--gpu-memory", "25%,2GiB", "--victims", "brain,lru", "--chart", chart, "--json"}
+	if err := run(args, &out, &out, false); err != nil {
+		t.Fatal(err)
+	}
+	var got sweepReport
+	if err := json.Unmarshal(out.Bytes(), &got); err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Runs) != 4 {
+		t.Fatalf("%d runs, want 2 caps x 2 victim choices", len(got.Runs))
+	}
+	for i, r := range got.Runs {
+		wantCap, wantVictims := []string{"25%", "2GiB"}[i/2], []string{"brain", "lru"}[i%2]
+		if r.Cap != wantCap || r.Victims != wantVictims || r.GPUMemoryBytes <= 0 {
+			t.Errorf("run %d: cap %q (%d bytes), victims %q; want %q, %q", i, r.Cap, r.GPUMemoryBytes, r.Victims, wantCap, wantVictims)
+		}
+	}
+	if c := got.Runs[2].GPUMemoryBytes; c != 2<<30 {
+		t.Errorf("--gpu-memory 2GiB: %d bytes", c)
+	}
+	if got.Runs[0].Evictions == 0 {
+		t.Errorf("room for a quarter of the models evicted nothing: %+v", got.Runs[0].Result)
+	}
+	if data, err := os.ReadFile(chart); err != nil || !bytes.HasPrefix(data, []byte("\x89PNG")) {
+		t.Errorf("no PNG chart (%v)", err)
+	}
+
+	// The table: a line per cap and victim choice, naming the project each baseline imitates.
+	out.Reset()
+	if err := run([]string{"--trace", trace, "--memory", memFile, "--gpu-memory", "25%", "--victims", "size-lru"}, &out, &out, false); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"victim choice", "cold starts", "evictions", "idle model-minutes", "size-weighted LRU (ModelMesh)"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("table lacks %q:\n%s", want, out.String())
+		}
+	}
+}
+
+func TestGPUMemoryFromTheConfigsInventory(t *testing.T) {
+	trace := firstRows(t, 5)
+	cfg := writeConfig(t, "gpu:\n  backend: static\n  headroom_bytes: 0\n  devices:\n    - {name: a, total_bytes: 1073741824}\n    - {name: b, total_bytes: 2147483648, used_bytes: 1073741824}\n")
+	got := replayJSON(t, "--trace", trace, "--memory", memFile, "--config", cfg, "--gpu-memory", "config", "--victims", "lru")
+	runs := got["runs"].([]any)
+	if r := runs[0].(map[string]any); len(runs) != 1 || r["gpu_memory_bytes"] != float64(2<<30) || r["victims"] != "lru" {
+		t.Errorf("runs %v: want one LRU run over the configured 2 GiB", runs)
+	}
+}
+
+func TestGPUMemoryBadValuesAreClearErrors(t *testing.T) {
+	trace := firstRows(t, 3)
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no memory file", []string{"--gpu-memory", "10%"}, "--gpu-memory needs model sizes"},
+		{"a bad size", []string{"--memory", memFile, "--gpu-memory", "lots"}, `--gpu-memory "lots": want a positive number of bytes`},
+		{"a percentage above 100", []string{"--memory", memFile, "--gpu-memory", "150%"}, "at most 100"},
+		{"no inventory in the config", []string{"--memory", memFile, "--gpu-memory", "config"}, "declares no gpu.devices"},
+		{"an unknown victim choice", []string{"--memory", memFile, "--gpu-memory", "10%", "--victims", "mru"}, `victim choice "mru"`},
+		{"with a sweep", []string{"--memory", memFile, "--gpu-memory", "10%", "--sweep", "keep-alive=1m,2m"}, "give --sweep or --gpu-memory"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := run(append([]string{"--trace", trace}, tt.args...), io.Discard, io.Discard, false)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error %v, want one containing %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestParseBytes(t *testing.T) {
+	for in, want := range map[string]int64{"80GiB": 80 << 30, "512MiB": 512 << 20, "80GB": 80e9, "1.5TiB": 3 << 39, "1073741824": 1 << 30, "10 GiB": 10 << 30} {
+		if got, err := parseBytes(in); err != nil || got != want {
+			t.Errorf("parseBytes(%q) = %d, %v; want %d", in, got, err, want)
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/schollz/progressbar/v3"
 
+	"github.com/modelium/brain/gpu"
 	"github.com/modelium/brain/predict"
 	"github.com/modelium/brain/recommend"
 	"github.com/modelium/brain/replay"
@@ -21,6 +23,9 @@ type runSpec struct {
 	keepAlive time.Duration // 0: the configuration's evict_after_idle
 	// minProbability is the predictive policy's threshold (0: its default).
 	minProbability float64
+	// cap and victims: a replay under a GPU memory cap (--gpu-memory), with this victim choice.
+	cap     *capSpec
+	victims replay.Victims
 }
 
 // report is one run's figures with what produced them: the JSON object of --json.
@@ -31,6 +36,8 @@ type report struct {
 	// Rows is the --rows range ("all" without it); RowsRead counts every data row of the file.
 	Rows     string `json:"rows"`
 	RowsRead int    `json:"rows_read"`
+	// Cap is the --gpu-memory value the run was capped at, as given.
+	Cap string `json:"cap,omitempty"`
 	*replay.Result
 	KeepAliveSeconds float64 `json:"keep_alive_seconds"`
 	// MinProbability is the predictive policy's threshold (predict.Config.MinProbability).
@@ -72,6 +79,11 @@ func run(args []string, stdout, stderr io.Writer, terminal bool) error {
 			return err
 		}
 	}
+	if f.gpuMemory != "" {
+		if specs, err = f.capSpecs(specs, tr, mem, settings); err != nil {
+			return err
+		}
+	}
 	var bar *progressbar.ProgressBar
 	if terminal {
 		bar = progressbar.NewOptions(tr.Minutes*len(specs),
@@ -98,6 +110,9 @@ func run(args []string, stdout, stderr io.Writer, terminal bool) error {
 			cfg.Policy = predict.NewEnginePolicy(pol, policy)
 			spec.minProbability = pol.Config().MinProbability
 		}
+		if spec.cap != nil {
+			cfg.Cap = &replay.Cap{Devices: spec.cap.devices, Victims: spec.victims, KeepAlive: keepAliveOf(policy), HeadroomBytes: spec.cap.headroom}
+		}
 		if bar != nil {
 			done := i * tr.Minutes
 			cfg.Progress = func(m, _ int) {
@@ -120,21 +135,30 @@ func run(args []string, stdout, stderr io.Writer, terminal bool) error {
 		if f.memory != "" {
 			r.Memory = filepath.Base(f.memory)
 		}
+		if spec.cap != nil {
+			r.Cap = spec.cap.label
+		}
 		reports = append(reports, r)
 	}
 	if bar != nil {
 		_ = bar.Finish()
 	}
 	if f.chart != "" {
-		if err := writeChart(f.chart, reports); err != nil {
+		chart := writeChart
+		if f.gpuMemory != "" {
+			chart = writeCapChart
+		}
+		if err := chart(f.chart, reports); err != nil {
 			return err
 		}
 	}
 	switch {
-	case f.json && len(f.sweep) > 0:
+	case f.json && (len(f.sweep) > 0 || f.gpuMemory != ""):
 		return writeJSON(stdout, sweepReport{Runs: reports})
 	case f.json:
 		return writeJSON(stdout, reports[0])
+	case f.gpuMemory != "":
+		err = writeCapTable(stdout, reports)
 	case len(f.sweep) > 0:
 		err = writeSweepTable(stdout, reports)
 	default:
@@ -223,6 +247,8 @@ type settings struct {
 	policy   string // the keep-alive policy's name
 	unload   *rules.UnloadPolicy
 	interval time.Duration
+	devices  []gpu.StaticDevice // gpu.devices, the static inventory (--gpu-memory config)
+	headroom int64              // gpu.headroom_bytes, kept free on those devices
 }
 
 // unloadPolicy is the configuration's unload policy, with evict_after_idle replaced by keepAlive
@@ -234,4 +260,36 @@ func (s *settings) unloadPolicy(keepAlive time.Duration) (*rules.UnloadPolicy, e
 	p := *s.unload
 	p.EvictAfterIdle = keepAlive
 	return rules.NewUnloadPolicy(p)
+}
+
+// capSpecs turns the one run of --policy into a run per cap of --gpu-memory and victim choice of
+// --victims, in that order (the caps outer).
+func (f *flags) capSpecs(specs []runSpec, tr *replay.Trace, mem replay.Memory, st *settings) ([]runSpec, error) {
+	if len(specs) != 1 {
+		return nil, errors.New("--gpu-memory compares victim choices for one policy: give --sweep or --gpu-memory, not both")
+	}
+	if mem == nil {
+		return nil, errors.New("--gpu-memory needs model sizes: give --memory, the memory file (AverageAllocatedMb per HashApp)")
+	}
+	sizes, _, err := replay.ModelSizes(tr, mem)
+	if err != nil {
+		return nil, err
+	}
+	caps, err := parseCaps(f.gpuMemory, sizes, st.devices, st.headroom)
+	if err != nil {
+		return nil, err
+	}
+	victims, err := parseVictims(f.victims)
+	if err != nil {
+		return nil, err
+	}
+	var out []runSpec
+	for k := range caps {
+		for _, v := range victims {
+			s := specs[0]
+			s.cap, s.victims = &caps[k], v
+			out = append(out, s)
+		}
+	}
+	return out, nil
 }

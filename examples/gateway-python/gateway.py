@@ -3,7 +3,10 @@
 
 It does what a model-serving gateway does with the brain, with the stubs generated in gen/python:
 asks ChooseRuntime and ChooseGPU for a model, reports it LOADING then LOADED, reports its traffic,
-then follows WatchUnloadRecommendations. When the stream drops it reconnects with exponential
+then follows WatchRecommendations: unload recommendations (a loaded model idles) and load
+recommendations (pre-warm: a model's next request is expected soon), and their withdrawals; it prints
+what it would unload or load (a real gateway would do it). With --stream unload it follows the
+unload-only WatchUnloadRecommendations instead. When the stream drops it reconnects with exponential
 backoff and resumes from the last (epoch, sequence) it saw, so the brain replays what it missed; a
 stream_reset (the brain restarted, or the cursor left the retained window) makes it drop its view
 and take the fresh snapshot that follows.
@@ -15,7 +18,8 @@ every model it holds, so that a restarted brain recommends its idle models again
 With --tls-ca (and --tls-cert, --tls-key for mutual TLS) it talks TLS; without, plaintext.
 
 Every action and event is printed as one JSON line on stdout, e.g.
-  {"event": "recommended", "model": "gpt2", "epoch": "...", "sequence": 7, "snapshot": false, ...}
+  {"event": "recommended", "kind": "unload", "model": "gpt2", "epoch": "...", "sequence": 7, "snapshot": false, ...}
+  {"event": "recommended", "kind": "load", "model": "fn", "next_request_time": "2026-11-29T12:41:00Z", ...}
 
 Run from the repository root, with Debian's python3-grpcio and python3-protobuf (make client-deps):
   PYTHONPATH=gen/python /usr/bin/python3 examples/gateway-python/gateway.py --brain localhost:50051
@@ -74,6 +78,8 @@ def parse_args(argv):
                    help="seconds to run; 0 = until --recommendations are seen or forever [$GATEWAY_DURATION]")
     p.add_argument("--recommendations", type=int, default=int(env("GATEWAY_RECOMMENDATIONS", "0")),
                    help="exit after this many distinct recommendations; 0 = no limit [$GATEWAY_RECOMMENDATIONS]")
+    p.add_argument("--stream", choices=("all", "unload"), default=env("GATEWAY_STREAM", "all"),
+                   help="all: WatchRecommendations (unload and load); unload: WatchUnloadRecommendations [$GATEWAY_STREAM]")
     p.add_argument("--backoff-initial", type=float, default=0.25, help="first reconnect delay, seconds")
     p.add_argument("--backoff-max", type=float, default=8.0, help="longest reconnect delay, seconds")
     p.add_argument("--stream-timeout", type=float, default=15.0,
@@ -107,6 +113,22 @@ def open_channel(args, options):
     return grpc.secure_channel(args.brain, creds, options=options)
 
 
+def rfc3339(ts):
+    """A Timestamp as RFC 3339 UTC, or None when unset."""
+    if ts is None or (ts.seconds == 0 and ts.nanos == 0):
+        return None
+    return ts.ToJsonString()
+
+
+def recommendation(rec):
+    """(kind, the recommendation of that kind) of a Recommendation (WatchRecommendations) or an
+    UnloadRecommendation (WatchUnloadRecommendations)."""
+    if isinstance(rec, pb.Recommendation):
+        kind = rec.WhichOneof("kind")  # "unload" or "load"; None: a kind newer than these stubs
+        return kind, getattr(rec, kind) if kind else None
+    return "unload", rec
+
+
 def timestamp(seconds_ago=0.0):
     ts = Timestamp()
     ts.FromNanoseconds(time.time_ns() - int(seconds_ago * 1e9))
@@ -126,7 +148,7 @@ class Gateway:
         # The resume cursor: the last (epoch, sequence) up to which this gateway's view is complete.
         self.epoch = ""
         self.sequence = 0
-        # The view: open recommendations by model, and the distinct ones seen (epoch, sequence).
+        # The view: open recommendations by (kind, model), and the distinct ones seen (epoch, sequence).
         self.open = {}
         self.seen = set()
         self.deadline = time.monotonic() + args.duration if args.duration > 0 else None
@@ -173,12 +195,17 @@ class Gateway:
         """Follows the stream until done; returns the exit code."""
         attempt = 0
         while True:
-            req = pb.WatchUnloadRecommendationsRequest(
-                gateway_id=self.args.gateway_id, resume_epoch=self.epoch, resume_after_sequence=self.sequence)
-            emit("subscribed", resume_epoch=self.epoch, resume_after_sequence=self.sequence)
+            emit("subscribed", stream=self.args.stream, resume_epoch=self.epoch, resume_after_sequence=self.sequence)
             # wait_for_ready: while the connection is down the call waits for the channel to
             # reconnect (its own backoff) instead of failing at once; the watchdog bounds the wait.
-            call = self.brain.WatchUnloadRecommendations(req, wait_for_ready=True)
+            if self.args.stream == "unload":
+                call = self.brain.WatchUnloadRecommendations(pb.WatchUnloadRecommendationsRequest(
+                    gateway_id=self.args.gateway_id, resume_epoch=self.epoch, resume_after_sequence=self.sequence),
+                    wait_for_ready=True)
+            else:
+                call = self.brain.WatchRecommendations(pb.WatchRecommendationsRequest(
+                    gateway_id=self.args.gateway_id, resume_epoch=self.epoch, resume_after_sequence=self.sequence),
+                    wait_for_ready=True)
             watchdog = Watchdog(call, self.args.stream_timeout, self.deadline)
             try:
                 for msg in call:
@@ -238,16 +265,24 @@ class Gateway:
         # are the snapshot: they carry their original sequences and must not move the cursor.
         snapshot = not self.epoch
         if kind == "recommended":
-            rec = msg.recommended
-            self.open[rec.model_name] = rec
-            self.seen.add((msg.epoch, msg.sequence))
-            emit("recommended", model=rec.model_name, gateway_id=rec.gateway_id, gpu_uuid=rec.gpu_uuid,
-                 rule=rec.rule, reason=rec.reason, snapshot=snapshot, **where)
+            what, rec = recommendation(msg.recommended)
+            if rec is not None:
+                self.open[(what, rec.model_name)] = rec
+                self.seen.add((msg.epoch, msg.sequence))
+                # What a real gateway would do now: unload the idle model, or load the model on the
+                # GPU and runtime it last had so that its expected request finds it resident.
+                emit("recommended", kind=what, model=rec.model_name, gateway_id=rec.gateway_id,
+                     gpu_uuid=rec.gpu_uuid, runtime=rec.runtime, rule=rec.rule, reason=rec.reason,
+                     next_request_time=rfc3339(rec.expected_next_request_time) if rec.HasField("expected_next_request_time") else None,
+                     confidence=rec.confidence,
+                     action=f"would {what} {rec.model_name}" + (f" on {rec.gpu_uuid}" if rec.gpu_uuid else ""),
+                     snapshot=snapshot, **where)
         elif kind == "withdrawn":
-            rec = msg.withdrawn.recommendation
-            self.open.pop(rec.model_name, None)  # a withdrawal of one we never held is fine to ignore
-            emit("withdrawn", model=rec.model_name, cause=pb.WithdrawalCause.Name(msg.withdrawn.cause),
-                 reason=msg.withdrawn.reason, snapshot=snapshot, **where)
+            what, rec = recommendation(msg.withdrawn.recommendation)
+            if rec is not None:
+                self.open.pop((what, rec.model_name), None)  # a withdrawal of one we never held is fine to ignore
+                emit("withdrawn", kind=what, model=rec.model_name, cause=pb.WithdrawalCause.Name(msg.withdrawn.cause),
+                     reason=msg.withdrawn.reason, snapshot=snapshot, **where)
         if not snapshot:
             self.epoch, self.sequence = msg.epoch, msg.sequence
         return 0 < self.args.recommendations <= len(self.seen)
@@ -285,7 +320,7 @@ class Watchdog:
 def main(argv=None):
     args = parse_args(argv)
     gw = Gateway(args)
-    emit("started", brain=args.brain, gateway_id=args.gateway_id, model=args.model)
+    emit("started", brain=args.brain, gateway_id=args.gateway_id, model=args.model, stream=args.stream)
     try:
         gw.sync("start")
         gw.load_model()

@@ -59,8 +59,16 @@ func StartIn(ctx context.Context, dir, binary string, args ...string) (*Process,
 	}
 	p := &Process{cmd: cmd, exited: make(chan struct{})}
 	ready := make(chan struct{})
-	go p.readLogs(stderr, ready)
+	logsRead := make(chan struct{})
 	go func() {
+		p.readLogs(stderr, ready)
+		close(logsRead)
+	}()
+	go func() {
+		// Wait closes the pipe: only once every line the brain wrote has been read, so that what
+		// it logged on its way out (the state file written at shutdown) is in Logs when Exited is
+		// closed. The read ends when the brain exits and its end of the pipe closes.
+		<-logsRead
 		p.exitErr = cmd.Wait()
 		close(p.exited)
 	}()

@@ -19,6 +19,8 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/modelium/brain/gpu"
+	"github.com/modelium/brain/predict"
+	"github.com/modelium/brain/recommend"
 	"github.com/modelium/brain/rules"
 )
 
@@ -115,9 +117,9 @@ type OrchestrationSection struct {
 // Values of orchestration.policies.keep_alive_policy.
 const (
 	// KeepAliveFixed unloads a model idle for longer than evict_after_idle_seconds (the seed's).
-	KeepAliveFixed = "fixed"
+	KeepAliveFixed = recommend.FixedPolicyName
 	// KeepAlivePredictive learns each model's rhythm (package predict) and pre-warms.
-	KeepAlivePredictive = "predictive"
+	KeepAlivePredictive = predict.PolicyName
 )
 
 // PoliciesConfig is `orchestration.policies`.
@@ -125,7 +127,10 @@ type PoliciesConfig struct {
 	// KeepAlivePolicy decides when a loaded model is unloaded: fixed (idle longer than
 	// evict_after_idle_seconds) or predictive (package predict: each model's own rhythm, and
 	// pre-warm load recommendations).
-	KeepAlivePolicy       string   `yaml:"keep_alive_policy"`
+	KeepAlivePolicy string `yaml:"keep_alive_policy"`
+	// PredictiveStep is the predictive policy's "minute" (predict.Config.Step): the default
+	// minute, or whole seconds for a demo that shows a rhythm in seconds (then no state_file).
+	PredictiveStep        Duration `yaml:"predictive_step"`
 	EvictAfterIdleSeconds float64  `yaml:"evict_after_idle_seconds"`
 	MinQPS                float64  `yaml:"min_qps"`
 	AlwaysLoaded          []string `yaml:"always_loaded"`
@@ -358,6 +363,11 @@ func (c *Config) Validate() error {
 	}
 	if !oneOf(p.KeepAlivePolicy, keepAlivePolicies) {
 		bad("orchestration.policies.keep_alive_policy", "%q is not one of %s", p.KeepAlivePolicy, strings.Join(keepAlivePolicies, ", "))
+	}
+	// The range is predict's to check (predict.New); a state file does not record the step, so
+	// histories counted in a demo step must not be read back as minutes, or the reverse.
+	if s := time.Duration(p.PredictiveStep); s != time.Minute && c.Orchestration.StateFile != "" {
+		bad("orchestration.policies.predictive_step", "%v with a state_file: a step other than 1m is for demos and keeps no state file", s)
 	}
 	if !c.VLLM.Enabled && !c.RayServe.Enabled && !c.Triton.Enabled {
 		bad("vllm.enabled, ray_serve.enabled, triton.enabled", "no runtime is enabled: enable at least one")

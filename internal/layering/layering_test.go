@@ -1,6 +1,7 @@
 package layering_test
 
 import (
+	"os"
 	"os/exec"
 	"strings"
 	"testing"
@@ -53,4 +54,32 @@ func TestDomainPackagesImportNeitherGRPCNorGen(t *testing.T) {
 		}
 	}
 	t.Logf("domain packages checked: %v", domain)
+}
+
+// TestEveryTopLevelFolderHasALayoutRow: a newcomer finds each top-level folder in the README's
+// layout table.
+func TestEveryTopLevelFolderHasALayoutRow(t *testing.T) {
+	out, err := exec.Command("git", "-C", "../..", "ls-files").Output()
+	if err != nil {
+		t.Skipf("not a git checkout: %v", err)
+	}
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, layout, ok := strings.Cut(string(readme), "\n## Layout\n")
+	if !ok {
+		t.Fatal("README.md has no Layout section")
+	}
+	seen := map[string]bool{}
+	for _, f := range strings.Split(string(out), "\n") {
+		dir, _, ok := strings.Cut(f, "/")
+		if !ok || strings.HasPrefix(dir, ".") || seen[dir] {
+			continue
+		}
+		seen[dir] = true
+		if !strings.Contains(layout, "`"+dir+"/") {
+			t.Errorf("top-level folder %s/ has no row in the README's layout table", dir)
+		}
+	}
 }

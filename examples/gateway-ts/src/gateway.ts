@@ -3,7 +3,10 @@
 // It does what a model-serving gateway does with the brain, with the stubs generated in gen/ts
 // (protoc-gen-es) and real gRPC over HTTP/2 (Connect's Node gRPC transport): asks ChooseRuntime
 // and ChooseGPU for a model, reports it LOADING then LOADED, reports its traffic, then follows
-// WatchUnloadRecommendations. When the stream drops it reconnects with exponential backoff and
+// WatchRecommendations: unload recommendations (a loaded model idles) and load recommendations
+// (pre-warm: a model's next request is expected soon), and their withdrawals; it prints what it
+// would unload or load (a real gateway would do it). With --stream unload it follows the
+// unload-only WatchUnloadRecommendations instead. When the stream drops it reconnects with exponential backoff and
 // resumes from the last (epoch, sequence) it saw, so the brain replays what it missed; a
 // stream_reset (the brain restarted, or the cursor left the retained window) makes it drop its
 // view and take the fresh snapshot that follows.
@@ -15,7 +18,8 @@
 // With --tls-ca (and --tls-cert, --tls-key for mutual TLS) it talks TLS; without, plaintext.
 //
 // Every action and event is printed as one JSON line on stdout, e.g.
-//   {"event":"recommended","model":"gpt2","epoch":"...","sequence":7,"snapshot":false,...}
+//   {"event":"recommended","kind":"unload","model":"gpt2","epoch":"...","sequence":7,"snapshot":false,...}
+//   {"event":"recommended","kind":"load","model":"fn","next_request_time":"2026-11-29T12:41:00Z",...}
 //
 // Build and run (make client-deps installs the pinned packages):
 //   cd examples/gateway-ts && npm run build && node dist/examples/gateway-ts/src/gateway.js --brain localhost:50051
@@ -25,7 +29,7 @@ import { parseArgs } from "node:util";
 import { setTimeout as sleep } from "node:timers/promises";
 
 import { create, type DescEnum } from "@bufbuild/protobuf";
-import { timestampFromMs, timestampNow } from "@bufbuild/protobuf/wkt";
+import { type Timestamp, timestampDate, timestampFromMs, timestampNow } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, createClient, type Client } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 
@@ -33,10 +37,13 @@ import {
   BrainService,
   type GatewayModel,
   GatewayModelSchema,
+  type LoadRecommendation,
   ModelState,
   ModelStateSchema,
   WithdrawalCauseSchema,
+  type Recommendation,
   type UnloadRecommendation,
+  type WatchRecommendationsResponse,
   type WatchUnloadRecommendationsResponse,
 } from "../../../gen/ts/modelium/brain/v1/brain_pb.js";
 
@@ -56,6 +63,29 @@ function enumName(desc: DescEnum, value: number): string {
   return desc.value[value]?.name ?? String(value);
 }
 
+/** A Timestamp as RFC 3339 UTC (whole seconds without a fraction), or null when unset. */
+function rfc3339(ts: Timestamp | undefined): string | null {
+  return ts === undefined ? null : timestampDate(ts).toISOString().replace(".000Z", "Z");
+}
+
+/** A recommendation of either stream as its kind and the recommendation of that kind. */
+type Kinded = { kind: "unload"; rec: UnloadRecommendation } | { kind: "load"; rec: LoadRecommendation };
+
+/** The kind of a Recommendation (WatchRecommendations) or an UnloadRecommendation
+ * (WatchUnloadRecommendations); undefined for a kind newer than these stubs. */
+function kinded(rec: Recommendation | UnloadRecommendation | undefined): Kinded | undefined {
+  if (rec === undefined) return undefined;
+  if (rec.$typeName === "modelium.brain.v1.UnloadRecommendation") return { kind: "unload", rec };
+  switch (rec.kind.case) {
+    case "unload":
+      return { kind: "unload", rec: rec.kind.value };
+    case "load":
+      return { kind: "load", rec: rec.kind.value };
+    default:
+      return undefined;
+  }
+}
+
 interface Options {
   brain: string;
   gatewayId: string;
@@ -64,6 +94,7 @@ interface Options {
   requests: bigint;
   durationMs: number; // 0: no limit
   recommendations: number; // 0: no limit
+  stream: "all" | "unload";
   backoffInitialMs: number;
   backoffMaxMs: number;
   streamTimeoutMs: number;
@@ -83,6 +114,7 @@ function parseOptions(): Options {
       requests: { type: "string", default: "1" },
       duration: { type: "string", default: env.GATEWAY_DURATION ?? "0" },
       recommendations: { type: "string", default: env.GATEWAY_RECOMMENDATIONS ?? "0" },
+      stream: { type: "string", default: env.GATEWAY_STREAM ?? "all" },
       "backoff-initial": { type: "string", default: "0.25" },
       "backoff-max": { type: "string", default: "8" },
       "stream-timeout": { type: "string", default: "15" },
@@ -94,13 +126,18 @@ function parseOptions(): Options {
   });
   if (values.help) {
     console.log(`usage: gateway [--brain host:port] [--gateway-id ID] [--model NAME] [--required-bytes N]
-  [--requests N] [--duration SECONDS] [--recommendations N] [--backoff-initial SECONDS]
+  [--requests N] [--duration SECONDS] [--recommendations N] [--stream all|unload] [--backoff-initial SECONDS]
   [--backoff-max SECONDS] [--stream-timeout SECONDS] [--tls-ca PEM [--tls-cert PEM --tls-key PEM]]
-env: BRAIN_ADDR, GATEWAY_ID, MODEL_NAME, GATEWAY_DURATION, GATEWAY_RECOMMENDATIONS,
+--stream all follows WatchRecommendations (unload and load), unload WatchUnloadRecommendations.
+env: BRAIN_ADDR, GATEWAY_ID, MODEL_NAME, GATEWAY_DURATION, GATEWAY_RECOMMENDATIONS, GATEWAY_STREAM,
   BRAIN_TLS_CA, BRAIN_TLS_CERT, BRAIN_TLS_KEY`);
     process.exit(0);
   }
   const seconds = (s: string) => Math.round(Number(s) * 1000);
+  if (values.stream !== "all" && values.stream !== "unload") {
+    console.error(`gateway: --stream ${values.stream}: want all or unload`);
+    process.exit(2);
+  }
   return {
     brain: values.brain,
     gatewayId: values["gateway-id"],
@@ -109,6 +146,7 @@ env: BRAIN_ADDR, GATEWAY_ID, MODEL_NAME, GATEWAY_DURATION, GATEWAY_RECOMMENDATIO
     requests: BigInt(values.requests),
     durationMs: seconds(values.duration),
     recommendations: Number(values.recommendations),
+    stream: values.stream,
     backoffInitialMs: seconds(values["backoff-initial"]),
     backoffMaxMs: seconds(values["backoff-max"]),
     streamTimeoutMs: seconds(values["stream-timeout"]),
@@ -123,8 +161,8 @@ class Gateway {
   // The resume cursor: the last (epoch, sequence) up to which this gateway's view is complete.
   private epoch = "";
   private sequence = 0n;
-  // The view: open recommendations by model, and the distinct ones seen ("epoch/sequence").
-  private readonly open = new Map<string, UnloadRecommendation>();
+  // The view: open recommendations by "kind/model", and the distinct ones seen ("epoch/sequence").
+  private readonly open = new Map<string, Kinded>();
   private readonly seen = new Set<string>();
   private readonly deadline: number | undefined;
   // What this gateway holds, by model: the truth SyncGateway sends.
@@ -204,7 +242,7 @@ class Gateway {
   /** Follows the stream until done; resolves to the exit code. */
   async watch(): Promise<number> {
     for (let attempt = 0; ; ) {
-      emit("subscribed", { resume_epoch: this.epoch, resume_after_sequence: Number(this.sequence) });
+      emit("subscribed", { stream: this.opts.stream, resume_epoch: this.epoch, resume_after_sequence: Number(this.sequence) });
       // The watchdog aborts a stream that has been silent too long (heartbeats stopped) or
       // outlived the run.
       const abort = new AbortController();
@@ -220,10 +258,11 @@ class Gateway {
       let code = "OK";
       let detail = "the brain ended the stream";
       try {
-        const stream = this.brain.watchUnloadRecommendations(
-          { gatewayId: this.opts.gatewayId, resumeEpoch: this.epoch, resumeAfterSequence: this.sequence },
-          { signal: abort.signal },
-        );
+        const req = { gatewayId: this.opts.gatewayId, resumeEpoch: this.epoch, resumeAfterSequence: this.sequence };
+        const stream: AsyncIterable<WatchRecommendationsResponse | WatchUnloadRecommendationsResponse> =
+          this.opts.stream === "unload"
+            ? this.brain.watchUnloadRecommendations(req, { signal: abort.signal })
+            : this.brain.watchRecommendations(req, { signal: abort.signal });
         for await (const msg of stream) {
           last = Date.now();
           attempt = 0; // the stream works again: the next drop starts the backoff anew
@@ -273,7 +312,7 @@ class Gateway {
   }
 
   /** Applies one stream message to the view and the cursor; true once enough were seen. */
-  private handle(msg: WatchUnloadRecommendationsResponse): boolean {
+  private handle(msg: WatchRecommendationsResponse | WatchUnloadRecommendationsResponse): boolean {
     const where = { epoch: msg.epoch, sequence: Number(msg.sequence) };
     // Without a cursor (a first subscription, or after a reset) the messages before snapshot_end
     // are the snapshot: they carry their original sequences and must not move the cursor.
@@ -298,24 +337,36 @@ class Gateway {
         emit("heartbeat", where);
         return false;
       case "recommended": {
-        const rec = ev.value;
-        this.open.set(rec.modelName, rec);
+        const k = kinded(ev.value);
+        if (k === undefined) break; // a kind newer than these stubs: nothing to do, the cursor moves on
+        const rec = k.rec;
+        this.open.set(`${k.kind}/${rec.modelName}`, k);
         this.seen.add(`${msg.epoch}/${msg.sequence}`);
+        // What a real gateway would do now: unload the idle model, or load the model on the GPU
+        // and runtime it last had so that its expected request finds it resident.
         emit("recommended", {
+          kind: k.kind,
           model: rec.modelName,
           gateway_id: rec.gatewayId,
           gpu_uuid: rec.gpuUuid,
+          runtime: rec.runtime,
           rule: rec.rule,
           reason: rec.reason,
+          next_request_time: rfc3339(rec.expectedNextRequestTime),
+          confidence: rec.confidence,
+          action: `would ${k.kind} ${rec.modelName}` + (rec.gpuUuid ? ` on ${rec.gpuUuid}` : ""),
           snapshot,
           ...where,
         });
         break;
       }
       case "withdrawn": {
-        const model = ev.value.recommendation?.modelName ?? "";
-        this.open.delete(model); // a withdrawal of one we never held is fine to ignore
+        const k = kinded(ev.value.recommendation);
+        if (k === undefined) break;
+        const model = k.rec.modelName;
+        this.open.delete(`${k.kind}/${model}`); // a withdrawal of one we never held is fine to ignore
         emit("withdrawn", {
+          kind: k.kind,
           model,
           cause: enumName(WithdrawalCauseSchema, ev.value.cause),
           reason: ev.value.reason,
@@ -353,7 +404,7 @@ function transport(opts: Options) {
 async function main(): Promise<number> {
   const opts = parseOptions();
   const gw = new Gateway(opts);
-  emit("started", { brain: opts.brain, gateway_id: opts.gatewayId, model: opts.model });
+  emit("started", { brain: opts.brain, gateway_id: opts.gatewayId, model: opts.model, stream: opts.stream });
   try {
     await gw.sync("start");
     await gw.loadModel();

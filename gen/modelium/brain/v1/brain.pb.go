@@ -4715,10 +4715,15 @@ type GetPolicyResponse struct {
 	EnabledRuntimes []string `protobuf:"bytes,2,rep,name=enabled_runtimes,json=enabledRuntimes,proto3" json:"enabled_runtimes,omitempty"`
 	// Placement policy.
 	Gpu *GPUPolicy `protobuf:"bytes,3,opt,name=gpu,proto3" json:"gpu,omitempty"`
-	// Unload policy.
-	Unload        *UnloadPolicy `protobuf:"bytes,4,opt,name=unload,proto3" json:"unload,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// Unload policy: the fixed policy's settings, which also decide, under the predictive policy,
+	// pinned models, per-model keep-alives, requests in flight and models with too little history.
+	Unload *UnloadPolicy `protobuf:"bytes,4,opt,name=unload,proto3" json:"unload,omitempty"`
+	// The keep-alive policy that decides unloads and pre-warm loads
+	// (orchestration.policies.keep_alive_policy): "fixed" (unload after evict_after_idle) or
+	// "predictive" (each model's own rhythm, with pre-warm loads).
+	KeepAlivePolicy string `protobuf:"bytes,5,opt,name=keep_alive_policy,json=keepAlivePolicy,proto3" json:"keep_alive_policy,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *GetPolicyResponse) Reset() {
@@ -4777,6 +4782,13 @@ func (x *GetPolicyResponse) GetUnload() *UnloadPolicy {
 		return x.Unload
 	}
 	return nil
+}
+
+func (x *GetPolicyResponse) GetKeepAlivePolicy() string {
+	if x != nil {
+		return x.KeepAlivePolicy
+	}
+	return ""
 }
 
 var File_modelium_brain_v1_brain_proto protoreflect.FileDescriptor
@@ -5148,12 +5160,13 @@ const file_modelium_brain_v1_brain_proto_rawDesc = "" +
 	"\abackend\x18\x01 \x01(\tR\abackend\x12\x1a\n" +
 	"\bstrategy\x18\x02 \x01(\tR\bstrategy\x12%\n" +
 	"\x0eheadroom_bytes\x18\x03 \x01(\x03R\rheadroomBytes\x12B\n" +
-	"\x0freservation_ttl\x18\x04 \x01(\v2\x19.google.protobuf.DurationR\x0ereservationTtl\"\xec\x01\n" +
+	"\x0freservation_ttl\x18\x04 \x01(\v2\x19.google.protobuf.DurationR\x0ereservationTtl\"\x98\x02\n" +
 	"\x11GetPolicyResponse\x12C\n" +
 	"\rruntime_rules\x18\x01 \x03(\v2\x1e.modelium.brain.v1.RuntimeRuleR\fruntimeRules\x12)\n" +
 	"\x10enabled_runtimes\x18\x02 \x03(\tR\x0fenabledRuntimes\x12.\n" +
 	"\x03gpu\x18\x03 \x01(\v2\x1c.modelium.brain.v1.GPUPolicyR\x03gpu\x127\n" +
-	"\x06unload\x18\x04 \x01(\v2\x1f.modelium.brain.v1.UnloadPolicyR\x06unload*\xb8\x01\n" +
+	"\x06unload\x18\x04 \x01(\v2\x1f.modelium.brain.v1.UnloadPolicyR\x06unload\x12*\n" +
+	"\x11keep_alive_policy\x18\x05 \x01(\tR\x0fkeepAlivePolicy*\xb8\x01\n" +
 	"\x14ParameterCountSource\x12&\n" +
 	"\"PARAMETER_COUNT_SOURCE_UNSPECIFIED\x10\x00\x12$\n" +
 	" PARAMETER_COUNT_SOURCE_ESTIMATED\x10\x01\x12,\n" +

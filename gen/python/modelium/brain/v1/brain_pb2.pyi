@@ -202,16 +202,18 @@ class GetPolicyRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class GetPolicyResponse(_message.Message):
-    __slots__ = ["enabled_runtimes", "gpu", "runtime_rules", "unload"]
+    __slots__ = ["enabled_runtimes", "gpu", "keep_alive_policy", "runtime_rules", "unload"]
     ENABLED_RUNTIMES_FIELD_NUMBER: _ClassVar[int]
     GPU_FIELD_NUMBER: _ClassVar[int]
+    KEEP_ALIVE_POLICY_FIELD_NUMBER: _ClassVar[int]
     RUNTIME_RULES_FIELD_NUMBER: _ClassVar[int]
     UNLOAD_FIELD_NUMBER: _ClassVar[int]
     enabled_runtimes: _containers.RepeatedScalarFieldContainer[str]
     gpu: GPUPolicy
+    keep_alive_policy: str
     runtime_rules: _containers.RepeatedCompositeFieldContainer[RuntimeRule]
     unload: UnloadPolicy
-    def __init__(self, runtime_rules: _Optional[_Iterable[_Union[RuntimeRule, _Mapping]]] = ..., enabled_runtimes: _Optional[_Iterable[str]] = ..., gpu: _Optional[_Union[GPUPolicy, _Mapping]] = ..., unload: _Optional[_Union[UnloadPolicy, _Mapping]] = ...) -> None: ...
+    def __init__(self, runtime_rules: _Optional[_Iterable[_Union[RuntimeRule, _Mapping]]] = ..., enabled_runtimes: _Optional[_Iterable[str]] = ..., gpu: _Optional[_Union[GPUPolicy, _Mapping]] = ..., unload: _Optional[_Union[UnloadPolicy, _Mapping]] = ..., keep_alive_policy: _Optional[str] = ...) -> None: ...
 
 class Heartbeat(_message.Message):
     __slots__ = []

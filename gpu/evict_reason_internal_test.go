@@ -1,0 +1,37 @@
+package gpu
+
+import (
+	"fmt"
+	"math"
+	"testing"
+	"time"
+)
+
+// TestAVictimsReasonSaysWhyWithTheNumbers pins the sentence a victim's reason reads as, against the
+// same sentence written with fmt.
+func TestAVictimsReasonSaysWhyWithTheNumbers(t *testing.T) {
+	now := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
+	d := &Device{Index: 3, UUID: "GPU-abc"}
+	for _, tt := range []struct {
+		name       string
+		last, next time.Time
+		conf, cost float64
+	}{
+		{"a model requested a while ago, expected back in an hour", now.Add(-90 * time.Second), now.Add(time.Hour), 0.9, 0.12345},
+		{"a model never requested, expected back in the past", time.Time{}, now.Add(-time.Minute), 0.5, 1},
+		{"odd numbers print as fmt prints them", now.Add(-time.Millisecond), now.Add(1500 * time.Millisecond), math.NaN(), math.Inf(1)},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := &Resident{Model: "llama-8b", Gateway: "gw-1", MemoryBytes: 16 << 30, LastRequest: tt.last}
+			last := "never requested"
+			if !tt.last.IsZero() {
+				last = "last request " + now.Sub(tt.last).Round(time.Second).String() + " ago"
+			}
+			want := fmt.Sprintf("unload %s from gateway %s to make room for %s on GPU %d (%s): expected back in %s (confidence %.2f, %s), %.2f expected cold starts; the plan counts its reported memory_bytes (%s) as what the unload frees, since the GPU backend sees only device-wide free memory",
+				r.Model, r.Gateway, "big", d.Index, d.UUID, max(tt.next.Sub(now), 0).Round(time.Second), tt.conf, last, tt.cost, FormatBytes(r.MemoryBytes))
+			if got := victimReason(r, "big", d, now, tt.next, tt.conf, tt.cost); got != want {
+				t.Fatalf("reason\\n%s\\nwant\\n%s", got, want)
+			}
+		})
+	}
+}
