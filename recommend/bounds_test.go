@@ -132,7 +132,7 @@ func TestCutOffDuringAReplaySaysWhatWasReplayed(t *testing.T) {
 	sent, release := make(chan uint64), make(chan struct{})
 	done := make(chan error, 1)
 	go func() {
-		done <- sub.Run(context.Background(), nil, nil, func(o recommend.Out[uint64]) error {
+		done <- sub.Run(context.Background(), nil, func(o recommend.Out[uint64]) error {
 			sent <- o.Seq
 			<-release
 			return nil
