@@ -511,6 +511,11 @@ func (a *Allocator) Reservations(now time.Time) []Reservation {
 		if c := x.CreatedAt.Compare(y.CreatedAt); c != 0 {
 			return c
 		}
+		// Made at one instant: the ids share the allocator's prefix and end in the sequence
+		// number, so the shorter id is the older one ("-9" before "-10"), then the text decides.
+		if c := len(x.ID) - len(y.ID); c != 0 {
+			return c
+		}
 		return strings.Compare(x.ID, y.ID)
 	})
 	return out

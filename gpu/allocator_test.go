@@ -3,6 +3,7 @@ package gpu_test
 import (
 	"errors"
 	"math"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -411,10 +412,85 @@ func TestFormatBytes(t *testing.T) {
 		want string
 	}{
 		{0, "0 B"}, {1023, "1023 B"}, {1536, "1.5 KiB"}, {20 * GiB, "20.0 GiB"}, {-2 * GiB, "-2.0 GiB"}, {3 << 50, "3.0 PiB"},
+		// The edges of each unit, both signs: a unit starts at exactly 1024 of the one below.
+		{1024, "1.0 KiB"}, {-1023, "-1023 B"}, {-1024, "-1.0 KiB"},
+		{1<<20 - 1, "1024.0 KiB"}, {1 << 20, "1.0 MiB"}, {-(1 << 20), "-1.0 MiB"}, {-(1<<20 - 1), "-1024.0 KiB"},
+		{1 << 60, "1024.0 PiB"}, {math.MaxInt64, "8192.0 PiB"},
 	}
 	for _, tt := range tests {
 		if got := gpu.FormatBytes(tt.n); got != tt.want {
 			t.Errorf("FormatBytes(%d) = %q, want %q", tt.n, got, tt.want)
 		}
+	}
+}
+
+func TestReservationsAreListedOldestFirst(t *testing.T) {
+	clock := newFakeClock()
+	a := gpu.NewAllocator(openStatic(t, clock, 80), gpu.AllocatorConfig{Clock: clock.Now})
+	var want []string
+	reserve := func(model string) {
+		t.Helper()
+		p, err := a.Choose(gpu.Request{Model: model, RequiredBytes: GiB, Reserve: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, p.ReservationID)
+	}
+	// Reservations made at one instant keep the order they were made in, past the ninth (an id
+	// compared as text would put the tenth before the second).
+	for i := range 12 {
+		reserve("same-instant-" + strconv.Itoa(i))
+	}
+	clock.Advance(time.Second)
+	reserve("a second later")
+	got := a.Reservations(clock.Now())
+	if len(got) != len(want) {
+		t.Fatalf("Reservations = %d, want %d", len(got), len(want))
+	}
+	for i := range want {
+		if got[i].ID != want[i] {
+			var ids []string
+			for _, r := range got {
+				ids = append(ids, r.ID)
+			}
+			t.Fatalf("Reservations in order %v; want oldest first %v", ids, want)
+		}
+	}
+}
+
+// candidateSpy is a Strategy that records what the allocator tells it about each GPU.
+type candidateSpy struct{ seen []gpu.Candidate }
+
+func (s *candidateSpy) Name() string { return "spy" }
+func (s *candidateSpy) Score(c gpu.Candidate) int64 {
+	s.seen = append(s.seen, c)
+	return 0
+}
+
+// TestStrategiesSeeWhatEachGPUWouldHaveLeft: a strategy (the configured ones and any other)
+// ranks on the candidate's available bytes, reservations deducted, and what placement would
+// leave; equal scores go to the lowest index.
+func TestStrategiesSeeWhatEachGPUWouldHaveLeft(t *testing.T) {
+	clock := newFakeClock()
+	a := gpu.NewAllocator(openStatic(t, clock, 30, 70), gpu.AllocatorConfig{Clock: clock.Now})
+	if _, err := a.Choose(gpu.Request{Model: "held", RequiredBytes: 10 * GiB, Reserve: true, Strategy: gpu.BestFit{}}); err != nil {
+		t.Fatal(err)
+	}
+	spy := &candidateSpy{}
+	p, err := a.Choose(gpu.Request{RequiredBytes: 5 * GiB, Strategy: spy})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(spy.seen) != 2 {
+		t.Fatalf("the strategy saw %d candidates; want 2", len(spy.seen))
+	}
+	for i, want := range []struct{ available, after int64 }{{20 * GiB, 15 * GiB}, {70 * GiB, 65 * GiB}} {
+		if c := spy.seen[i]; c.Device.Index != i || c.AvailableBytes != want.available || c.FreeAfterBytes != want.after {
+			t.Errorf("candidate %d: GPU %d available %s, after %s; want %s and %s", i, c.Device.Index,
+				gpu.FormatBytes(c.AvailableBytes), gpu.FormatBytes(c.FreeAfterBytes), gpu.FormatBytes(want.available), gpu.FormatBytes(want.after))
+		}
+	}
+	if p.Device.Index != 0 || p.Strategy != "spy" {
+		t.Errorf("equal scores chose GPU %d by %s; want GPU 0 by spy", p.Device.Index, p.Strategy)
 	}
 }

@@ -54,10 +54,10 @@ type Config struct {
 	Backend string
 	// Devices is the static inventory; only the static backend reads it.
 	Devices []StaticDevice
-	// RefreshInterval is how often the nvml backend polls; default 1 s.
+	// RefreshInterval is how often the nvml backend polls; default DefaultRefreshInterval.
 	RefreshInterval time.Duration
 	// MaxSnapshotAge is how old the nvml backend's last good read may be before decisions refuse
-	// it with ErrUnavailable; default 10 s.
+	// it with ErrUnavailable; default DefaultMaxSnapshotAge.
 	MaxSnapshotAge time.Duration
 	// Clock stamps snapshots; default time.Now.
 	Clock func() time.Time

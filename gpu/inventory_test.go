@@ -13,6 +13,7 @@ func TestStaticInventoryServesTheDeclaredDevices(t *testing.T) {
 	inv, err := gpu.Open(gpu.Config{Backend: gpu.BackendStatic, Clock: clock.Now, Devices: []gpu.StaticDevice{
 		{Name: "A100", TotalBytes: 40 * GiB, UsedBytes: 10 * GiB},
 		{TotalBytes: 24 * GiB},
+		{Name: "full", TotalBytes: 16 * GiB, UsedBytes: 16 * GiB}, // all of it used is still a device
 	}}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -21,6 +22,7 @@ func TestStaticInventoryServesTheDeclaredDevices(t *testing.T) {
 	want := []gpu.Device{
 		{Index: 0, UUID: "static-GPU-0", Name: "A100", TotalBytes: 40 * GiB, FreeBytes: 30 * GiB, UsedBytes: 10 * GiB, UtilizationPercent: -1},
 		{Index: 1, UUID: "static-GPU-1", Name: "static GPU 1", TotalBytes: 24 * GiB, FreeBytes: 24 * GiB, UtilizationPercent: -1},
+		{Index: 2, UUID: "static-GPU-2", Name: "full", TotalBytes: 16 * GiB, UsedBytes: 16 * GiB, UtilizationPercent: -1},
 	}
 	if inv.Backend() != gpu.BackendStatic || snap.Backend != gpu.BackendStatic || snap.Stale || !snap.Time.Equal(clock.Now()) {
 		t.Fatalf("snapshot header: backend %s/%s stale %v time %s", inv.Backend(), snap.Backend, snap.Stale, snap.Time)

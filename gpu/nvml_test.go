@@ -328,3 +328,58 @@ func TestNVMLPanicInAReadBecomesAStaleSnapshot(t *testing.T) {
 		t.Fatalf("Refresh = stale %v, err %v; want stale with the panic", snap.Stale, snap.Err)
 	}
 }
+
+// TestNVMLStalenessFollowsTheConfiguredMaxAge: the limit past which a snapshot is refused is the
+// configured gpu.max_snapshot_age, and DefaultMaxSnapshotAge when it is zero; the poller's
+// interval defaults too (a zero ticker would panic).
+func TestNVMLStalenessFollowsTheConfiguredMaxAge(t *testing.T) {
+	tests := []struct {
+		name       string
+		maxAge     time.Duration
+		refresh    time.Duration
+		wantMaxAge time.Duration
+	}{
+		{"a short configured limit", 3 * time.Second, time.Hour, 3 * time.Second},
+		{"a long configured limit", 2 * time.Minute, time.Hour, 2 * time.Minute},
+		{"zero settings take the defaults", 0, 0, gpu.DefaultMaxSnapshotAge},
+		{"negative settings take the defaults", -time.Second, -time.Second, gpu.DefaultMaxSnapshotAge},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			g := newDGX(t, 50)
+			clock := newFakeClock()
+			inv, err := gpu.OpenWithNVML(gpu.Config{Backend: gpu.BackendNVML, RefreshInterval: tt.refresh, MaxSnapshotAge: tt.maxAge, Clock: clock.Now}, g, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = inv.Close() })
+			if got := inv.Snapshot().MaxAge; got != tt.wantMaxAge {
+				t.Fatalf("snapshot MaxAge = %s; want %s", got, tt.wantMaxAge)
+			}
+			g.failReads.Store(true) // the poller (if it fires) can only publish the same stale devices
+			a := gpu.NewAllocator(inv, gpu.AllocatorConfig{Clock: clock.Now})
+			req := gpu.Request{RequiredBytes: GiB}
+			clock.Advance(tt.wantMaxAge)
+			inv.Refresh()
+			if _, err := a.Choose(req); err != nil {
+				t.Fatalf("at exactly the limit: %v; want the last good snapshot used", err)
+			}
+			clock.Advance(time.Millisecond)
+			if _, err := a.Choose(req); !errors.Is(err, gpu.ErrUnavailable) {
+				t.Fatalf("past the limit: %v; want ErrUnavailable", err)
+			}
+		})
+	}
+}
+
+// TestNVMLReadErrorNamesTheGPU: a failed read says which call failed on which GPU, GPU 0 included.
+func TestNVMLReadErrorNamesTheGPU(t *testing.T) {
+	g := newDGX(t, 50)
+	clock := newFakeClock()
+	inv := openDGX(t, g, clock)
+	g.failReads.Store(true)
+	snap := inv.Refresh()
+	if snap.Err == nil || !strings.Contains(snap.Err.Error(), "NVML GetMemoryInfo_v2 on GPU 0: ") {
+		t.Fatalf("read error %v; want it to name GetMemoryInfo_v2 on GPU 0", snap.Err)
+	}
+}

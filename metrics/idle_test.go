@@ -127,7 +127,10 @@ func TestAppendUnloaded(t *testing.T) {
 	if u := got["gw-a/was-loaded"]; u.GPUUUID != "GPU-1" || u.Runtime != "vllm" || u.MemoryBytes != 7 || u.IdleSeconds != 130 || !u.UnloadedTime.Equal(at(100*s)) || !u.LastRequest.IsZero() {
 		t.Errorf("was-loaded: %+v, want its last GPU, runtime and memory, idle 130 s since its load, unloaded at 100 s", u)
 	}
-	if u := got["gw-a/requested"]; u.GPUUUID != "" || !u.LastRequest.Equal(at(100*s)) || u.IdleSeconds != 30 || !(u.QPS > 0) {
+	if u := got["gw-a/was-loaded"]; u.QPS != 0 {
+		t.Errorf("was-loaded: QPS %v; want 0 (no requests)", u.QPS)
+	}
+	if u := got["gw-a/requested"]; u.GPUUUID != "" || !u.LastRequest.Equal(at(100*s)) || u.IdleSeconds != 30 || u.QPS != 2.0/60 {
 		t.Errorf("requested: %+v, want no GPU, last request at 100 s, idle 30 s, QPS of its requests in the last minute", u)
 	}
 	if a := testing.AllocsPerRun(10, func() { list = tr.AppendUnloaded(list[:0], time.Time{}) }); a != 0 {

@@ -206,6 +206,13 @@ modelium_brain_watch_subscribers 3
 		r.Recommendation(metrics.Withdrawn)
 		r.SetWatchSubscribers(1)
 	})
+	t.Run("a kind or event past the last one records nothing and does not panic", func(t *testing.T) {
+		r.Decision(metrics.DecisionUnload+1, "idle")
+		r.Decision(255, "idle")
+		r.Recommendation(metrics.Withdrawn + 1)
+		r.Recommendation(255)
+		compareExposition(t, reg, want, "modelium_brain_decisions_total", "modelium_brain_recommendations_total", "modelium_brain_watch_subscribers")
+	})
 	t.Run("registering twice on one registry fails", func(t *testing.T) {
 		if _, err := metrics.NewRecorder(reg, tr, metrics.RecorderConfig{}); err == nil {
 			t.Error("no error")

@@ -225,3 +225,25 @@ func TestModelsByGateway(t *testing.T) {
 		}
 	})
 }
+
+func TestStatesOutsideTheEnum(t *testing.T) {
+	// A State converted from a newer wire enum value must be refused or named "invalid", never
+	// index past the tables.
+	for _, s := range []metrics.State{metrics.StateFailed + 1, 255} {
+		if metrics.ExpectedTransition(s, metrics.StateLoading) {
+			t.Errorf("ExpectedTransition(%d, loading) = true; want false for a state outside the enum", s)
+		}
+		if metrics.ExpectedTransition(metrics.StateLoaded, s) {
+			t.Errorf("ExpectedTransition(loaded, %d) = true; want false", s)
+		}
+		if got := s.String(); got != "invalid" {
+			t.Errorf("State(%d).String() = %q; want invalid", s, got)
+		}
+	}
+	if got := metrics.StateFailed.String(); got != "failed" {
+		t.Errorf("StateFailed.String() = %q; want failed", got)
+	}
+	if !metrics.ExpectedTransition(metrics.StateFailed, metrics.StateFailed) {
+		t.Error("the last state of the enum re-reported must be expected")
+	}
+}

@@ -3,6 +3,7 @@ package server_test
 import (
 	"bytes"
 	"context"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -198,8 +199,13 @@ func TestPanicBecomesInternalWithoutInternals(t *testing.T) {
 		}
 		return h(ctx, req)
 	}
-	client, _, _ := startServer(t, server.Options{UnaryInterceptors: []grpc.UnaryServerInterceptor{boom}})
+	var logged safeBuffer
+	client, _, _ := startServer(t, server.Options{UnaryInterceptors: []grpc.UnaryServerInterceptor{boom}, Logger: slog.New(slog.NewTextHandler(&logged, nil))})
 	_, err := client.GetPolicy(ctxT(t), &brainv1.GetPolicyRequest{})
+	// The operator's log (the configured logger) has what the client does not.
+	if !strings.Contains(logged.String(), "secret /etc/brain/path detail") {
+		t.Errorf("the configured logger did not get the panic: %q", logged.String())
+	}
 	if status.Code(err) != codes.Internal {
 		t.Fatalf("panic answered %v, want INTERNAL", err)
 	}

@@ -45,3 +45,30 @@ func TestViolationsListAtMostAHundredAndCountTheRest(t *testing.T) {
 		t.Fatalf("got %d violations (last %+v), Len %d; want 100 listed and one saying 5 more", len(e.Violations), e.Violations[len(e.Violations)-1], v.Len())
 	}
 }
+
+func TestViolationsUnderTheLimitAreListedAsRecorded(t *testing.T) {
+	var v validate.Violations
+	v.Add("gateway_id", "required")
+	v.Name("model_name", strings.Repeat("m", validate.MaxNameBytes+1), true)
+	v.Name("runtime", "vllm", true) // a good name records nothing
+	err := v.Err()
+	var e *validate.Error
+	if !errors.As(err, &e) || len(e.Violations) != 2 || v.Len() != 2 {
+		t.Fatalf("Err() = %v; want exactly the 2 violations recorded, no count line", err)
+	}
+	want := "invalid request: gateway_id: required; model_name: is 257 bytes long; at most 256 bytes are allowed"
+	if err.Error() != want {
+		t.Errorf("Error() = %q; want %q", err.Error(), want)
+	}
+}
+
+func TestViolationsAtTheLimitAreAllListed(t *testing.T) {
+	var v validate.Violations
+	for range 100 {
+		v.Add("samples", "bad")
+	}
+	var e *validate.Error
+	if err := v.Err(); !errors.As(err, &e) || len(e.Violations) != 100 || e.Violations[99].Description != "bad" {
+		t.Fatalf("100 violations: %v; want all 100 listed and no count line", err)
+	}
+}
