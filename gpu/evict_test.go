@@ -332,3 +332,96 @@ func TestEvictionPlanProperties(t *testing.T) {
 		}
 	}
 }
+
+// TestAnEvictionPlacementAccountsForEveryByte pins a plan's figures: what each GPU has free after
+// the load, the plan's cost as the sum of its victims', each victim's estimate, and where the
+// plan's GPUs are listed.
+func TestAnEvictionPlacementAccountsForEveryByte(t *testing.T) {
+	clock := newFakeClock()
+	now := clock.Now()
+	est := fixedNextUse{now, map[string]int{"a": 30, "b": 60, "c": 1, "d": 90}}
+	t.Run("one GPU: free after is available plus freed minus the model, and the cost sums the victims'", func(t *testing.T) {
+		a := gpu.NewAllocator(openStatic(t, clock, 4), gpu.AllocatorConfig{HeadroomBytes: GiB, Clock: clock.Now})
+		res := map[string][]gpu.Resident{gpu.StaticUUID(0): {loaded("a", 10), loaded("b", 10), loaded("c", 10)}}
+		p, err := a.Choose(gpu.Request{Model: "new", RequiredBytes: 20 * GiB, AllowEviction: true, Residents: res, NextUse: est, Now: now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Join(victimNames(p), ","); got != "b,a" {
+			t.Fatalf("victims %s, want b,a (cheapest first)", got)
+		}
+		if p.AvailableBytes != 4*GiB || p.FreeAfterBytes != 4*GiB+20*GiB-20*GiB || p.GPUs != nil {
+			t.Fatalf("available %d, free after %d, GPUs %v; want 4 GiB, 4 GiB, none", p.AvailableBytes, p.FreeAfterBytes, p.GPUs)
+		}
+		want := gpu.ColdStartCost(30*time.Minute, 0.9) + gpu.ColdStartCost(60*time.Minute, 0.9)
+		if diff := p.EvictionCost - want; diff > 1e-12 || diff < -1e-12 {
+			t.Fatalf("eviction cost %v, want %v", p.EvictionCost, want)
+		}
+		e := p.Evictions[0]
+		if !e.NextUse.Equal(now.Add(60*time.Minute)) || e.Confidence != 0.9 || e.MemoryBytes != 10*GiB || e.UUID != gpu.StaticUUID(0) {
+			t.Fatalf("eviction %+v", e)
+		}
+	})
+	t.Run("a plan whose victims free exactly the missing bytes is made", func(t *testing.T) {
+		a := gpu.NewAllocator(openStatic(t, clock, 4), gpu.AllocatorConfig{HeadroomBytes: GiB, Clock: clock.Now})
+		res := map[string][]gpu.Resident{gpu.StaticUUID(0): {loaded("a", 10), loaded("b", 7)}}
+		p, err := a.Choose(gpu.Request{Model: "new", RequiredBytes: 20 * GiB, AllowEviction: true, Residents: res, NextUse: est, Now: now})
+		if err != nil {
+			t.Fatalf("4 GiB free + 17 GiB of victims = 20 GiB + 1 GiB headroom, refused: %v", err)
+		}
+		if p.FreeAfterBytes != GiB || len(p.Evictions) != 2 {
+			t.Fatalf("free after %d, victims %v; want the headroom and both", p.FreeAfterBytes, victimNames(p))
+		}
+	})
+	t.Run("several GPUs: each lists its own free after", func(t *testing.T) {
+		a := gpu.NewAllocator(openStatic(t, clock, 2, 30), gpu.AllocatorConfig{HeadroomBytes: GiB, Clock: clock.Now})
+		res := map[string][]gpu.Resident{gpu.StaticUUID(0): {loaded("a", 10), loaded("d", 30)}}
+		p, err := a.Choose(gpu.Request{Model: "tp2", RequiredBytes: 40 * GiB, GPUCount: 2, AllowEviction: true, Residents: res, NextUse: est, Now: now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(p.GPUs) != 2 || strings.Join(victimNames(p), ",") != "d" {
+			t.Fatalf("GPUs %d, victims %v; want 2 GPUs, victim d", len(p.GPUs), victimNames(p))
+		}
+		if g := p.GPUs[0]; g.AvailableBytes != 2*GiB || g.FreeAfterBytes != 2*GiB+30*GiB-20*GiB {
+			t.Fatalf("GPU 0: available %d, free after %d", g.AvailableBytes, g.FreeAfterBytes)
+		}
+		if g := p.GPUs[1]; g.AvailableBytes != 30*GiB || g.FreeAfterBytes != 10*GiB {
+			t.Fatalf("GPU 1: available %d, free after %d", g.AvailableBytes, g.FreeAfterBytes)
+		}
+	})
+	t.Run("of two equal plans the lower GPU index wins", func(t *testing.T) {
+		a := gpu.NewAllocator(openStatic(t, clock, 4, 4, 4), gpu.AllocatorConfig{HeadroomBytes: GiB, Clock: clock.Now})
+		res := map[string][]gpu.Resident{}
+		for i := range 3 {
+			res[gpu.StaticUUID(i)] = []gpu.Resident{loaded("a", 30)}
+		}
+		res[gpu.StaticUUID(0)][0].InFlight = 1
+		p, err := a.Choose(gpu.Request{Model: "new", RequiredBytes: 20 * GiB, AllowEviction: true, Residents: res, NextUse: est, Now: now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Device.Index != 1 {
+			t.Fatalf("GPU %d, want 1", p.Device.Index)
+		}
+	})
+}
+
+// TestARefusalShowsWhatAClaimedVictimFrees: a GPU's available bytes in an eviction refusal count
+// the victims reservations already count on.
+func TestARefusalShowsWhatAClaimedVictimFrees(t *testing.T) {
+	clock := newFakeClock()
+	a := gpu.NewAllocator(openStatic(t, clock, 5), gpu.AllocatorConfig{HeadroomBytes: GiB, Clock: clock.Now})
+	res := map[string][]gpu.Resident{gpu.StaticUUID(0): {loaded("a", 30)}}
+	if _, err := a.Choose(gpu.Request{Model: "first", RequiredBytes: 20 * GiB, Reserve: true, AllowEviction: true, Residents: res}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := a.Choose(gpu.Request{Model: "second", RequiredBytes: 20 * GiB, AllowEviction: true, Residents: res})
+	var nofit *gpu.NoFitError
+	if !errors.As(err, &nofit) || len(nofit.Refusals) != 1 {
+		t.Fatalf("err %v, want one refusal", err)
+	}
+	if got := nofit.Refusals[0].AvailableBytes; got != 5*GiB+30*GiB-20*GiB {
+		t.Fatalf("available %d GiB, want 5 free + 30 claimed - 20 reserved = 15", got/GiB)
+	}
+}
