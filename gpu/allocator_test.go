@@ -3,6 +3,7 @@ package gpu_test
 import (
 	"errors"
 	"math"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync"
@@ -492,5 +493,28 @@ func TestStrategiesSeeWhatEachGPUWouldHaveLeft(t *testing.T) {
 	}
 	if p.Device.Index != 0 || p.Strategy != "spy" {
 		t.Errorf("equal scores chose GPU %d by %s; want GPU 0 by spy", p.Device.Index, p.Strategy)
+	}
+}
+
+// TestOneGPUCountIsTheSinglePlacement: GPUCount 1 is the same request as 0 (one GPU): the same
+// placement, without a GPUs list or a per-GPU share, and a refusal that does not speak of "over
+// 1 GPUs".
+func TestOneGPUCountIsTheSinglePlacement(t *testing.T) {
+	clock := newFakeClock()
+	a := gpu.NewAllocator(openStatic(t, clock, 10, 20), gpu.AllocatorConfig{HeadroomBytes: GiB, Clock: clock.Now})
+	zero, err := a.Choose(gpu.Request{RequiredBytes: 5 * GiB})
+	if err != nil {
+		t.Fatal(err)
+	}
+	one, err := a.Choose(gpu.Request{RequiredBytes: 5 * GiB, GPUCount: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(zero, one) || one.GPUs != nil || one.PerGPUBytes != 0 {
+		t.Fatalf("GPUCount 1 placed %+v, GPUCount 0 placed %+v", one, zero)
+	}
+	_, err = a.Choose(gpu.Request{RequiredBytes: 50 * GiB, GPUCount: 1})
+	if err == nil || strings.Contains(err.Error(), "over 1 GPUs") || !strings.HasPrefix(err.Error(), "no GPU fits 50.0 GiB + 1.0 GiB headroom:") {
+		t.Fatalf("refusal %v, want the one-GPU sentence", err)
 	}
 }
