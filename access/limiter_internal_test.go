@@ -22,14 +22,16 @@ func TestTheBucketCapDropsIdleBucketsFirst(t *testing.T) {
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	t.Run("a bucket idle longer than a refill goes, one idle exactly a refill stays", func(t *testing.T) {
 		now := t0
-		l := NewLimiter(2, 3, 2, func() time.Time { return now }) // a refill takes 3/2 s
+		l := NewLimiter(2, 3, 4, func() time.Time { return now }) // a refill takes 3/2 s
 		l.Allow("a")
 		now = t0.Add(time.Second)
-		l.Allow("b")
+		for _, k := range []string{"b", "c", "d"} {
+			l.Allow(k)
+		}
 		now = t0.Add(2500 * time.Millisecond)
-		l.Allow("c")
-		if got := keys(l); !slices.Equal(got, []string{"b", "c"}) {
-			t.Fatalf("buckets %v, want b (idle exactly 1.5 s) and c", got)
+		l.Allow("e")
+		if got := keys(l); !slices.Equal(got, []string{"b", "c", "d", "e"}) {
+			t.Fatalf("buckets %v, want b, c, d (idle exactly 1.5 s) and e", got)
 		}
 	})
 	t.Run("when none is idle, half the cap goes and the new client gets a bucket", func(t *testing.T) {

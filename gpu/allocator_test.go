@@ -518,3 +518,49 @@ func TestOneGPUCountIsTheSinglePlacement(t *testing.T) {
 		t.Fatalf("refusal %v, want the one-GPU sentence", err)
 	}
 }
+
+func TestGPUCountBounds(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		count int
+		ok    bool
+	}{
+		{"zero is one GPU", 0, true},
+		{"exactly the most GPUs is accepted", gpu.MaxGPUCount, true},
+		{"one more than the most is refused", gpu.MaxGPUCount + 1, false},
+		{"a negative count is refused", -1, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			err := gpu.CheckRequest(gpu.Request{RequiredBytes: 1, GPUCount: tt.count})
+			if (err == nil) != tt.ok || (err != nil && !strings.Contains(err.Error(), "gpu_count")) {
+				t.Fatalf("CheckRequest(GPUCount %d) = %v, want ok %v", tt.count, err, tt.ok)
+			}
+		})
+	}
+}
+
+// TestOnlyReservationsWithVictimsAreReportedEnded: TakeEnded hands the server the ended
+// reservations whose victims' recommendations to withdraw; one without victims has none.
+func TestOnlyReservationsWithVictimsAreReportedEnded(t *testing.T) {
+	clock := newFakeClock()
+	a := gpu.NewAllocator(openStatic(t, clock, 30, 5), gpu.AllocatorConfig{HeadroomBytes: GiB, Clock: clock.Now})
+	plain, err := a.Choose(gpu.Request{Model: "plain", RequiredBytes: 10 * GiB, Reserve: true, Exclude: []string{gpu.StaticUUID(1)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := map[string][]gpu.Resident{gpu.StaticUUID(1): {loaded("victim", 30)}}
+	evicting, err := a.Choose(gpu.Request{Model: "big", RequiredBytes: 25 * GiB, Reserve: true, AllowEviction: true, Residents: res,
+		Exclude: []string{gpu.StaticUUID(0)}})
+	if err != nil || len(evicting.Evictions) != 1 {
+		t.Fatalf("eviction placement %+v, %v", evicting, err)
+	}
+	a.Release(plain.ReservationID)
+	a.Release(evicting.ReservationID)
+	ended := a.TakeEnded(clock.Now())
+	if len(ended) != 1 || ended[0].ID != evicting.ReservationID || ended[0].Lapsed || len(ended[0].Victims) != 1 {
+		t.Fatalf("ended %+v, want only the evicting reservation, released", ended)
+	}
+	if again := a.TakeEnded(clock.Now()); len(again) != 0 {
+		t.Fatalf("ended again %+v, want none", again)
+	}
+}

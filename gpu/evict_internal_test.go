@@ -295,3 +295,20 @@ func TestNoCreditLingersAfterItsClaimsEnd(t *testing.T) {
 		t.Fatalf("credit %v, claims %v after every victim left; want none", a.credit, a.claimed)
 	}
 }
+
+// TestNoReservedEntryLingersAfterItsReservationsEnd: a GPU's reserved bytes drop to no entry once
+// its reservations end, and part of them stays while one is left.
+func TestNoReservedEntryLingersAfterItsReservationsEnd(t *testing.T) {
+	a := NewAllocator(nil, AllocatorConfig{})
+	d := &Device{UUID: "GPU-x"}
+	r1 := a.reserveLocked(d, &Request{Model: "a", RequiredBytes: 10}, evictNow, time.Minute)
+	r2 := a.reserveLocked(d, &Request{Model: "b", RequiredBytes: 5}, evictNow, time.Minute)
+	a.removeLocked(r1, false)
+	if a.reserved["GPU-x"] != 5 {
+		t.Fatalf("reserved %d after one of two ended, want 5", a.reserved["GPU-x"])
+	}
+	a.removeLocked(r2, false)
+	if len(a.reserved) != 0 {
+		t.Fatalf("reserved %v after every reservation ended, want none", a.reserved)
+	}
+}
