@@ -180,3 +180,44 @@ func TestGPUsNeeded(t *testing.T) {
 		})
 	}
 }
+
+// recordingStrategy scores by most free and records what each candidate would have left.
+type recordingStrategy struct{ freeAfter map[int]int64 }
+
+func (recordingStrategy) Name() string { return "recording" }
+
+func (s recordingStrategy) Score(c gpu.Candidate) int64 {
+	s.freeAfter[c.Device.Index] = c.FreeAfterBytes
+	return c.AvailableBytes
+}
+
+// TestAStrategySeesEachGPUsShareTakenOff: over several GPUs a strategy scores each GPU by what it
+// would have left after its share (available minus the per-GPU bytes), as over one.
+func TestAStrategySeesEachGPUsShareTakenOff(t *testing.T) {
+	clock := newFakeClock()
+	a := gpu.NewAllocator(openStatic(t, clock, 30, 20, 10), gpu.AllocatorConfig{HeadroomBytes: GiB, Clock: clock.Now})
+	s := recordingStrategy{freeAfter: map[int]int64{}}
+	if _, err := a.Choose(gpu.Request{RequiredBytes: 16 * GiB, GPUCount: 2, Strategy: s}); err != nil {
+		t.Fatal(err)
+	}
+	want := map[int]int64{0: 22 * GiB, 1: 12 * GiB, 2: 2 * GiB}
+	if len(s.freeAfter) != 3 || s.freeAfter[0] != want[0] || s.freeAfter[1] != want[1] || s.freeAfter[2] != want[2] {
+		t.Fatalf("the strategy saw free after %v, want %v", s.freeAfter, want)
+	}
+}
+
+// TestAnEvictionReservationOnOneGPUHasNoParts: a reservation on one GPU, with victims or without,
+// lists no parts (parts are for a model split over several GPUs).
+func TestAnEvictionReservationOnOneGPUHasNoParts(t *testing.T) {
+	clock := newFakeClock()
+	a := gpu.NewAllocator(openStatic(t, clock, 5), gpu.AllocatorConfig{HeadroomBytes: GiB, Clock: clock.Now})
+	res := map[string][]gpu.Resident{gpu.StaticUUID(0): {loaded("victim", 30)}}
+	p, err := a.Choose(gpu.Request{Model: "big", RequiredBytes: 25 * GiB, Reserve: true, AllowEviction: true, Residents: res})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs := a.Reservations(clock.Now())
+	if len(rs) != 1 || rs[0].ID != p.ReservationID || rs[0].Parts != nil || rs[0].Bytes != 25*GiB || len(rs[0].Victims) != 1 {
+		t.Fatalf("reservations %+v, want one of 25 GiB with its victim and no parts", rs)
+	}
+}
