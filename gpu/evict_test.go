@@ -424,4 +424,34 @@ func TestARefusalShowsWhatAClaimedVictimFrees(t *testing.T) {
 	if got := nofit.Refusals[0].AvailableBytes; got != 5*GiB+30*GiB-20*GiB {
 		t.Fatalf("available %d GiB, want 5 free + 30 claimed - 20 reserved = 15", got/GiB)
 	}
+	if r := nofit.Refusals[0].Reason; !strings.Contains(r, "(1 loaded here; 1 already promised to another placement)") {
+		t.Fatalf("refusal %q, want it to count the one claimed model", r)
+	}
+}
+
+// TestAPlanOfMoreVictimsThanTheShortListTakesThemAll: when the cheapest few candidates do not free
+// enough, the plan looks at every candidate, cheapest first.
+func TestAPlanOfMoreVictimsThanTheShortListTakesThemAll(t *testing.T) {
+	clock := newFakeClock()
+	now := clock.Now()
+	a := gpu.NewAllocator(openStatic(t, clock, 0), gpu.AllocatorConfig{HeadroomBytes: GiB, Clock: clock.Now})
+	var rs []gpu.Resident
+	minutes := map[string]int{}
+	for k := range 12 {
+		m := fmt.Sprintf("m%02d", k)
+		rs = append(rs, loaded(m, 1))
+		minutes[m] = 100 - k // the later in the list, the sooner wanted
+	}
+	for _, est := range []gpu.NextUseEstimator{fixedNextUse{now, minutes}, nil} {
+		p, err := a.Choose(gpu.Request{Model: "new", RequiredBytes: 9 * GiB, AllowEviction: true, NextUse: est, Now: now,
+			Residents: map[string][]gpu.Resident{gpu.StaticUUID(0): rs}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Predicted: the latest wanted first. By recency, none ever requested: the list's order.
+		want := "m00,m01,m02,m03,m04,m05,m06,m07,m08,m09"
+		if got := strings.Join(victimNames(p), ","); got != want {
+			t.Fatalf("estimator %v: victims %s, want %s", est != nil, got, want)
+		}
+	}
 }
