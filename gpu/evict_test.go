@@ -455,3 +455,27 @@ func TestAPlanOfMoreVictimsThanTheShortListTakesThemAll(t *testing.T) {
 		}
 	}
 }
+
+// TestVictimGoneOnOneGPU: a report naming a GPU ends only the claim on that GPU.
+func TestVictimGoneOnOneGPU(t *testing.T) {
+	clock := newFakeClock()
+	a := gpu.NewAllocator(openStatic(t, clock, 5, 5), gpu.AllocatorConfig{HeadroomBytes: GiB, Clock: clock.Now})
+	res := map[string][]gpu.Resident{gpu.StaticUUID(0): {loaded("a", 30)}, gpu.StaticUUID(1): {loaded("a", 30)}}
+	for range 2 {
+		if _, err := a.Choose(gpu.Request{Model: "new", RequiredBytes: 25 * GiB, Reserve: true, AllowEviction: true, Residents: res}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !a.Claimed("a", "gw", gpu.StaticUUID(0)) || !a.Claimed("a", "gw", gpu.StaticUUID(1)) {
+		t.Fatal("both copies of a should be claimed")
+	}
+	if !a.VictimGone("a", "gw", gpu.StaticUUID(1)) {
+		t.Fatal("VictimGone on GPU 1 found no claim")
+	}
+	if !a.Claimed("a", "gw", gpu.StaticUUID(0)) || a.Claimed("a", "gw", gpu.StaticUUID(1)) {
+		t.Fatal("want only the claim on GPU 1 ended")
+	}
+	if a.VictimGone("a", "gw", "GPU-other") {
+		t.Fatal("VictimGone on another GPU found a claim")
+	}
+}

@@ -221,3 +221,17 @@ func TestAnEvictionReservationOnOneGPUHasNoParts(t *testing.T) {
 		t.Fatalf("reservations %+v, want one of 25 GiB with its victim and no parts", rs)
 	}
 }
+
+// TestGPUsNeededUpToTheMost: a model that needs exactly MaxGPUCount GPUs gets that count; one
+// byte more is refused.
+func TestGPUsNeededUpToTheMost(t *testing.T) {
+	clock := newFakeClock()
+	a := gpu.NewAllocator(openStatic(t, clock, 80), gpu.AllocatorConfig{HeadroomBytes: GiB, Clock: clock.Now})
+	room := 79 * GiB
+	if n := a.GPUsNeeded(gpu.MaxGPUCount * room); n.Count != gpu.MaxGPUCount {
+		t.Fatalf("exactly %d GPUs' room: %+v", gpu.MaxGPUCount, n)
+	}
+	if n := a.GPUsNeeded(gpu.MaxGPUCount*room + 1); n.Count != 0 || !strings.Contains(n.Reason, "more than the 64") {
+		t.Fatalf("one byte more: %+v", n)
+	}
+}

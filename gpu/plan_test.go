@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -204,5 +205,46 @@ func BenchmarkPlanPlacement1000Models64GPUs(b *testing.B) {
 	defer cpuTimer(b)()
 	for b.Loop() {
 		gpu.PlanFFD(models, bins)
+	}
+}
+
+// TestCheckPlanBounds walks each of a plan's limits across its edge.
+func TestCheckPlanBounds(t *testing.T) {
+	many := func(n int) []gpu.PlanModel {
+		ms := make([]gpu.PlanModel, n)
+		for i := range ms {
+			ms[i] = gpu.PlanModel{Name: "m" + strconv.Itoa(i), RequiredBytes: 1}
+		}
+		return ms
+	}
+	for _, tt := range []struct {
+		name   string
+		models []gpu.PlanModel
+		bad    string // "" when accepted
+	}{
+		{"exactly the most models is accepted", many(gpu.MaxPlanModels), ""},
+		{"one model more is refused", many(gpu.MaxPlanModels + 1), "models"},
+		{"no model is refused", nil, "models"},
+		{"a model of one byte is accepted", []gpu.PlanModel{{Name: "m", RequiredBytes: 1}}, ""},
+		{"a model of no bytes is refused", []gpu.PlanModel{{Name: "m"}}, "models[0].required_bytes"},
+		{"exactly the most GPUs is accepted", []gpu.PlanModel{{Name: "m", RequiredBytes: 1, GPUCount: gpu.MaxGPUCount}}, ""},
+		{"one GPU more is refused", []gpu.PlanModel{{Name: "m", RequiredBytes: 1, GPUCount: gpu.MaxGPUCount + 1}}, "models[0].gpu_count"},
+		{"a negative GPU count is refused", []gpu.PlanModel{{Name: "m", RequiredBytes: 1, GPUCount: -1}}, "models[0].gpu_count"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			err := gpu.CheckPlan(tt.models)
+			if (tt.bad == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tt.bad)) {
+				t.Fatalf("CheckPlan = %v, want %q", err, tt.bad)
+			}
+		})
+	}
+}
+
+// TestAPlanOverGPUsWithNoRoomHasNoLowerBound: with every GPU's capacity 0 nothing is placed and
+// no lower bound is given (not a division by zero).
+func TestAPlanOverGPUsWithNoRoomHasNoLowerBound(t *testing.T) {
+	p := gpu.PlanFFD([]gpu.PlanModel{{Name: "m", RequiredBytes: GiB}}, []gpu.Bin{{UUID: "a", CapacityBytes: 0}, {UUID: "b", CapacityBytes: -1}})
+	if len(p.Unplaced) != 1 || p.LowerBoundGPUs != 0 || p.GPUsUsed != 0 {
+		t.Fatalf("plan %+v, want m unplaced and no lower bound", p)
 	}
 }
