@@ -564,3 +564,22 @@ func TestOnlyReservationsWithVictimsAreReportedEnded(t *testing.T) {
 		t.Fatalf("ended again %+v, want none", again)
 	}
 }
+
+func TestARefusalSpeaksOfSeveralGPUsOnlyForASplitModel(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		count int
+		want  string
+	}{
+		{"no count is one GPU", 0, "no GPU fits 8.0 GiB + 1.0 GiB headroom, even after evictions: the static inventory has no GPUs"},
+		{"a count of one is one GPU", 1, "no GPU fits 8.0 GiB + 1.0 GiB headroom, even after evictions: the static inventory has no GPUs"},
+		{"a count of two is a split model", 2, "no GPU fits 8.0 GiB over 2 GPUs (4.0 GiB + 1.0 GiB headroom each), even after evictions: the static inventory has no GPUs"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			e := &gpu.NoFitError{RequiredBytes: 8 * GiB, HeadroomBytes: GiB, Backend: "static", GPUCount: tt.count, Eviction: true}
+			if got := e.Error(); got != tt.want {
+				t.Fatalf("Error() = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
