@@ -229,7 +229,8 @@ func (a *Allocator) planGPULocked(snap Snapshot, i int, req *Request, per int64,
 			FormatBytes(available), FormatBytes(per), FormatBytes(a.headroom), FormatBytes(eligible), FormatBytes(need), len(residents), a.blockedLocked(residents, d.UUID))
 		return gpuPlan{}, false
 	}
-	if top.bytes() < need {
+	gathered := top.bytes() < need
+	if gathered {
 		cands, _ = a.gatherLocked(residents, d.UUID, now, req.NextUse, sc.cands[:0])
 		sc.cands = cands
 	}
@@ -242,6 +243,16 @@ func (a *Allocator) planGPULocked(snap Snapshot, i int, req *Request, per int64,
 		}
 	}
 	p.victims = sc.pool[start:len(sc.pool):len(sc.pool)]
+	if gathered {
+		// Gathered candidates are in residents' order, the short list's cheapest first; Evictions
+		// promise cheapest first. An insertion sort: a plan has few victims, and it allocates nothing.
+		vs := p.victims
+		for k := 1; k < len(vs); k++ {
+			for j := k; j > 0 && cheaper(&vs[j], &vs[j-1], residents); j-- {
+				vs[j], vs[j-1] = vs[j-1], vs[j]
+			}
+		}
+	}
 	return p, true
 }
 

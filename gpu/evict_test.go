@@ -479,3 +479,38 @@ func TestVictimGoneOnOneGPU(t *testing.T) {
 		t.Fatal("VictimGone on another GPU found a claim")
 	}
 }
+
+// TestEvictionsAreListedCheapestFirst: Placement.Evictions promises the cheapest victim first,
+// whether the plan came from the short list of cheapest candidates or needed every candidate.
+func TestEvictionsAreListedCheapestFirst(t *testing.T) {
+	clock := newFakeClock()
+	now := clock.Now()
+	var rs []gpu.Resident
+	minutes := map[string]int{}
+	for k := range 12 {
+		m := fmt.Sprintf("m%02d", k)
+		rs = append(rs, loaded(m, 1))
+		minutes[m] = k // the later in the list, the later wanted: the cheaper
+	}
+	for _, tt := range []struct {
+		name     string
+		required int64
+		want     string
+	}{
+		{"a plan of the short list", 3 * GiB, "m11,m10,m09,m08"},
+		{"a plan of exactly the short list", 7 * GiB, "m11,m10,m09,m08,m07,m06,m05,m04"},
+		{"a plan past the short list", 9 * GiB, "m11,m10,m09,m08,m07,m06,m05,m04,m03,m02"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			a := gpu.NewAllocator(openStatic(t, clock, 0), gpu.AllocatorConfig{HeadroomBytes: GiB, Clock: clock.Now})
+			p, err := a.Choose(gpu.Request{Model: "new", RequiredBytes: tt.required, AllowEviction: true, NextUse: fixedNextUse{now, minutes}, Now: now,
+				Residents: map[string][]gpu.Resident{gpu.StaticUUID(0): rs}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := strings.Join(victimNames(p), ","); got != tt.want {
+				t.Fatalf("victims %s, want %s", got, tt.want)
+			}
+		})
+	}
+}
