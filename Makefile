@@ -66,7 +66,7 @@ tidy-check:
 ## test: everything CI checks, phase by phase, each announced with what it does and roughly how long
 ## it takes (2 CPUs; "cold" is a machine with empty Go caches), and timed.
 TEST_PHASES := \
-  "lint|buf lint and buf format (cold: builds buf, about 2 min; warm: seconds)" \
+  "lint|buf lint and buf format (cold: builds buf, about 3.5 min; warm: seconds)" \
   "tidy-check|go.mod and go.sum are tidy (seconds)" \
   "generate-check|gen/ and server/brain.binpb match proto/ (seconds)" \
   "client-deps|Debian protoc and grpc plugin, python3-grpcio, npm ci (new machine: about 1 min; else seconds)" \
@@ -76,7 +76,7 @@ TEST_PHASES := \
   "build-nocgo|CGO_ENABLED=0 go build ./... (cold: about 1 min; warm: seconds)" \
   "unit|go test -race ./..., the end-to-end tests of the real binary included (cold: about 6 min; warm: about 2 min)" \
   "figures|the replay figures pinned on whole halves of the trace, without -race (about 2 min)" \
-  "fuzz|go test -fuzz, 5 s each on FuzzSyncGateway and FuzzReportTraffic (cold: about 1 min; warm: about 15 s)" \
+  "fuzz|go test -fuzz, 5 s each on FuzzSyncGateway and FuzzReportTraffic (cold: about 3 min, it builds with fuzzing instrumentation; warm: about 25 s)" \
   "mutation-smoke|gremlins on internal/validate, at least 90 % of its mutants killed (cold: builds gremlins, about 1 min; warm: about 20 s)"
 test:
 	@start=$$(date +%s); for p in $(TEST_PHASES); do \
