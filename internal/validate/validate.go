@@ -84,9 +84,6 @@ func (v *Violations) Name(field, value string, required bool) {
 	}
 }
 
-// Len is the number of violations recorded.
-func (v *Violations) Len() int { return len(v.list) + v.omitted }
-
 // Err is nil when nothing was recorded, else an *Error listing the violations.
 func (v *Violations) Err() error {
 	if len(v.list) == 0 {

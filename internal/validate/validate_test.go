@@ -41,8 +41,8 @@ func TestViolationsListAtMostAHundredAndCountTheRest(t *testing.T) {
 	if err := v.Err(); !errors.As(err, &e) || !errors.Is(err, validate.ErrInvalid) {
 		t.Fatalf("Err() = %v, want an *Error matching ErrInvalid", err)
 	}
-	if len(e.Violations) != 101 || e.Violations[100].Description != "5 more violations not listed" || v.Len() != 105 {
-		t.Fatalf("got %d violations (last %+v), Len %d; want 100 listed and one saying 5 more", len(e.Violations), e.Violations[len(e.Violations)-1], v.Len())
+	if len(e.Violations) != 101 || e.Violations[100].Description != "5 more violations not listed" {
+		t.Fatalf("got %d violations (last %+v); want 100 listed and one saying 5 more", len(e.Violations), e.Violations[len(e.Violations)-1])
 	}
 }
 
@@ -53,7 +53,7 @@ func TestViolationsUnderTheLimitAreListedAsRecorded(t *testing.T) {
 	v.Name("runtime", "vllm", true) // a good name records nothing
 	err := v.Err()
 	var e *validate.Error
-	if !errors.As(err, &e) || len(e.Violations) != 2 || v.Len() != 2 {
+	if !errors.As(err, &e) || len(e.Violations) != 2 {
 		t.Fatalf("Err() = %v; want exactly the 2 violations recorded, no count line", err)
 	}
 	want := "invalid request: gateway_id: required; model_name: is 257 bytes long; at most 256 bytes are allowed"
