@@ -3,6 +3,7 @@ package gpu
 import (
 	"cmp"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -26,19 +27,21 @@ const (
 )
 
 // Resident is a model on a GPU as its gateway reported it.
+//
+// The fields the planner reads for every resident come first, in one cache line; the names last.
 type Resident struct {
-	Model, Gateway string
-	// MemoryBytes is the memory_bytes its gateway reported: what unloading it is counted to free.
-	MemoryBytes int64
-	State       ResidentState
+	State ResidentState
 	// Pinned models (always_loaded, keep-alive forever) are never victims.
 	Pinned bool
 	// InFlight requests make it busy: never a victim.
 	InFlight int64
 	// ReservedBytes is memory a reservation holds for it (a load in progress): never a victim.
 	ReservedBytes int64
+	// MemoryBytes is the memory_bytes its gateway reported: what unloading it is counted to free.
+	MemoryBytes int64
 	// LastRequest is its latest request on this gateway (zero: never), for recency.
-	LastRequest time.Time
+	LastRequest    time.Time
+	Model, Gateway string
 }
 
 // NextUseEstimator estimates when a model is next requested on a gateway, and how sure it is
@@ -109,10 +112,21 @@ type victimKey struct{ model, gateway, uuid string }
 // evictCand is one eligible resident of a GPU, in the planner's scratch.
 type evictCand struct {
 	// cost is ColdStartCost, or with the recency default the negated idle time (a rank).
-	cost   float64
+	cost float64
+	// last is the resident's LastRequest in Unix nanoseconds (math.MinInt64: never), the first
+	// tie-break, held here so that ranking does not go back to the resident.
+	last   int64
 	bytes  int64
 	res    int32 // index in the GPU's residents
 	chosen bool
+}
+
+// lastNanos is a LastRequest as evictCand.last orders it: never requested is the oldest.
+func lastNanos(t time.Time) int64 {
+	if t.IsZero() {
+		return math.MinInt64
+	}
+	return t.UnixNano()
 }
 
 // gpuPlan is the cheapest eviction plan found on one GPU.
@@ -234,7 +248,7 @@ func (a *Allocator) planGPULocked(snap Snapshot, i int, req *Request, per int64,
 		cands, _ = a.gatherLocked(residents, d.UUID, now, req.NextUse, sc.cands[:0])
 		sc.cands = cands
 	}
-	p := pickVictims(cands, residents, need, now, req.NextUse == nil)
+	p := pickVictims(cands, need, now, req.NextUse == nil)
 	p.dev, p.available = i, available
 	start := len(sc.pool)
 	for _, c := range cands {
@@ -248,7 +262,7 @@ func (a *Allocator) planGPULocked(snap Snapshot, i int, req *Request, per int64,
 		// promise cheapest first. An insertion sort: a plan has few victims, and it allocates nothing.
 		vs := p.victims
 		for k := 1; k < len(vs); k++ {
-			for j := k; j > 0 && cheaper(&vs[j], &vs[j-1], residents); j-- {
+			for j := k; j > 0 && cheaper(&vs[j], &vs[j-1]); j-- {
 				vs[j], vs[j-1] = vs[j-1], vs[j]
 			}
 		}
@@ -314,17 +328,29 @@ func (a *Allocator) gatherLocked(residents []Resident, uuid string, now time.Tim
 				continue
 			}
 		}
-		c := evictCand{res: int32(k), bytes: r.MemoryBytes}
-		if est != nil {
-			next, conf := est.NextUse(r.Model, r.Gateway)
-			c.cost = ColdStartCost(time.Duration(next.UnixNano()-nowNs), conf)
-		} else {
-			c.cost = -float64(idleNanos(nowNs, r.LastRequest))
-		}
-		cands = append(cands, c)
+		cands = append(cands, newCand(r, int32(k), nowNs, est))
 		eligible += r.MemoryBytes
 	}
 	return cands, eligible
+}
+
+// newCand is resident r (index k) as a candidate: with an estimator its cost is ColdStartCost of
+// its next use; with the recency default (est nil) its negated idle time, a rank (pickVictims
+// computes the real cost of the few it picks).
+func newCand(r *Resident, k int32, nowNs int64, est NextUseEstimator) evictCand {
+	c := evictCand{res: k, bytes: r.MemoryBytes, last: lastNanos(r.LastRequest)}
+	if est != nil {
+		c.cost = estimatedCost(r, nowNs, est)
+	} else {
+		c.cost = -float64(idleNanos(nowNs, c.last))
+	}
+	return c
+}
+
+// estimatedCost is ColdStartCost of r's next use as est estimates it.
+func estimatedCost(r *Resident, nowNs int64, est NextUseEstimator) float64 {
+	next, conf := est.NextUse(r.Model, r.Gateway)
+	return ColdStartCost(time.Duration(next.UnixNano()-nowNs), conf)
 }
 
 // topN is how many of a GPU's cheapest candidates the one-pass plan keeps.
@@ -348,6 +374,9 @@ func (t *topCands) bytes() int64 {
 // residents' order) and the bytes all candidates hold, in one pass without allocating.
 func (a *Allocator) topLocked(t *topCands, residents []Resident, uuid string, now time.Time, est NextUseEstimator) int64 {
 	t.n = 0
+	if est == nil {
+		return a.topRecencyLocked(t, residents, uuid, now.UnixNano())
+	}
 	nowNs := now.UnixNano()
 	checkClaims := len(a.claimed) > 0
 	var eligible int64
@@ -362,28 +391,64 @@ func (a *Allocator) topLocked(t *topCands, residents []Resident, uuid string, no
 			}
 		}
 		eligible += r.MemoryBytes
-		c := evictCand{res: int32(k), bytes: r.MemoryBytes}
-		if est != nil {
-			next, conf := est.NextUse(r.Model, r.Gateway)
-			c.cost = ColdStartCost(time.Duration(next.UnixNano()-nowNs), conf)
-		} else {
-			c.cost = -float64(idleNanos(nowNs, r.LastRequest))
+		c := evictCand{res: int32(k), bytes: r.MemoryBytes, last: lastNanos(r.LastRequest), cost: estimatedCost(r, nowNs, est)}
+		t.offer(&c)
+	}
+	return eligible
+}
+
+// topRecencyLocked is topLocked with the recency default, its hot case: a candidate's cost is its
+// effective last request (the last request, no later than now; an hour ago for one never
+// requested) less now, and most residents are newer than the current topN-th, so they are turned
+// away on that integer before a candidate is built.
+func (a *Allocator) topRecencyLocked(t *topCands, residents []Resident, uuid string, nowNs int64) int64 {
+	checkClaims := len(a.claimed) > 0
+	worstEff := int64(math.MaxInt64)
+	neverEff := nowNs - int64(neverRequestedWait)
+	var eligible int64
+	for k := range residents {
+		r := &residents[k]
+		if r.State != ResidentLoaded || r.Pinned || r.InFlight > 0 || r.ReservedBytes > 0 || r.MemoryBytes <= 0 {
+			continue
 		}
-		if t.n == topN {
-			// Most candidates lose to the current last on cost alone.
-			if last := &t.c[topN-1]; c.cost > last.cost || (c.cost == last.cost && !cheaper(&c, last, residents)) {
+		if checkClaims {
+			if _, ok := a.claimed[victimKey{r.Model, r.Gateway, uuid}]; ok {
 				continue
 			}
 		}
-		j := min(t.n, topN-1)
-		for j > 0 && cheaper(&c, &t.c[j-1], residents) {
-			t.c[j] = t.c[j-1]
-			j--
+		eligible += r.MemoryBytes
+		last, eff := int64(math.MinInt64), neverEff
+		if !r.LastRequest.IsZero() {
+			last = r.LastRequest.UnixNano()
+			eff = min(last, nowNs)
 		}
-		t.c[j] = c
-		t.n = min(t.n+1, topN)
+		if eff > worstEff {
+			continue // newer than every kept one, so dearer: its cost is no lower, its last later
+		}
+		c := evictCand{res: int32(k), bytes: r.MemoryBytes, last: last, cost: float64(eff - nowNs)}
+		if t.offer(&c) {
+			worstEff = nowNs + int64(t.c[topN-1].cost)
+		}
 	}
 	return eligible
+}
+
+// offer puts c among the topN cheapest if it is one of them, and says whether the list is full.
+func (t *topCands) offer(c *evictCand) bool {
+	if t.n == topN {
+		// Most candidates lose to the current last on cost alone.
+		if last := &t.c[topN-1]; c.cost > last.cost || !cheaper(c, last) {
+			return true
+		}
+	}
+	j := min(t.n, topN-1)
+	for j > 0 && cheaper(c, &t.c[j-1]) {
+		t.c[j] = t.c[j-1]
+		j--
+	}
+	t.c[j] = *c
+	t.n = min(t.n+1, topN)
+	return t.n == topN
 }
 
 // blockedLocked counts why the residents of GPU uuid may not be victims, for a refusal.
@@ -423,7 +488,7 @@ func comparePlans(x, y *gpuPlan) int {
 
 // pickVictims marks the victims of one GPU in cands (see evictLocked) and returns the plan's
 // cost, newest victim and excess. The sum of cands' bytes covers need.
-func pickVictims(cands []evictCand, residents []Resident, need int64, now time.Time, byRecency bool) gpuPlan {
+func pickVictims(cands []evictCand, need int64, now time.Time, byRecency bool) gpuPlan {
 	var freed int64
 	var order [16]int
 	picked := order[:0]
@@ -434,7 +499,7 @@ func pickVictims(cands []evictCand, residents []Resident, need int64, now time.T
 			if c.chosen {
 				continue
 			}
-			if best < 0 || cheaper(c, &cands[best], residents) {
+			if best < 0 || cheaper(c, &cands[best]) {
 				best = k
 			}
 		}
@@ -453,14 +518,13 @@ func pickVictims(cands []evictCand, residents []Resident, need int64, now time.T
 	p := gpuPlan{excess: freed - need}
 	for _, k := range picked {
 		if c := &cands[k]; c.chosen {
-			last := residents[c.res].LastRequest
 			if byRecency {
 				// Ranked by idle time alone; the cost of the few chosen is computed now.
-				c.cost = ColdStartCost(time.Duration(idleNanos(now.UnixNano(), last)), RecencyConfidence)
+				c.cost = ColdStartCost(time.Duration(idleNanos(now.UnixNano(), c.last)), RecencyConfidence)
 			}
 			p.cost += c.cost
-			if !last.IsZero() {
-				p.newest = max(p.newest, last.UnixNano())
+			if c.last != math.MinInt64 {
+				p.newest = max(p.newest, c.last)
 			}
 		}
 	}
@@ -469,22 +533,23 @@ func pickVictims(cands []evictCand, residents []Resident, need int64, now time.T
 
 // cheaper orders eviction candidates: lower expected cold starts, then older last request, then
 // more bytes (fewer victims).
-func cheaper(x, y *evictCand, residents []Resident) bool {
+func cheaper(x, y *evictCand) bool {
 	if x.cost != y.cost {
 		return x.cost < y.cost
 	}
-	if lx, ly := residents[x.res].LastRequest, residents[y.res].LastRequest; !lx.Equal(ly) {
-		return lx.Before(ly)
+	if x.last != y.last {
+		return x.last < y.last
 	}
 	return x.bytes > y.bytes
 }
 
 // idleNanos is the recency estimate's wait: the time since last, or neverRequestedWait.
-func idleNanos(nowNs int64, last time.Time) int64 {
-	if last.IsZero() {
+// last is in Unix nanoseconds, math.MinInt64 for never (as evictCand.last).
+func idleNanos(nowNs, last int64) int64 {
+	if last == math.MinInt64 {
 		return int64(neverRequestedWait)
 	}
-	return max(nowNs-last.UnixNano(), 0)
+	return max(nowNs-last, 0)
 }
 
 // victimReason is an Eviction's sentence. It is built with strconv into one buffer rather than

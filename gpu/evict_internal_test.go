@@ -58,7 +58,7 @@ func TestRecencyEstimateIsTheIdleTime(t *testing.T) {
 				t.Fatalf("NextUse = %v, %v; want %v, %v", next, conf, tt.want, RecencyConfidence)
 			}
 			wantIdle := int64(tt.want.Sub(evictNow))
-			if got := idleNanos(evictNow.UnixNano(), tt.last); got != wantIdle {
+			if got := idleNanos(evictNow.UnixNano(), lastNanos(tt.last)); got != wantIdle {
 				t.Fatalf("idleNanos = %d, want %d", got, wantIdle)
 			}
 		})
@@ -102,7 +102,8 @@ func TestCandidatesAreOrderedByCostThenAgeThenSize(t *testing.T) {
 		{"equal candidates are neither cheaper", evictCand{cost: 0.2, res: 0, bytes: 1}, evictCand{cost: 0.2, res: 0, bytes: 1}, 0},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			xy, yx := cheaper(&tt.x, &tt.y, residents), cheaper(&tt.y, &tt.x, residents)
+			x, y := withLast(tt.x, residents), withLast(tt.y, residents)
+			xy, yx := cheaper(&x, &y), cheaper(&y, &x)
 			got := 0
 			switch {
 			case xy && !yx:
@@ -184,7 +185,10 @@ func TestPickVictims(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			cands := slices.Clone(tt.cands)
-			p := pickVictims(cands, residents, tt.need, evictNow, tt.byRecency)
+			for k := range cands {
+				cands[k] = withLast(cands[k], residents)
+			}
+			p := pickVictims(cands, tt.need, evictNow, tt.byRecency)
 			var got []int32
 			var freed int64
 			for _, c := range cands {
@@ -236,9 +240,9 @@ func TestTopCandidatesAreTheCheapestInOrder(t *testing.T) {
 			all, allEligible := a.gatherLocked(residents, "GPU-x", evictNow, est, nil)
 			slices.SortStableFunc(all, func(x, y evictCand) int {
 				switch {
-				case cheaper(&x, &y, residents):
+				case cheaper(&x, &y):
 					return -1
-				case cheaper(&y, &x, residents):
+				case cheaper(&y, &x):
 					return 1
 				}
 				return cmp.Compare(x.res, y.res)
@@ -311,4 +315,10 @@ func TestNoReservedEntryLingersAfterItsReservationsEnd(t *testing.T) {
 	if len(a.reserved) != 0 {
 		t.Fatalf("reserved %v after every reservation ended, want none", a.reserved)
 	}
+}
+
+// withLast is c with its last request taken from the resident it names, as the planner fills it.
+func withLast(c evictCand, residents []Resident) evictCand {
+	c.last = lastNanos(residents[c.res].LastRequest)
+	return c
 }
