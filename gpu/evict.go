@@ -146,6 +146,8 @@ type evictScratch struct {
 	cands []evictCand
 	plans []gpuPlan
 	pool  []evictCand
+	// whyNot[i] says why device i has no plan (set only for those).
+	whyNot []string
 }
 
 // blocked counts why residents of a GPU could not be victims.
@@ -182,7 +184,11 @@ func (a *Allocator) evictLocked(snap Snapshot, req *Request, now time.Time) (Pla
 	sc := &a.scratch
 	sc.plans = sc.plans[:0]
 	sc.pool = sc.pool[:0]
-	whyNot := make([]string, len(snap.Devices))
+	whyNot := sc.whyNot[:0]
+	for range snap.Devices {
+		whyNot = append(whyNot, "")
+	}
+	sc.whyNot = whyNot
 	for i := range snap.Devices {
 		if p, ok := a.planGPULocked(snap, i, req, per, now, &whyNot[i]); ok {
 			sc.plans = append(sc.plans, p)
@@ -280,6 +286,16 @@ func (a *Allocator) evictionPlacement(snap Snapshot, req *Request, chosen []gpuP
 		PerGPUBytes:   per,
 	}
 	placed := make([]PlacedGPU, len(chosen))
+	victims := 0
+	for _, c := range chosen {
+		victims += len(c.victims)
+	}
+	// One allocation for the evictions and one for all their reasons (built into one buffer,
+	// each Reason a slice of the one string): a plan is answered with every reason.
+	p.Evictions = make([]Eviction, 0, victims)
+	buf := make([]byte, 0, victims*reasonLen)
+	var endsArr [16]int
+	ends := endsArr[:0] // each reason's end in buf
 	for k, c := range chosen {
 		d := snap.Devices[c.dev]
 		freed := int64(0)
@@ -295,12 +311,17 @@ func (a *Allocator) evictionPlacement(snap Snapshot, req *Request, chosen []gpuP
 				next, conf = req.NextUse.NextUse(r.Model, r.Gateway)
 			}
 			p.EvictionCost += v.cost
+			buf = appendVictimReason(buf, r, req.Model, &d, now, next, conf, v.cost)
+			ends = append(ends, len(buf))
 			p.Evictions = append(p.Evictions, Eviction{
 				Model: r.Model, Gateway: r.Gateway, UUID: d.UUID, Index: d.Index, MemoryBytes: r.MemoryBytes,
 				NextUse: next, Confidence: conf, ColdStartCost: v.cost, LastRequest: r.LastRequest,
-				Reason: victimReason(r, req.Model, &d, now, next, conf, v.cost),
 			})
 		}
+	}
+	reasons, start := string(buf), 0
+	for k, end := range ends {
+		p.Evictions[k].Reason, start = reasons[start:end], end
 	}
 	p.Device, p.AvailableBytes, p.FreeAfterBytes = placed[0].Device, placed[0].AvailableBytes, placed[0].FreeAfterBytes
 	if len(placed) > 1 {
@@ -552,10 +573,12 @@ func idleNanos(nowNs, last int64) int64 {
 	return max(nowNs-last, 0)
 }
 
-// victimReason is an Eviction's sentence. It is built with strconv into one buffer rather than
+// reasonLen is about the length of a victim's reason, to size the buffer they are built in.
+const reasonLen = 320
+
+// appendVictimReason appends an Eviction's sentence to b. It is built with strconv rather than
 // fmt: a plan formats one for each victim, and fmt was a fifth of a plan's time.
-func victimReason(r *Resident, forModel string, d *Device, now, next time.Time, conf, cost float64) string {
-	b := make([]byte, 0, 384)
+func appendVictimReason(b []byte, r *Resident, forModel string, d *Device, now, next time.Time, conf, cost float64) []byte {
 	b = append(b, "unload "...)
 	b = append(b, r.Model...)
 	b = append(b, " from gateway "...)
@@ -583,7 +606,7 @@ func victimReason(r *Resident, forModel string, d *Device, now, next time.Time, 
 	b = append(b, " expected cold starts; the plan counts its reported memory_bytes ("...)
 	b = append(b, FormatBytes(r.MemoryBytes)...)
 	b = append(b, ") as what the unload frees, since the GPU backend sees only device-wide free memory"...)
-	return string(b)
+	return b
 }
 
 // noEvictionLocked is the NoFitError of an eviction plan that could not be made.

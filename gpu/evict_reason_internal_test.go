@@ -29,7 +29,7 @@ func TestAVictimsReasonSaysWhyWithTheNumbers(t *testing.T) {
 			}
 			want := fmt.Sprintf("unload %s from gateway %s to make room for %s on GPU %d (%s): expected back in %s (confidence %.2f, %s), %.2f expected cold starts; the plan counts its reported memory_bytes (%s) as what the unload frees, since the GPU backend sees only device-wide free memory",
 				r.Model, r.Gateway, "big", d.Index, d.UUID, max(tt.next.Sub(now), 0).Round(time.Second), tt.conf, last, tt.cost, FormatBytes(r.MemoryBytes))
-			if got := victimReason(r, "big", d, now, tt.next, tt.conf, tt.cost); got != want {
+			if got := string(appendVictimReason(nil, r, "big", d, now, tt.next, tt.conf, tt.cost)); got != want {
 				t.Fatalf("reason\\n%s\\nwant\\n%s", got, want)
 			}
 		})
