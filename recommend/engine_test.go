@@ -282,19 +282,32 @@ func TestShouldUnload(t *testing.T) {
 // recommendation made outside the cycle is open, which stays open while its pair is UNLOADED.
 func TestFixedPolicyCycleLooksAtUnloadedPairsOnlyForOpenLoads(t *testing.T) {
 	w := newWorld(t, nil)
-	w.report("gw-1", "m", "GPU-0", metrics.StateLoaded)
-	w.report("gw-1", "m", "", metrics.StateUnloaded)
+	for _, m := range []string{"m", "other"} {
+		w.report("gw-1", m, "GPU-0", metrics.StateLoaded)
+		w.report("gw-1", m, "", metrics.StateUnloaded)
+	}
+	w.report("gw-1", "busy", "GPU-0", metrics.StateLoaded)
 	if res := w.engine.Evaluate(w.clock.Now()); res.Unloaded != 0 || len(res.Events) != 0 {
-		t.Fatalf("cycle %+v: want the UNLOADED pair skipped", res)
+		t.Fatalf("cycle %+v: want the UNLOADED pairs skipped", res)
 	}
 	if _, err := w.engine.Recommend(recommend.Recommendation{Kind: recommend.Load, Model: "m", Gateway: "gw-1", Rule: "operator"}, w.clock.Now()); err != nil {
 		t.Fatal(err)
 	}
-	if res := w.engine.Evaluate(w.clock.Now()); res.Unloaded != 1 || len(res.Events) != 0 || res.Open != 1 {
-		t.Fatalf("cycle %+v: want the UNLOADED pair asked about and the load kept open", res)
+	if res := w.engine.Evaluate(w.clock.Now()); res.Unloaded != 2 || len(res.Events) != 0 || res.Open != 1 {
+		t.Fatalf("cycle %+v: want the UNLOADED pairs asked about and the load kept open", res)
+	}
+	// An unload made and withdrawn outside the cycle leaves the open load as it was.
+	if _, err := w.engine.Recommend(recommend.Recommendation{Kind: recommend.Unload, Model: "busy", Gateway: "gw-1", Rule: "make_room"}, w.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if ev := w.engine.Withdraw(recommend.Key{Kind: recommend.Unload, Gateway: "gw-1", Model: "busy"}, recommend.CausePolicyChanged, "placement abandoned", w.clock.Now()); ev == nil {
+		t.Fatal("Withdraw of the open unload published nothing")
+	}
+	if res := w.engine.Evaluate(w.clock.Now()); res.Unloaded != 2 || len(res.Events) != 0 || res.Open != 1 {
+		t.Fatalf("cycle %+v: an unload withdrawn, want the UNLOADED pairs still asked about and the load still open", res)
 	}
 	w.report("gw-1", "m", "GPU-0", metrics.StateLoading)
-	if got := w.evaluate(); got != "2 load withdrawn gw-1/m model_loaded\n" {
+	if got := w.evaluate(); got != "4 load withdrawn gw-1/m model_loaded\n" {
 		t.Errorf("the model loading: %q, want the load withdrawn", got)
 	}
 	if res := w.engine.Evaluate(w.clock.Now()); res.Unloaded != 0 {
