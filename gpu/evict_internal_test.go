@@ -211,9 +211,11 @@ func TestPickVictims(t *testing.T) {
 }
 
 // TestTopCandidatesAreTheCheapestInOrder holds the one-pass top-N against sorting every candidate:
-// the same first topN, in the same order (ties in residents' order), and the same eligible bytes.
+// the same first topN, in the same order (ties in residents' order), and the same eligible bytes,
+// with one short list reused round after round as the planner reuses it from GPU to GPU.
 func TestTopCandidatesAreTheCheapestInOrder(t *testing.T) {
 	r := rand.New(rand.NewPCG(16, 17))
+	var top topCands
 	for round := range 400 {
 		a := NewAllocator(nil, AllocatorConfig{})
 		n := r.IntN(3 * topN)
@@ -234,8 +236,7 @@ func TestTopCandidatesAreTheCheapestInOrder(t *testing.T) {
 				a.claimed[victimKey{m, "gw", "GPU-x"}] = "res-1"
 			}
 		}
-		for _, est := range []NextUseEstimator{nil, minutesEstimate(minutes)} {
-			var top topCands
+		for _, est := range []NextUseEstimator{minutesEstimate(minutes), nil} {
 			eligible := a.topLocked(&top, residents, "GPU-x", evictNow, est)
 			all, allEligible := a.gatherLocked(residents, "GPU-x", evictNow, est, nil)
 			slices.SortStableFunc(all, func(x, y evictCand) int {
