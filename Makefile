@@ -101,8 +101,10 @@ bench-smoke:
 # --- Mutation testing (gremlins, pinned in tools.mod) ----------------------------------------------
 # Each mutant is one small change to the code (a flipped comparison, + for -); the package's own
 # tests must fail on it. One package at a time with one worker: the machines are small and shared.
+# The tag "mutation" leaves out the figure tests too slow to run once per mutant (replay's capped
+# replays, 40 s a run); make test runs them.
 MUTATION_PKGS := internal/validate metrics rules gpu hfconfig recommend predict replay access server
-GREMLINS      := $(TOOL) gremlins unleash --workers 1 --timeout-coefficient 10
+GREMLINS      := $(TOOL) gremlins unleash --workers 1 --timeout-coefficient 10 --tags mutation
 
 ## mutation: gremlins over every domain package and server/ (about 1 h 30 min on 2 shared CPUs; not
 ## part of make test), results in bench/mutation/, the report in bench/mutation.md

@@ -1,8 +1,9 @@
-//go:build !race
+//go:build !race && !mutation
 
 // The brain's victim choice against the baselines under a GPU memory cap, on the tuning half of
-// the Azure trace: 25 day-long replays, about 40 s of CPU, too slow for the race detector
-// (TestCapEvictsToMakeRoom covers the semantics on small traces).
+// the Azure trace: 25 day-long replays, about 40 s of CPU, too slow for the race detector, and for
+// a mutation run, which would run it once per mutant (make mutation builds with the tag
+// "mutation"). TestCapEvictsToMakeRoom covers the semantics on small traces.
 
 package replay_test
 
