@@ -28,7 +28,7 @@ const (
 
 // Resident is a model on a GPU as its gateway reported it.
 //
-// The fields the planner reads for every resident come first, in one cache line; the names last.
+// The fields the planner reads for every resident come first, together (64 bytes); the names last.
 type Resident struct {
 	State ResidentState
 	// Pinned models (always_loaded, keep-alive forever) are never victims.
