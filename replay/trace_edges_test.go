@@ -217,3 +217,49 @@ func equalModels(got, want []replay.Model) bool {
 	}
 	return true
 }
+
+func TestReadTraceCountTooLargeIsRefused(t *testing.T) {
+	// 2^63 is the first whole number an int64 cannot hold; spelled as a float it still parses.
+	tests := []struct{ name, csv, want string }{
+		{"request log count of 2^63", "time,model,requests\n0,m,9223372036854775808\n",
+			"t.csv: line 2, column 3 (requests): count 9223372036854775808 is too large: at most 9223372036854775807"},
+		{"request log count of 2^63 written as a float", "time,model,requests\n0,m,9.223372036854775808e18\n",
+			"t.csv: line 2, column 3 (requests): count 9.223372036854775808e18 is too large: at most 9223372036854775807"},
+		{"Azure count of 1e19", "HashFunction,HashApp,HashOwner,minute_1\nf,a,o,1e19\n",
+			"t.csv: line 2, column 4 (minute_1): count 1e19 is too large: at most 9223372036854775807"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tr, err := replay.ReadTrace("t.csv", strings.NewReader(tt.csv), replay.Rows{})
+			if err == nil || err.Error() != tt.want {
+				var got any = err
+				if err == nil {
+					got = tr.Models
+				}
+				t.Fatalf("got %v\nwant %s", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestReadTraceLargestCountsAreRead(t *testing.T) {
+	tests := []struct {
+		name  string
+		count string
+		want  int64
+	}{
+		{"the largest int64", "9223372036854775807", 9223372036854775807},
+		{"the largest float below 2^63", "9223372036854774784.0", 9223372036854774784},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tr, err := replay.ReadTrace("t.csv", strings.NewReader("time,model,requests\n0,m,"+tt.count+"\n"), replay.Rows{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tr.Requests != tt.want || len(tr.Models) != 1 || len(tr.Models[0].Active) != 1 || tr.Models[0].Active[0].Count != tt.want {
+				t.Errorf("%d requests, models %+v; want %d in minute 1", tr.Requests, tr.Models, tt.want)
+			}
+		})
+	}
+}
