@@ -263,3 +263,31 @@ func TestReadTraceLargestCountsAreRead(t *testing.T) {
 		})
 	}
 }
+
+func TestReadTraceRequestSumsSaturate(t *testing.T) {
+	// A sum that would pass the largest int64 stays there rather than wrapping negative.
+	tests := []struct {
+		name   string
+		counts []string // one line each, all in minute 1
+		want   int64
+	}{
+		{"a sum reaching the largest int64 exactly", []string{"9223372036854775806", "1"}, 9223372036854775807},
+		{"a sum past the largest int64 stops there", []string{"9223372036854775807", "1", "5"}, 9223372036854775807},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var b strings.Builder
+			b.WriteString("time,model,requests\n")
+			for _, c := range tt.counts {
+				b.WriteString("0,m," + c + "\n")
+			}
+			tr, err := replay.ReadTrace("t.csv", strings.NewReader(b.String()), replay.Rows{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tr.Requests != tt.want || len(tr.Models) != 1 || len(tr.Models[0].Active) != 1 || tr.Models[0].Active[0].Count != tt.want {
+				t.Errorf("%d requests, models %+v; want %d in minute 1", tr.Requests, tr.Models, tt.want)
+			}
+		})
+	}
+}
