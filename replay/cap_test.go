@@ -1,6 +1,7 @@
 package replay_test
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -122,6 +123,21 @@ func TestModelSizes(t *testing.T) {
 	if byMedian != 1 {
 		t.Errorf("%d sized by the median, want 1", byMedian)
 	}
+	// Of an even number of sized models the median is the mean of the middle two.
+	sizes, byMedian, err = replay.ModelSizes(tr, replay.Memory{"app1": 100, "app2": 300, "app3": 200, "app9": 700})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := int64(200 << 20); sizes[3] != want || byMedian != 1 {
+		t.Errorf("app4 missing, apps sized 100, 200, 300 and an unused 700: %d bytes (%d by the median), want %d (the median of the three sized models)", sizes[3], byMedian, want)
+	}
+	sizes, _, err = replay.ModelSizes(tr, replay.Memory{"app1": 100, "app2": 300})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := int64(200 << 20); sizes[2] != want || sizes[3] != want {
+		t.Errorf("apps 3 and 4 missing, two sized at 100 and 300: %d and %d bytes, want %d each (the mean of the middle two)", sizes[2], sizes[3], want)
+	}
 	if _, _, err := replay.ModelSizes(tr, replay.Memory{"other": 1}); err == nil || !strings.Contains(err.Error(), "sizes none") {
 		t.Errorf("a memory file that sizes no model: error %v, want one saying so", err)
 	}
@@ -137,6 +153,8 @@ func TestCapRefusesBadInput(t *testing.T) {
 		{"no memory file", replay.Config{Cap: &replay.Cap{Devices: replay.SingleGPU(gib)}}, "needs model sizes"},
 		{"no device", replay.Config{Memory: gibEach(1), Cap: &replay.Cap{}}, "at least one device"},
 		{"a device used beyond its size", replay.Config{Memory: gibEach(1), Cap: &replay.Cap{Devices: []gpu.StaticDevice{{TotalBytes: gib, UsedBytes: 2 * gib}}}}, "0 <= used <= total"},
+		{"a device of no memory", replay.Config{Memory: gibEach(1), Cap: &replay.Cap{Devices: []gpu.StaticDevice{{TotalBytes: gib}, {Name: "empty"}}}}, `GPU 1 ("empty"): total 0 bytes`},
+		{"a device with negative use", replay.Config{Memory: gibEach(1), Cap: &replay.Cap{Devices: []gpu.StaticDevice{{TotalBytes: gib, UsedBytes: -1}}}}, "0 <= used <= total"},
 		{"an unknown victim choice", replay.Config{Memory: gibEach(1), Cap: &replay.Cap{Devices: replay.SingleGPU(gib), Victims: "mru"}}, `victim choice "mru"`},
 	}
 	for _, tt := range tests {
@@ -144,6 +162,55 @@ func TestCapRefusesBadInput(t *testing.T) {
 			tt.cfg.DecisionInterval = 10 * time.Second
 			if _, err := replay.Run(tr, tt.cfg); err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("error %v, want one containing %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestCapTakesAFullyUsedDeviceAsOneWithNoRoom(t *testing.T) {
+	tr := trace(t, minutes(2, 1), minutes(2, 2))
+	devs := []gpu.StaticDevice{{Name: "full", TotalBytes: gib, UsedBytes: gib}, {Name: "free", TotalBytes: gib}}
+	r := run(t, tr, replay.Config{Policy: fixed(t, time.Hour), Memory: gibEach(2), Cap: &replay.Cap{Devices: devs, Victims: replay.VictimsLRU}})
+	if r.ColdStarts != 2 || r.Evictions != 1 || r.GPUMemoryBytes != gib {
+		t.Errorf("cold %d, evictions %d, cap %d bytes; want 2, 1 (the second model evicts the first: the full GPU takes nothing), %d", r.ColdStarts, r.Evictions, r.GPUMemoryBytes, gib)
+	}
+}
+
+// Ollama's choice (VictimsShortestKeepAlive) looks at keep-alives, then names, never at use.
+func TestShortestKeepAliveGoesFirstThenTheLowerName(t *testing.T) {
+	// f2 and f1 load at 1 and 2 (room for two); f3 at 3 evicts one; f1 and f2 come back at 4.
+	rows := []string{minutes(4, 2, 4), minutes(4, 1, 4), minutes(4, 3)}
+	tests := []struct {
+		name      string
+		keepAlive func(string) time.Duration
+		// evicted is the model the newcomer evicted: it comes back cold at 4.
+		evicted string
+	}{
+		{"equal keep-alives (none given): the lower name goes, though it was used more recently", nil, "f1"},
+		{"the shorter keep-alive goes first", func(m string) time.Duration {
+			if m == "f2" {
+				return time.Minute
+			}
+			return time.Hour
+		}, "f2"},
+		{"of equal keep-alives the lower name goes", func(string) time.Duration { return time.Hour }, "f1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := run(t, trace(t, rows...), replay.Config{Policy: fixed(t, time.Hour), Memory: gibEach(3),
+				Cap: &replay.Cap{Devices: replay.SingleGPU(2 * gib), Victims: replay.VictimsShortestKeepAlive, KeepAlive: tt.keepAlive}})
+			// f1, f2, f3 cold; at 4 the evicted one is cold again and, with no room, evicts another.
+			if r.Evictions != 2 || r.ColdStartsAfterEviction != 1 {
+				t.Fatalf("evictions %d, cold after eviction %d; want 2 and 1", r.Evictions, r.ColdStartsAfterEviction)
+			}
+			// Which one: run again with the evicted model's return removed; then nothing comes back cold.
+			kept := map[string]int{"f1": 1, "f2": 0}[tt.evicted] // the other one's row
+			rows2 := slices.Clone(rows)
+			rows2[kept] = []string{minutes(4, 2), minutes(4, 1)}[kept]
+			r2 := run(t, trace(t, rows2...), replay.Config{Policy: fixed(t, time.Hour), Memory: gibEach(3),
+				Cap: &replay.Cap{Devices: replay.SingleGPU(2 * gib), Victims: replay.VictimsShortestKeepAlive, KeepAlive: tt.keepAlive}})
+			if r2.ColdStartsAfterEviction != 1 {
+				t.Errorf("with only %s returning at 4: %d cold after eviction, want 1 (%s was the victim)", tt.evicted, r2.ColdStartsAfterEviction, tt.evicted)
 			}
 		})
 	}

@@ -235,8 +235,24 @@ func TestRunCarriesOutLoadRecommendations(t *testing.T) {
 }
 
 func TestRunRejectsANonPositiveInterval(t *testing.T) {
-	_, err := replay.Run(trace(t, "1"), replay.Config{DecisionInterval: -time.Second})
-	if err == nil || err.Error() != "replay: decision interval -1s: want a positive duration" {
-		t.Fatalf("error %v", err)
+	for _, d := range []time.Duration{-time.Second, 0} {
+		_, err := replay.Run(trace(t, "1"), replay.Config{DecisionInterval: d})
+		if want := "replay: decision interval " + d.String() + ": want a positive duration"; err == nil || err.Error() != want {
+			t.Errorf("interval %v: error %v, want %q", d, err, want)
+		}
+	}
+}
+
+// The brain's cycle runs every decision interval from the start of the first minute to the end of
+// the last: ceil(minutes / interval) cycles.
+func TestRunCountsItsCycles(t *testing.T) {
+	tr := trace(t, "1 0 0", "0 1 0")
+	for _, tt := range []struct {
+		interval time.Duration
+		want     int64
+	}{{10 * time.Second, 18}, {7 * time.Second, 26}, {time.Minute, 3}, {61 * time.Second, 3}, {time.Hour, 1}} {
+		if r := run(t, tr, replay.Config{DecisionInterval: tt.interval}); r.Cycles != tt.want {
+			t.Errorf("every %v over 3 minutes: %d cycles, want %d", tt.interval, r.Cycles, tt.want)
+		}
 	}
 }
