@@ -293,10 +293,12 @@ func parseCount(s string) (int64, error) {
 	switch {
 	case s == "":
 		return 0, errors.New("empty count: want a whole number of requests, 0 or more")
-	case err != nil || math.IsNaN(f) || math.IsInf(f, 0) || f != math.Trunc(f) || f > math.MaxInt64:
+	case err != nil || math.IsNaN(f) || math.IsInf(f, 0) || f != math.Trunc(f):
 		return 0, fmt.Errorf("%q is not a count: want a whole number of requests, 0 or more", s)
 	case f < 0:
 		return 0, fmt.Errorf("negative count %s", s)
+	case f >= math.MaxInt64: // float64(MaxInt64) is 2^63, which int64(f) would turn negative
+		return 0, fmt.Errorf("count %s is too large: at most %d", s, int64(math.MaxInt64))
 	}
 	return int64(f), nil
 }
