@@ -116,10 +116,10 @@ func stepOf(t time.Time, step time.Duration) int64 {
 }
 
 // Observe records what the brain knows of a model's traffic on a gateway: the time of its latest
-// request there (the tracker's LastRequest; zero means none). The minute of that request is a busy minute. Calling
-// it every cycle with an unchanged time is cheap and changes nothing.
+// request there (the tracker's LastRequest; zero, like any time before the Unix epoch, means none: a state file holds no earlier minute).
+// The minute of that request is a busy minute. Calling it every cycle with an unchanged time is cheap and changes nothing.
 func (p *Policy) Observe(k Key, lastRequest time.Time) {
-	if lastRequest.IsZero() {
+	if lastRequest.Unix() < 0 {
 		return
 	}
 	m := stepOf(lastRequest, p.cfg.Step)
