@@ -70,8 +70,6 @@ func (e *EnginePolicy) Reason(p *recommend.Pair, rd recommend.Decision) string {
 	}
 	cfg := e.Policy.Config()
 	d.Model, d.Rule, d.Now, d.Step = p.Model, rd.Rule, stepOf(p.Now, cfg.Step), cfg.Step
-	d.Unload = rd.Act && p.State == metrics.StateLoaded
-	d.Load = rd.Act && p.State != metrics.StateLoaded
 	d.Threshold, d.MinHistory = cfg.MinProbability, cfg.MinHistory
 	if d.Expected != 0 {
 		d.Expected += d.Now
