@@ -1,0 +1,137 @@
+package predict
+
+import (
+	"encoding/binary"
+	"hash/crc32"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/modelium/brain/rules"
+)
+
+// sealed returns body followed by its CRC-32: a state file whose checksum is good, whatever body is.
+func sealed(body []byte) []byte {
+	return binary.LittleEndian.AppendUint32(append([]byte(nil), body...), crc32.ChecksumIEEE(body))
+}
+
+// twoModels returns a policy with two histories and its state file.
+func twoModels(t *testing.T) (*Policy, []byte) {
+	t.Helper()
+	p, err := New(Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range []int64{0, 10, 20, 30} {
+		p.Observe(Key{Gateway: "gw-1", Model: "timer"}, time.Unix(m*60+30, 0))
+	}
+	p.Observe(Key{Gateway: "gw-1", Model: "other"}, time.Unix(5*60, 0))
+	b, err := p.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p, b
+}
+
+// A state file cut anywhere is refused even when its checksum was made good again (a writer that
+// checksums what it managed to write), and the policy keeps the histories it had, without a panic.
+func TestAStateFileCutAnywhereIsRefused(t *testing.T) {
+	_, good := twoModels(t)
+	body := good[:len(good)-4]
+	q, err := New(Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	q.Observe(Key{Gateway: "gw-1", Model: "kept"}, time.Unix(60, 0))
+	for cut := range len(body) {
+		if err := q.UnmarshalBinary(sealed(body[:cut])); err == nil {
+			t.Fatalf("a file cut after %d of %d bytes was accepted", cut, len(body))
+		}
+		if q.Len() != 1 || q.models.get(Key{Gateway: "gw-1", Model: "kept"}) == nil {
+			t.Fatalf("a file cut after %d bytes changed the policy", cut)
+		}
+	}
+	if err := q.UnmarshalBinary(sealed(body)); err != nil || q.Len() != 2 {
+		t.Errorf("the whole file: %v, %d histories, want 2", err, q.Len())
+	}
+}
+
+// A model count that the rest of the file cannot hold (every history takes historyBytes and at
+// least two name bytes) is refused as such, before any model is decoded.
+func TestAModelCountTheFileCannotHoldIsRefused(t *testing.T) {
+	_, good := twoModels(t)
+	header := len(fileMagic) + 8
+	withCount := func(body []byte, n uint32) []byte {
+		b := append([]byte(nil), body...)
+		binary.LittleEndian.PutUint32(b[len(fileMagic)+4:], n)
+		return sealed(b)
+	}
+	short := append([]byte(nil), good[:header]...)
+	for _, tt := range []struct {
+		name string
+		file []byte
+		want string
+	}{
+		{"three models claimed in a file holding two", withCount(good[:len(good)-4], 3), "3 models cannot fit in"},
+		{"one model claimed in one byte less than a history and its names", withCount(append(short, make([]byte, historyBytes+1)...), 1), "1 models cannot fit in 993 bytes"},
+		{"one model claimed in no bytes", withCount(short, 1), "1 models cannot fit in 0 bytes"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			p, _ := New(Config{})
+			err := p.UnmarshalBinary(tt.file)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error %v, want one saying %q", err, tt.want)
+			}
+		})
+	}
+}
+
+// A history with no busy minute yet (the zero History) is a valid entry of a state file: it reads
+// back, empty; a negative minute is refused.
+func TestAnEmptyHistoryReadsBackEmpty(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		last    int64
+		wantErr bool
+	}{
+		{"no busy minute yet", 0, false},
+		{"busy in minute 0", 1, false},
+		{"a negative minute", -1, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			p, _ := New(Config{})
+			p.models.put(Key{Gateway: "gw-1", Model: "m"}, &History{last: tt.last})
+			b, _ := p.MarshalBinary()
+			q, _ := New(Config{})
+			err := q.UnmarshalBinary(b)
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("error %v, want error %v", err, tt.wantErr)
+			}
+			if h := q.models.get(Key{Gateway: "gw-1", Model: "m"}); !tt.wantErr && (h == nil || h.last != tt.last || h.plan != [Horizon]uint8{}) {
+				t.Errorf("read back %+v, want a history with last %d and no plan", h, tt.last)
+			}
+		})
+	}
+}
+
+// The fixed policy's reason is followed by "fewer than min_history" only when the gaps are fewer:
+// a history of exactly min_history gaps is not called short.
+func TestAFixedReasonCallsAHistoryShortOnlyBelowMinHistory(t *testing.T) {
+	fd := rules.DefaultUnloadPolicy().ShouldUnload(rules.UnloadInput{Model: "m", IdleSeconds: 400})
+	for _, tt := range []struct {
+		name       string
+		gaps       int
+		wantSuffix string
+	}{
+		{"one gap fewer than min_history", 2, " (the fixed keep-alive decides: 2 gaps observed, fewer than min_history 3)"},
+		{"exactly min_history gaps", 3, ""},
+		{"more gaps", 4, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			d := Decision{Gaps: tt.gaps, MinHistory: 3}.byFixedPolicy(fd)
+			if got, want := d.Reason(), fd.Reason()+tt.wantSuffix; got != want {
+				t.Errorf("reason\n got %s\nwant %s", got, want)
+			}
+		})
+	}
+}
