@@ -194,6 +194,12 @@ func TestShortestKeepAliveGoesFirstThenTheLowerName(t *testing.T) {
 			return time.Hour
 		}, "f2"},
 		{"of equal keep-alives the lower name goes", func(string) time.Duration { return time.Hour }, "f1"},
+		{"keep-alives of weeks all count as the longest: the lower name goes", func(m string) time.Duration {
+			if m == "f1" {
+				return 700 * time.Hour
+			}
+			return 600 * time.Hour
+		}, "f1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
