@@ -103,10 +103,10 @@ bench-smoke:
 # tests must fail on it. One package at a time with one worker: the machines are small and shared.
 # The tag "mutation" leaves out the figure tests too slow to run once per mutant (replay's capped
 # replays, 40 s a run); make test runs them.
-MUTATION_PKGS := internal/validate metrics rules gpu hfconfig recommend predict replay access server
+MUTATION_PKGS := internal/validate metrics rules gpu hfconfig recommend predict replay access internal/config server
 GREMLINS      := $(TOOL) gremlins unleash --workers 1 --timeout-coefficient 10 --tags mutation
 
-## mutation: gremlins over every domain package and server/ (about 1 h 30 min on 2 shared CPUs; not
+## mutation: gremlins over every domain package, internal/config and server/ (about 1 h 30 min on 2 shared CPUs; not
 ## part of make test), results in bench/mutation/, the report in bench/mutation.md
 mutation:
 	@mkdir -p bench/mutation; : > bench/mutation/times.tsv; for p in $(MUTATION_PKGS); do \

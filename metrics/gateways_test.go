@@ -3,6 +3,7 @@ package metrics_test
 import (
 	"errors"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -236,5 +237,55 @@ func TestForgetGateways(t *testing.T) {
 	}
 	if tr.Gateways() != 1 {
 		t.Errorf("Gateways() = %d; want 1 (KeepAlive of an unknown gateway must not know it)", tr.Gateways())
+	}
+}
+
+// A sync's bounds, each at its edge: exactly MaxSyncModels models, a cap reached exactly by the
+// sync's new models, and a memory_bytes of 0 are accepted; one more, or a negative size, are not.
+func TestSyncGatewayBoundsAtTheirEdges(t *testing.T) {
+	models := func(n int) []metrics.GatewayModel {
+		out := make([]metrics.GatewayModel, n)
+		for i := range out {
+			out[i] = gm("m"+strconv.Itoa(i), metrics.StateLoaded)
+		}
+		return out
+	}
+	tests := []struct {
+		name      string
+		maxModels int
+		sync      []metrics.GatewayModel
+		wantErr   bool
+	}{
+		{"exactly the most models a sync may list", 0, models(metrics.MaxSyncModels), false},
+		{"one more than a sync may list", 0, models(metrics.MaxSyncModels + 1), true},
+		{"new models that fill the model cap exactly", 3, models(3), false},
+		{"new models one past the model cap", 3, models(4), true},
+		{"a model of 0 bytes", 0, []metrics.GatewayModel{{Model: "m", State: metrics.StateLoaded, MemoryBytes: 0}}, false},
+		{"a model of -1 bytes", 0, []metrics.GatewayModel{{Model: "m", State: metrics.StateLoaded, MemoryBytes: -1}}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tr, _ := newTracker(t, metrics.Config{MaxModels: tt.maxModels})
+			_, err := tr.SyncGateway("g", tt.sync)
+			if tt.wantErr != (err != nil) || err != nil && !errors.Is(err, metrics.ErrInvalid) {
+				t.Fatalf("SyncGateway of %d models: err = %v, want an ErrInvalid: %v", len(tt.sync), err, tt.wantErr)
+			}
+			if want := map[bool]int{false: len(tt.sync), true: 0}[tt.wantErr]; len(placementsOf(tr, "g")) != want {
+				t.Errorf("%d placements on g, want %d", len(placementsOf(tr, "g")), want)
+			}
+		})
+	}
+}
+
+// A gateway last seen exactly at the cut-off is kept; one seen a nanosecond before it is forgotten.
+func TestForgetGatewaysKeepsOneSeenAtTheCutoff(t *testing.T) {
+	tr, c := newTracker(t, metrics.Config{})
+	reportState(t, tr, metrics.StateReport{Gateway: "before", Model: "a", State: metrics.StateLoaded})
+	c.Add(time.Nanosecond)
+	cutoff := c.Now()
+	reportState(t, tr, metrics.StateReport{Gateway: "at", Model: "b", State: metrics.StateLoaded})
+	c.Add(time.Minute)
+	if got := tr.ForgetGateways(cutoff, nil); !slices.Equal(got, []string{"before"}) {
+		t.Errorf("ForgetGateways(cut-off) = %v; want [before] (at was seen exactly at the cut-off)", got)
 	}
 }
