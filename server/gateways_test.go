@@ -162,12 +162,30 @@ func TestGatewayTTLForgetsSilentGateways(t *testing.T) {
 		t.Errorf("modelium_brain_gateways_forgotten_total = %v; want 1", got)
 	}
 
-	// Once its stream ends, the watching gateway's TTL counts from then.
+	// Once its stream ends, the watching gateway's TTL counts from then: kept 9 minutes on (its
+	// sync, 11 minutes before the stream ended, is older than the TTL), forgotten 2 minutes later.
 	w.cancel()
 	waitFor(t, func() bool { return !watchOpen(b) }) // the server keeps the gateway alive before it counts the stream gone
-	b.clock.Advance(11 * time.Minute)
-	if gone := b.srv.ExpireGateways(b.clock.Now()); !slices.Equal(gone, []string{"reporting", "watching"}) {
-		t.Errorf("ExpireGateways after the stream ended = %v; want [reporting watching]", gone)
+	b.clock.Advance(9 * time.Minute)
+	if gone := b.srv.ExpireGateways(b.clock.Now()); !slices.Equal(gone, []string{"reporting"}) {
+		t.Errorf("ExpireGateways 9 minutes after the stream ended = %v; want [reporting]", gone)
+	}
+	b.clock.Advance(2 * time.Minute)
+	if gone := b.srv.ExpireGateways(b.clock.Now()); !slices.Equal(gone, []string{"watching"}) {
+		t.Errorf("ExpireGateways 11 minutes after the stream ended = %v; want [watching]", gone)
+	}
+}
+
+// Without a gateway TTL (the default) no gateway is ever forgotten, however long it is silent.
+func TestNoGatewayTTLForgetsNothing(t *testing.T) {
+	b := newBrain(t, server.Options{})
+	if _, err := b.client.SyncGateway(ctxT(t), &brainv1.SyncGatewayRequest{GatewayId: "silent",
+		Models: []*brainv1.GatewayModel{loadedModel("m")}}); err != nil {
+		t.Fatal(err)
+	}
+	b.clock.Advance(1000 * time.Hour)
+	if gone := b.srv.ExpireGateways(b.clock.Now()); len(gone) != 0 {
+		t.Errorf("ExpireGateways without a TTL = %v; want none", gone)
 	}
 }
 

@@ -129,3 +129,27 @@ func shutdown(srv *server.Server) {
 	defer cancel()
 	_ = srv.Shutdown(ctx)
 }
+
+// TestGatewayExpiryLoopRuns: with a gateway TTL the server runs the expiry loop itself (a tenth of
+// the TTL apart), so a silent gateway is forgotten without anyone calling ExpireGateways. In a
+// synctest bubble, as the evaluation loop's test.
+func TestGatewayExpiryLoopRuns(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		tracker := metrics.NewTracker(metrics.Config{Now: time.Now})
+		srv := server.New(server.Options{Tracker: tracker, GatewayTTL: 10 * time.Second, DecisionInterval: -1, Logger: slog.New(slog.DiscardHandler)})
+		defer shutdown(srv)
+		if _, err := tracker.ReportState(metrics.StateReport{Gateway: "gw-1", Model: "llama", Runtime: "vllm", State: metrics.StateLoaded}); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(9 * time.Second)
+		synctest.Wait()
+		if tracker.Gateways() != 1 {
+			t.Fatalf("the gateway was forgotten within its TTL")
+		}
+		time.Sleep(3 * time.Second)
+		synctest.Wait()
+		if tracker.Gateways() != 0 {
+			t.Errorf("12 s after its last report, with a TTL of 10 s and the loop every second, the gateway is still known")
+		}
+	})
+}

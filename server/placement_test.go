@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -287,7 +288,9 @@ func TestMakeRoomRecommendations(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			clock := newFakeClock()
-			client, srv, _ := startServer(t, server.Options{Clock: clock.Now, GPUs: twoGPUs(t, clock), DecisionInterval: -1})
+			var logged safeBuffer
+			client, srv, _ := startServer(t, server.Options{Clock: clock.Now, GPUs: twoGPUs(t, clock), DecisionInterval: -1,
+				Logger: slog.New(slog.NewTextHandler(&logged, nil))})
 			reportLoaded(t, client, "old", 1, 50*gib)
 			if _, err := client.ChooseGPU(ctxT(t), &brainv1.ChooseGPURequest{ModelName: "big", GatewayId: "gw-2", RequiredBytes: 70 * gib,
 				AllowEviction: true, Reserve: true, ReservationTtl: durationpb.New(time.Minute)}); err != nil {
@@ -315,6 +318,9 @@ func TestMakeRoomRecommendations(t *testing.T) {
 			tt.end(t, client, srv, clock)
 			if got := openMakeRoom(srv); len(got) != 0 {
 				t.Fatalf("make_room still open after the placement ended: %v", got)
+			}
+			if strings.Contains(logged.String(), "level=ERROR") {
+				t.Errorf("publishing and withdrawing make_room logged an error:\n%s", logged.String())
 			}
 		})
 	}
