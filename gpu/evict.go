@@ -44,6 +44,13 @@ type Resident struct {
 	Model, Gateway string
 }
 
+// evictable reports whether the resident's own state lets it be a victim: LOADED, not pinned,
+// without requests in flight or a reservation, with reported bytes to free. Whether a live
+// reservation already counts on it is the allocator's to say (claimedLocked).
+func (r *Resident) evictable() bool {
+	return r.State == ResidentLoaded && !r.Pinned && r.InFlight <= 0 && r.ReservedBytes <= 0 && r.MemoryBytes > 0
+}
+
 // NextUseEstimator estimates when a model is next requested on a gateway, and how sure it is
 // (confidence in [0, 1]). The predictive keep-alive policy implements it; LastRequestEstimator is
 // the recency default.
@@ -341,13 +348,8 @@ func (a *Allocator) gatherLocked(residents []Resident, uuid string, now time.Tim
 	var eligible int64
 	for k := range residents {
 		r := &residents[k]
-		if r.State != ResidentLoaded || r.Pinned || r.InFlight > 0 || r.ReservedBytes > 0 || r.MemoryBytes <= 0 {
+		if !r.evictable() || checkClaims && a.claimedLocked(r, uuid) {
 			continue
-		}
-		if checkClaims {
-			if _, ok := a.claimed[victimKey{r.Model, r.Gateway, uuid}]; ok {
-				continue
-			}
 		}
 		cands = append(cands, newCand(r, int32(k), nowNs, est))
 		eligible += r.MemoryBytes
@@ -403,16 +405,11 @@ func (a *Allocator) topLocked(t *topCands, residents []Resident, uuid string, no
 	var eligible int64
 	for k := range residents {
 		r := &residents[k]
-		if r.State != ResidentLoaded || r.Pinned || r.InFlight > 0 || r.ReservedBytes > 0 || r.MemoryBytes <= 0 {
+		if !r.evictable() || checkClaims && a.claimedLocked(r, uuid) {
 			continue
 		}
-		if checkClaims {
-			if _, ok := a.claimed[victimKey{r.Model, r.Gateway, uuid}]; ok {
-				continue
-			}
-		}
 		eligible += r.MemoryBytes
-		c := evictCand{res: int32(k), bytes: r.MemoryBytes, last: lastNanos(r.LastRequest), cost: estimatedCost(r, nowNs, est)}
+		c := newCand(r, int32(k), nowNs, est)
 		t.offer(&c)
 	}
 	return eligible
@@ -429,13 +426,8 @@ func (a *Allocator) topRecencyLocked(t *topCands, residents []Resident, uuid str
 	var eligible int64
 	for k := range residents {
 		r := &residents[k]
-		if r.State != ResidentLoaded || r.Pinned || r.InFlight > 0 || r.ReservedBytes > 0 || r.MemoryBytes <= 0 {
+		if !r.evictable() || checkClaims && a.claimedLocked(r, uuid) {
 			continue
-		}
-		if checkClaims {
-			if _, ok := a.claimed[victimKey{r.Model, r.Gateway, uuid}]; ok {
-				continue
-			}
 		}
 		eligible += r.MemoryBytes
 		last, eff := int64(math.MinInt64), neverEff
@@ -472,6 +464,12 @@ func (t *topCands) offer(c *evictCand) bool {
 	return t.n == topN
 }
 
+// claimedLocked reports whether a live reservation counts on r's bytes on GPU uuid.
+func (a *Allocator) claimedLocked(r *Resident, uuid string) bool {
+	_, ok := a.claimed[victimKey{r.Model, r.Gateway, uuid}]
+	return ok
+}
+
 // blockedLocked counts why the residents of GPU uuid may not be victims, for a refusal.
 func (a *Allocator) blockedLocked(residents []Resident, uuid string) blocked {
 	var why blocked
@@ -487,7 +485,7 @@ func (a *Allocator) blockedLocked(residents []Resident, uuid string) blocked {
 		case r.ReservedBytes > 0:
 			why.reserved++
 		default:
-			if _, ok := a.claimed[victimKey{r.Model, r.Gateway, uuid}]; ok {
+			if a.claimedLocked(r, uuid) {
 				why.claimed++
 			}
 		}
