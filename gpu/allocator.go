@@ -537,9 +537,15 @@ func (a *Allocator) Status(now time.Time) Status {
 
 // FormatBytes writes n in binary units with one decimal, for reasons and logs ("20.0 GiB").
 func FormatBytes(n int64) string {
+	var buf [32]byte
+	return string(appendBytes(buf[:0], n))
+}
+
+// appendBytes appends FormatBytes(n) to b, for reasons built in one buffer.
+func appendBytes(b []byte, n int64) []byte {
 	const unit = 1024
 	if n < unit && n > -unit {
-		return strconv.FormatInt(n, 10) + " B"
+		return append(strconv.AppendInt(b, n, 10), " B"...)
 	}
 	f, i := float64(n), 0
 	for f >= unit*unit || f <= -unit*unit {
@@ -549,5 +555,6 @@ func FormatBytes(n int64) string {
 			break
 		}
 	}
-	return strconv.FormatFloat(f/unit, 'f', 1, 64) + " " + [...]string{"KiB", "MiB", "GiB", "TiB", "PiB"}[i]
+	b = strconv.AppendFloat(b, f/unit, 'f', 1, 64)
+	return append(append(b, ' '), [...]string{"KiB", "MiB", "GiB", "TiB", "PiB"}[i]...)
 }

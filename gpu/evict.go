@@ -249,7 +249,7 @@ func (a *Allocator) planGPULocked(snap Snapshot, i int, req *Request, per int64,
 	// Most plans take a few victims: the cheapest topN, found in one pass, then hold the greedy
 	// choice exactly, and only a plan that needs more gathers every candidate.
 	top := &sc.top
-	eligible := a.topLocked(top, residents, d.UUID, now, req.NextUse)
+	eligible := a.topLocked(top, residents, d.UUID, now, req.NextUse, need)
 	cands := top.c[:top.n]
 	if eligible < need {
 		*whyNot = fmt.Sprintf("has %s available, needs %s + %s headroom; unloading every model that may go frees %s of the %s missing (%d loaded here; %s)",
@@ -292,7 +292,11 @@ func (a *Allocator) evictionPlacement(snap Snapshot, req *Request, chosen []gpuP
 		Strategy:      "eviction",
 		PerGPUBytes:   per,
 	}
-	placed := make([]PlacedGPU, len(chosen))
+	// The placed GPUs are listed only when there are several; one is the answer's own fields.
+	var placed []PlacedGPU
+	if len(chosen) > 1 {
+		placed = make([]PlacedGPU, len(chosen))
+	}
 	victims := 0
 	for _, c := range chosen {
 		victims += len(c.victims)
@@ -304,12 +308,18 @@ func (a *Allocator) evictionPlacement(snap Snapshot, req *Request, chosen []gpuP
 	var endsArr [16]int
 	ends := endsArr[:0] // each reason's end in buf
 	for k, c := range chosen {
-		d := snap.Devices[c.dev]
+		d := &snap.Devices[c.dev]
 		freed := int64(0)
 		for _, v := range c.victims {
 			freed += v.bytes
 		}
-		placed[k] = PlacedGPU{Device: d, AvailableBytes: c.available, FreeAfterBytes: c.available + freed - per}
+		at := PlacedGPU{Device: *d, AvailableBytes: c.available, FreeAfterBytes: c.available + freed - per}
+		if k == 0 {
+			p.Device, p.AvailableBytes, p.FreeAfterBytes = at.Device, at.AvailableBytes, at.FreeAfterBytes
+		}
+		if placed != nil {
+			placed[k] = at
+		}
 		residents := req.Residents[d.UUID]
 		for _, v := range c.victims {
 			r := &residents[v.res]
@@ -318,7 +328,7 @@ func (a *Allocator) evictionPlacement(snap Snapshot, req *Request, chosen []gpuP
 				next, conf = req.NextUse.NextUse(r.Model, r.Gateway)
 			}
 			p.EvictionCost += v.cost
-			buf = appendVictimReason(buf, r, req.Model, &d, now, next, conf, v.cost)
+			buf = appendVictimReason(buf, r, req.Model, d, now, next, conf, v.cost)
 			ends = append(ends, len(buf))
 			p.Evictions = append(p.Evictions, Eviction{
 				Model: r.Model, Gateway: r.Gateway, UUID: d.UUID, Index: d.Index, MemoryBytes: r.MemoryBytes,
@@ -330,10 +340,7 @@ func (a *Allocator) evictionPlacement(snap Snapshot, req *Request, chosen []gpuP
 	for k, end := range ends {
 		p.Evictions[k].Reason, start = reasons[start:end], end
 	}
-	p.Device, p.AvailableBytes, p.FreeAfterBytes = placed[0].Device, placed[0].AvailableBytes, placed[0].FreeAfterBytes
-	if len(placed) > 1 {
-		p.GPUs = placed
-	}
+	p.GPUs = placed
 	return p
 }
 
@@ -394,11 +401,12 @@ func (t *topCands) bytes() int64 {
 }
 
 // topLocked finds the topN cheapest candidates of a GPU (as gatherLocked ranks them, ties in
-// residents' order) and the bytes all candidates hold, in one pass without allocating.
-func (a *Allocator) topLocked(t *topCands, residents []Resident, uuid string, now time.Time, est NextUseEstimator) int64 {
+// residents' order) and the bytes all candidates hold, in one pass without allocating. With the
+// recency default it keeps fewer when fewer cover need (see topRecencyLocked).
+func (a *Allocator) topLocked(t *topCands, residents []Resident, uuid string, now time.Time, est NextUseEstimator, need int64) int64 {
 	t.n = 0
 	if est == nil {
-		return a.topRecencyLocked(t, residents, uuid, now.UnixNano())
+		return a.topRecencyLocked(t, residents, uuid, now.UnixNano(), need)
 	}
 	nowNs := now.UnixNano()
 	checkClaims := len(a.claimed) > 0
@@ -417,9 +425,15 @@ func (a *Allocator) topLocked(t *topCands, residents []Resident, uuid string, no
 
 // topRecencyLocked is topLocked with the recency default, its hot case: a candidate's cost is its
 // effective last request (the last request, no later than now; an hour ago for one never
-// requested) less now, and most residents are newer than the current topN-th, so they are turned
+// requested) less now, and most residents are newer than the last one kept, so they are turned
 // away on that integer before a candidate is built.
-func (a *Allocator) topRecencyLocked(t *topCands, residents []Resident, uuid string, nowNs int64) int64 {
+//
+// It keeps only the cheapest candidates whose bytes first cover need (at most topN): the greedy
+// choice (pickVictims) takes candidates cheapest first until they cover the need, so it never
+// reaches one behind them. Keeping two or three instead of topN turns away far more residents on
+// the integer (residents that come in runs of ever older last requests would otherwise each enter
+// the list at its front).
+func (a *Allocator) topRecencyLocked(t *topCands, residents []Resident, uuid string, nowNs, need int64) int64 {
 	checkClaims := len(a.claimed) > 0
 	worstEff := int64(math.MaxInt64)
 	neverEff := nowNs - int64(neverRequestedWait)
@@ -436,14 +450,46 @@ func (a *Allocator) topRecencyLocked(t *topCands, residents []Resident, uuid str
 			eff = min(last, nowNs)
 		}
 		if eff > worstEff {
-			continue // newer than every kept one, so dearer: its cost is no lower, its last later
+			continue // newer than the last one kept, so dearer: its cost is no lower, its last later
 		}
 		c := evictCand{res: int32(k), bytes: r.MemoryBytes, last: last, cost: float64(eff - nowNs)}
-		if t.offer(&c) {
-			worstEff = nowNs + int64(t.c[topN-1].cost)
+		if t.offerCovering(&c, need) {
+			worstEff = neverEff
+			if w := t.c[t.n-1].last; w != math.MinInt64 {
+				worstEff = min(w, nowNs)
+			}
 		}
 	}
 	return eligible
+}
+
+// offerCovering is offer for a list that keeps only the cheapest candidates whose bytes first
+// cover need (at most topN; every candidate has bytes). It says whether the list is closed: full,
+// or covering need, so that only a candidate cheaper than its last can enter.
+func (t *topCands) offerCovering(c *evictCand, need int64) bool {
+	if t.n > 0 && t.closed(need) && !cheaper(c, &t.c[t.n-1]) {
+		return true
+	}
+	j := min(t.n, topN-1)
+	for j > 0 && cheaper(c, &t.c[j-1]) {
+		t.c[j] = t.c[j-1]
+		j--
+	}
+	t.c[j] = *c
+	t.n = min(t.n+1, topN)
+	var sum int64
+	for k := range t.n {
+		if sum += t.c[k].bytes; sum >= need {
+			t.n = k + 1
+			return true
+		}
+	}
+	return t.n == topN
+}
+
+// closed reports whether the list is full or its bytes cover need.
+func (t *topCands) closed(need int64) bool {
+	return t.n == topN || t.bytes() >= need
 }
 
 // offer puts c among the topN cheapest if it is one of them, and says whether the list is full.
@@ -588,7 +634,7 @@ func appendVictimReason(b []byte, r *Resident, forModel string, d *Device, now, 
 	b = append(b, " ("...)
 	b = append(b, d.UUID...)
 	b = append(b, "): expected back in "...)
-	b = append(b, max(next.Sub(now), 0).Round(time.Second).String()...)
+	b = appendSeconds(b, max(next.Sub(now), 0).Round(time.Second))
 	b = append(b, " (confidence "...)
 	b = strconv.AppendFloat(b, conf, 'f', 2, 64)
 	b = append(b, ", "...)
@@ -596,15 +642,36 @@ func appendVictimReason(b []byte, r *Resident, forModel string, d *Device, now, 
 		b = append(b, "never requested"...)
 	} else {
 		b = append(b, "last request "...)
-		b = append(b, now.Sub(r.LastRequest).Round(time.Second).String()...)
+		b = appendSeconds(b, now.Sub(r.LastRequest).Round(time.Second))
 		b = append(b, " ago"...)
 	}
 	b = append(b, "), "...)
 	b = strconv.AppendFloat(b, cost, 'f', 2, 64)
 	b = append(b, " expected cold starts; the plan counts its reported memory_bytes ("...)
-	b = append(b, FormatBytes(r.MemoryBytes)...)
+	b = appendBytes(b, r.MemoryBytes)
 	b = append(b, ") as what the unload frees, since the GPU backend sees only device-wide free memory"...)
 	return b
+}
+
+// appendSeconds appends d.String() for a d rounded to the second without the allocation String
+// makes ("1h2m3s", "4m0s", "0s"); any other d (a Round that saturated) goes through String.
+func appendSeconds(b []byte, d time.Duration) []byte {
+	if d%time.Second != 0 {
+		return append(b, d.String()...)
+	}
+	if d < 0 {
+		b = append(b, '-')
+		d = -d // not MinInt64: that is no whole number of seconds
+	}
+	s := int64(d / time.Second)
+	if s >= 3600 {
+		b = append(strconv.AppendInt(b, s/3600, 10), 'h')
+		s %= 3600
+		b = append(strconv.AppendInt(b, s/60, 10), 'm')
+	} else if s >= 60 {
+		b = append(strconv.AppendInt(b, s/60, 10), 'm')
+	}
+	return append(strconv.AppendInt(b, s%60, 10), 's')
 }
 
 // noEvictionLocked is the NoFitError of an eviction plan that could not be made.

@@ -217,27 +217,9 @@ func TestTopCandidatesAreTheCheapestInOrder(t *testing.T) {
 	r := rand.New(rand.NewPCG(16, 17))
 	var top topCands
 	for round := range 400 {
-		a := NewAllocator(nil, AllocatorConfig{})
-		n := r.IntN(3 * topN)
-		residents := make([]Resident, n)
-		minutes := map[string]int{}
-		for k := range residents {
-			m := fmt.Sprintf("m%d", k)
-			residents[k] = Resident{Model: m, Gateway: "gw", MemoryBytes: int64(r.IntN(4)), State: ResidentState(r.IntN(4) / 3),
-				Pinned: r.IntN(10) == 0, InFlight: int64(r.IntN(10) / 9)}
-			if r.IntN(10) == 0 {
-				residents[k].ReservedBytes = 1
-			}
-			if r.IntN(4) != 0 {
-				residents[k].LastRequest = evictNow.Add(-time.Duration(r.IntN(3)) * time.Minute)
-			}
-			minutes[m] = r.IntN(3)
-			if r.IntN(8) == 0 {
-				a.claimed[victimKey{m, "gw", "GPU-x"}] = "res-1"
-			}
-		}
+		a, residents, minutes := randomResidents(r)
 		for _, est := range []NextUseEstimator{minutesEstimate(minutes), nil} {
-			eligible := a.topLocked(&top, residents, "GPU-x", evictNow, est)
+			eligible := a.topLocked(&top, residents, "GPU-x", evictNow, est, math.MaxInt64)
 			all, allEligible := a.gatherLocked(residents, "GPU-x", evictNow, est, nil)
 			slices.SortStableFunc(all, func(x, y evictCand) int {
 				switch {
@@ -268,6 +250,95 @@ func TestTopCandidatesAreTheCheapestInOrder(t *testing.T) {
 					t.Fatalf("round %d: claimed %s is a candidate", round, rs.Model)
 				}
 			}
+		}
+	}
+}
+
+// randomResidents is an allocator and the residents of its GPU "GPU-x" (up to 3 x topN, each
+// eligible or not for every reason, some claimed, with few distinct last requests and sizes so
+// that ties are common), with minutes for minutesEstimate.
+func randomResidents(r *rand.Rand) (*Allocator, []Resident, map[string]int) {
+	a := NewAllocator(nil, AllocatorConfig{})
+	n := r.IntN(3 * topN)
+	residents := make([]Resident, n)
+	minutes := map[string]int{}
+	for k := range residents {
+		m := fmt.Sprintf("m%d", k)
+		residents[k] = Resident{Model: m, Gateway: "gw", MemoryBytes: int64(r.IntN(4)), State: ResidentState(r.IntN(4) / 3),
+			Pinned: r.IntN(10) == 0, InFlight: int64(r.IntN(10) / 9)}
+		if r.IntN(10) == 0 {
+			residents[k].ReservedBytes = 1
+		}
+		if r.IntN(4) != 0 {
+			residents[k].LastRequest = evictNow.Add(-time.Duration(r.IntN(3)) * time.Minute)
+		}
+		minutes[m] = r.IntN(3)
+		if r.IntN(8) == 0 {
+			a.claimed[victimKey{m, "gw", "GPU-x"}] = "res-1"
+		}
+	}
+	return a, residents, minutes
+}
+
+// TestRecencyShortListStopsWhereTheCheapestCoverTheNeed: with the recency default the short list
+// keeps the cheapest candidates up to the first that brings their bytes to the need (at most
+// topN), and a plan made from it takes the same victims, at the same cost, as one made from every
+// candidate.
+func TestRecencyShortListStopsWhereTheCheapestCoverTheNeed(t *testing.T) {
+	r := rand.New(rand.NewPCG(18, 19))
+	var top topCands
+	for round := range 2000 {
+		a, residents, _ := randomResidents(r)
+		all, eligible := a.gatherLocked(residents, "GPU-x", evictNow, nil, nil)
+		need := 1 + r.Int64N(eligible+2)
+		if r.IntN(10) == 0 {
+			need = math.MaxInt64
+		}
+		if got := a.topLocked(&top, residents, "GPU-x", evictNow, nil, need); got != eligible {
+			t.Fatalf("round %d: eligible %d, want %d", round, got, eligible)
+		}
+		slices.SortStableFunc(all, func(x, y evictCand) int {
+			switch {
+			case cheaper(&x, &y):
+				return -1
+			case cheaper(&y, &x):
+				return 1
+			}
+			return cmp.Compare(x.res, y.res)
+		})
+		want := all[:min(len(all), topN)]
+		var sum int64
+		for k, c := range want {
+			if sum += c.bytes; sum >= need {
+				want = want[:k+1]
+				break
+			}
+		}
+		if !slices.Equal(top.c[:top.n], want) {
+			t.Fatalf("round %d (need %d): top %v, want %v", round, need, top.c[:top.n], want)
+		}
+		if sum < need || eligible < need {
+			continue // the planner gathers every candidate then, or has no plan
+		}
+		fromTop := slices.Clone(top.c[:top.n])
+		pTop := pickVictims(fromTop, need, evictNow, true)
+		fromAll, _ := a.gatherLocked(residents, "GPU-x", evictNow, nil, nil)
+		pAll := pickVictims(fromAll, need, evictNow, true)
+		var victimsTop, victimsAll []int32
+		for _, c := range fromTop {
+			if c.chosen {
+				victimsTop = append(victimsTop, c.res)
+			}
+		}
+		for _, c := range fromAll {
+			if c.chosen {
+				victimsAll = append(victimsAll, c.res)
+			}
+		}
+		slices.Sort(victimsTop)
+		if !slices.Equal(victimsTop, victimsAll) || pTop.cost != pAll.cost || pTop.newest != pAll.newest || pTop.excess != pAll.excess {
+			t.Fatalf("round %d (need %d): from the short list victims %v plan %+v; from every candidate %v %+v",
+				round, need, victimsTop, pTop, victimsAll, pAll)
 		}
 	}
 }

@@ -35,3 +35,20 @@ func TestAVictimsReasonSaysWhyWithTheNumbers(t *testing.T) {
 		})
 	}
 }
+
+// TestWholeSecondsPrintAsDurationStringPrintsThem holds appendSeconds to time.Duration's String
+// for durations rounded to the second, and for those it hands on (not whole seconds).
+func TestWholeSecondsPrintAsDurationStringPrintsThem(t *testing.T) {
+	ds := []time.Duration{0, time.Second, 59 * time.Second, time.Minute, 61 * time.Second, 59*time.Minute + 59*time.Second,
+		time.Hour, time.Hour + time.Second, 25*time.Hour + 3*time.Minute, -time.Second, -time.Hour - 61*time.Second,
+		math.MaxInt64 / time.Second * time.Second, math.MinInt64 / time.Second * time.Second,
+		time.Duration(math.MaxInt64), time.Duration(math.MinInt64), 1500 * time.Millisecond, -time.Nanosecond}
+	for s := int64(-7300); s <= 7300; s += 7 {
+		ds = append(ds, time.Duration(s)*time.Second)
+	}
+	for _, d := range ds {
+		if got, want := string(appendSeconds([]byte("x"), d)), "x"+d.String(); got != want {
+			t.Errorf("appendSeconds(%d) = %q, want %q", int64(d), got, want)
+		}
+	}
+}
