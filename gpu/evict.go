@@ -155,6 +155,8 @@ type evictScratch struct {
 	pool  []evictCand
 	// whyNot[i] says why device i has no plan (set only for those).
 	whyNot []string
+	// claimed[k] says whether a live reservation counts on resident k of the GPU being scanned.
+	claimed []bool
 }
 
 // blocked counts why residents of a GPU could not be victims.
@@ -434,13 +436,19 @@ func (a *Allocator) topLocked(t *topCands, residents []Resident, uuid string, no
 // the integer (residents that come in runs of ever older last requests would otherwise each enter
 // the list at its front).
 func (a *Allocator) topRecencyLocked(t *topCands, residents []Resident, uuid string, nowNs, need int64) int64 {
-	checkClaims := len(a.claimed) > 0
+	// The claims are looked up before the scan, only while there are any: a call in the scan
+	// (the map lookup) made every resident dearer, claims or not.
+	var claimed []bool
+	if len(a.claimed) > 0 {
+		claimed = a.claimedResidentsLocked(residents, uuid)
+	}
 	worstEff := int64(math.MaxInt64)
 	neverEff := nowNs - int64(neverRequestedWait)
 	var eligible int64
+	closed := false
 	for k := range residents {
 		r := &residents[k]
-		if !r.evictable() || checkClaims && a.claimedLocked(r, uuid) {
+		if !r.evictable() || claimed != nil && claimed[k] {
 			continue
 		}
 		eligible += r.MemoryBytes
@@ -453,7 +461,7 @@ func (a *Allocator) topRecencyLocked(t *topCands, residents []Resident, uuid str
 			continue // newer than the last one kept, so dearer: its cost is no lower, its last later
 		}
 		c := evictCand{res: int32(k), bytes: r.MemoryBytes, last: last, cost: float64(eff - nowNs)}
-		if t.offerCovering(&c, need) {
+		if closed = t.offerCovering(&c, need, closed); closed {
 			worstEff = neverEff
 			if w := t.c[t.n-1].last; w != math.MinInt64 {
 				worstEff = min(w, nowNs)
@@ -464,10 +472,11 @@ func (a *Allocator) topRecencyLocked(t *topCands, residents []Resident, uuid str
 }
 
 // offerCovering is offer for a list that keeps only the cheapest candidates whose bytes first
-// cover need (at most topN; every candidate has bytes). It says whether the list is closed: full,
-// or covering need, so that only a candidate cheaper than its last can enter.
-func (t *topCands) offerCovering(c *evictCand, need int64) bool {
-	if t.n > 0 && t.closed(need) && !cheaper(c, &t.c[t.n-1]) {
+// cover need (at most topN; every candidate has bytes). It says whether the list is now closed
+// (full, or covering need), when only a candidate cheaper than its last can enter; closed is what
+// the previous offer said (false for the first).
+func (t *topCands) offerCovering(c *evictCand, need int64, closed bool) bool {
+	if closed && !cheaper(c, &t.c[t.n-1]) {
 		return true
 	}
 	j := min(t.n, topN-1)
@@ -487,11 +496,6 @@ func (t *topCands) offerCovering(c *evictCand, need int64) bool {
 	return t.n == topN
 }
 
-// closed reports whether the list is full or its bytes cover need.
-func (t *topCands) closed(need int64) bool {
-	return t.n == topN || t.bytes() >= need
-}
-
 // offer puts c among the topN cheapest if it is one of them, and says whether the list is full.
 func (t *topCands) offer(c *evictCand) bool {
 	if t.n == topN {
@@ -508,6 +512,17 @@ func (t *topCands) offer(c *evictCand) bool {
 	t.c[j] = *c
 	t.n = min(t.n+1, topN)
 	return t.n == topN
+}
+
+// claimedResidentsLocked says for each of the residents of GPU uuid whether a live reservation
+// counts on its bytes (claimedLocked), in the allocator's scratch.
+func (a *Allocator) claimedResidentsLocked(residents []Resident, uuid string) []bool {
+	claimed := slices.Grow(a.scratch.claimed[:0], len(residents))[:len(residents)]
+	for k := range residents {
+		claimed[k] = a.claimedLocked(&residents[k], uuid)
+	}
+	a.scratch.claimed = claimed
+	return claimed
 }
 
 // claimedLocked reports whether a live reservation counts on r's bytes on GPU uuid.
