@@ -157,6 +157,8 @@ type evictScratch struct {
 	whyNot []string
 	// claimed[k] says whether a live reservation counts on resident k of the GPU being scanned.
 	claimed []bool
+	// reasons is the buffer the victims' reasons are built in, before their one string.
+	reasons []byte
 }
 
 // blocked counts why residents of a GPU could not be victims.
@@ -303,10 +305,10 @@ func (a *Allocator) evictionPlacement(snap Snapshot, req *Request, chosen []gpuP
 	for _, c := range chosen {
 		victims += len(c.victims)
 	}
-	// One allocation for the evictions and one for all their reasons (built into one buffer,
-	// each Reason a slice of the one string): a plan is answered with every reason.
+	// One allocation for the evictions and one for all their reasons (built into the scratch
+	// buffer, each Reason a slice of the one string): a plan is answered with every reason.
 	p.Evictions = make([]Eviction, 0, victims)
-	buf := make([]byte, 0, victims*reasonLen)
+	buf := slices.Grow(a.scratch.reasons[:0], victims*reasonLen)
 	var endsArr [16]int
 	ends := endsArr[:0] // each reason's end in buf
 	for k, c := range chosen {
@@ -338,6 +340,7 @@ func (a *Allocator) evictionPlacement(snap Snapshot, req *Request, chosen []gpuP
 			})
 		}
 	}
+	a.scratch.reasons = buf
 	reasons, start := string(buf), 0
 	for k, end := range ends {
 		p.Evictions[k].Reason, start = reasons[start:end], end
@@ -651,7 +654,7 @@ func appendVictimReason(b []byte, r *Resident, forModel string, d *Device, now, 
 	b = append(b, "): expected back in "...)
 	b = appendSeconds(b, max(next.Sub(now), 0).Round(time.Second))
 	b = append(b, " (confidence "...)
-	b = strconv.AppendFloat(b, conf, 'f', 2, 64)
+	b = appendFixed(b, conf, 2)
 	b = append(b, ", "...)
 	if r.LastRequest.IsZero() {
 		b = append(b, "never requested"...)
@@ -661,7 +664,7 @@ func appendVictimReason(b []byte, r *Resident, forModel string, d *Device, now, 
 		b = append(b, " ago"...)
 	}
 	b = append(b, "), "...)
-	b = strconv.AppendFloat(b, cost, 'f', 2, 64)
+	b = appendFixed(b, cost, 2)
 	b = append(b, " expected cold starts; the plan counts its reported memory_bytes ("...)
 	b = appendBytes(b, r.MemoryBytes)
 	b = append(b, ") as what the unload frees, since the GPU backend sees only device-wide free memory"...)
@@ -687,6 +690,40 @@ func appendSeconds(b []byte, d time.Duration) []byte {
 		b = append(strconv.AppendInt(b, s/60, 10), 'm')
 	}
 	return append(strconv.AppendInt(b, s%60, 10), 's')
+}
+
+// appendFixed appends strconv.AppendFloat(b, x, 'f', prec, 64) for prec 1 or 2. For x finite,
+// not negative and below 2^20 (a cost, a confidence, a size in its unit) it does without
+// strconv's general path, a tenth of a plan's time with a handful of numbers: the digits are x's
+// exact binary value times 10^prec (53 + 7 bits: exact in a uint64), rounded half to even as
+// strconv rounds. Anything else goes through strconv.
+func appendFixed(b []byte, x float64, prec int) []byte {
+	bits := math.Float64bits(x)
+	if bits>>63 != 0 || !(x < 1<<20) || prec < 1 || prec > 2 {
+		return strconv.AppendFloat(b, x, 'f', prec, 64)
+	}
+	scale := uint64(10)
+	if prec == 2 {
+		scale = 100
+	}
+	// x = mant / 2^shift, and x < 2^20 makes shift at least 33. (A subnormal x has no implicit
+	// bit, and its shift of 1074 or more rounds it to 0 all the same.)
+	mant, shift := bits&(1<<52-1)|1<<52, uint(1075-int(bits>>52))
+	var q uint64
+	if shift < 64 {
+		p := mant * scale
+		q = p >> shift
+		rem, half := p&(1<<shift-1), uint64(1)<<(shift-1)
+		if rem > half || rem == half && q&1 == 1 {
+			q++
+		}
+	} // else x × scale < 2^60 / 2^64: rounds to 0
+	b = append(strconv.AppendUint(b, q/scale, 10), '.')
+	frac := q % scale
+	if prec == 2 {
+		return append(b, byte('0'+frac/10), byte('0'+frac%10))
+	}
+	return append(b, byte('0'+frac))
 }
 
 // noEvictionLocked is the NoFitError of an eviction plan that could not be made.

@@ -3,6 +3,8 @@ package gpu
 import (
 	"fmt"
 	"math"
+	"math/rand/v2"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -49,6 +51,29 @@ func TestWholeSecondsPrintAsDurationStringPrintsThem(t *testing.T) {
 	for _, d := range ds {
 		if got, want := string(appendSeconds([]byte("x"), d)), "x"+d.String(); got != want {
 			t.Errorf("appendSeconds(%d) = %q, want %q", int64(d), got, want)
+		}
+	}
+}
+
+// TestFixedDecimalsPrintAsStrconvPrintsThem holds appendFixed to strconv.AppendFloat(x, 'f', prec)
+// on the numbers a reason prints (costs, confidences, sizes in their unit), on exact halves that
+// must round to even, and on what it hands on to strconv (negative, huge, NaN, infinite).
+func TestFixedDecimalsPrintAsStrconvPrintsThem(t *testing.T) {
+	xs := []float64{0, math.Copysign(0, -1), 0.005, 0.015, 0.125, 0.375, 0.25, 0.75, 0.05, 0.45, 0.5, 1, 1023.95, 1023.96,
+		1<<20 - 0.001, 1 << 20, 1e300, -0.5, math.SmallestNonzeroFloat64, math.NaN(), math.Inf(1), math.Inf(-1),
+		ColdStartCost(10*time.Minute, RecencyConfidence), ColdStartCost(0, 1), RecencyConfidence}
+	for k := range 4096 {
+		xs = append(xs, float64(k)/1024, float64(k)/8+0.005, float64(k)/200, float64(k)/20)
+	}
+	r := rand.New(rand.NewPCG(20, 21))
+	for range 50000 {
+		xs = append(xs, r.Float64(), r.Float64()*1024, math.Ldexp(r.Float64(), r.IntN(60)-40), math.Float64frombits(r.Uint64()))
+	}
+	for _, x := range xs {
+		for _, prec := range []int{1, 2} {
+			if got, want := string(appendFixed([]byte("x"), x, prec)), "x"+strconv.FormatFloat(x, 'f', prec, 64); got != want {
+				t.Fatalf("appendFixed(%v [%#x], %d) = %q, want %q", x, math.Float64bits(x), prec, got, want)
+			}
 		}
 	}
 }
