@@ -555,6 +555,6 @@ func appendBytes(b []byte, n int64) []byte {
 			break
 		}
 	}
-	b = strconv.AppendFloat(b, f/unit, 'f', 1, 64)
+	b = appendFixed(b, f/unit, 1)
 	return append(append(b, ' '), [...]string{"KiB", "MiB", "GiB", "TiB", "PiB"}[i]...)
 }
