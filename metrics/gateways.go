@@ -139,7 +139,13 @@ func (t *Tracker) dropPlacements(drop func(m *model, gateway string) bool) []str
 	emptied := false
 	for _, m := range t.order {
 		n := len(m.gateways)
-		m.gateways = slices.DeleteFunc(m.gateways, func(p placement) bool { return drop(m, p.gateway) })
+		m.gateways = slices.DeleteFunc(m.gateways, func(p placement) bool {
+			if drop(m, p.gateway) {
+				t.ids.release(p.id)
+				return true
+			}
+			return false
+		})
 		if len(m.gateways) == n {
 			continue
 		}

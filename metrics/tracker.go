@@ -105,7 +105,9 @@ type ModelView struct {
 // LoadedModel is one LOADED (model, gateway) pair, as the unload evaluator needs it.
 type LoadedModel struct {
 	Model, Gateway, GPUUUID, Runtime string
-	MemoryBytes                      int64
+	// ID names the pair while the tracker holds it (see [PairID]).
+	ID          PairID
+	MemoryBytes int64
 	// IdleSeconds and InFlight are this gateway's (see Placement); QPS is the model's requests per
 	// second over the last minute on all gateways.
 	IdleSeconds float64
@@ -120,7 +122,9 @@ type LoadedModel struct {
 // those of the pair's last LOADED report: where it would be loaded again.
 type UnloadedModel struct {
 	Model, Gateway, GPUUUID, Runtime string
-	MemoryBytes                      int64
+	// ID names the pair while the tracker holds it (see [PairID]).
+	ID          PairID
+	MemoryBytes int64
 	// IdleSeconds counts as for a LOADED pair (from the later of the last request, the last load
 	// and the brain's start); QPS is the model's over the last minute on all gateways.
 	IdleSeconds float64
@@ -147,7 +151,33 @@ type Tracker struct {
 	order    []*model                  // every model, in order of first report: cheaper to scan than the map
 	gateways map[string]*gatewayRecord // known gateways
 	interned map[string]string         // runtime and GPU names, shared by all models
+	ids      pairIDs
 }
+
+// PairID is a small number that names a (model, gateway) pair while the tracker holds it, so that
+// a policy can keep its own per-pair state in a slice indexed by it instead of looking the pair up
+// by its names at every cycle. IDs are dense, from 1 (0 names no pair), and an ID is given to
+// another pair once its pair is forgotten (its gateway dropped or synced without it): a holder
+// checks the names before it trusts what it keeps under an ID.
+type PairID uint32
+
+// pairIDs hands out PairIDs: the freed ones first, so that they stay dense.
+type pairIDs struct {
+	next PairID // the last ID handed out for the first time
+	free []PairID
+}
+
+func (ids *pairIDs) take() PairID {
+	if n := len(ids.free); n > 0 {
+		id := ids.free[n-1]
+		ids.free = ids.free[:n-1]
+		return id
+	}
+	ids.next++
+	return ids.next
+}
+
+func (ids *pairIDs) release(id PairID) { ids.free = append(ids.free, id) }
 
 // gatewayRecord is what the tracker knows of a gateway itself.
 type gatewayRecord struct {
@@ -171,6 +201,7 @@ type model struct {
 // placement is a model on one gateway; times are Unix nanoseconds, 0 for never.
 type placement struct {
 	gateway     string
+	id          PairID
 	runtime     string
 	gpuUUID     string
 	memoryBytes int64
@@ -402,7 +433,7 @@ func (t *Tracker) placement(m *model, gateway string) *placement {
 		return strings.Compare(p.gateway, g)
 	})
 	if !ok {
-		m.gateways = slices.Insert(m.gateways, i, placement{gateway: t.knowGateway(gateway).name})
+		m.gateways = slices.Insert(m.gateways, i, placement{gateway: t.knowGateway(gateway).name, id: t.ids.take()})
 	}
 	return &m.gateways[i]
 }
@@ -458,6 +489,7 @@ func (t *Tracker) AppendLoaded(dst []LoadedModel, now time.Time) []LoadedModel {
 			dst = append(dst, LoadedModel{
 				Model:       m.name,
 				Gateway:     p.gateway,
+				ID:          p.id,
 				GPUUUID:     p.gpuUUID,
 				Runtime:     p.runtime,
 				MemoryBytes: p.memoryBytes,
@@ -495,6 +527,7 @@ func (t *Tracker) AppendUnloaded(dst []UnloadedModel, now time.Time) []UnloadedM
 			dst = append(dst, UnloadedModel{
 				Model:        m.name,
 				Gateway:      p.gateway,
+				ID:           p.id,
 				GPUUUID:      p.lastGPU,
 				Runtime:      p.lastRuntime,
 				MemoryBytes:  p.lastMemory,

@@ -72,7 +72,8 @@ func BenchmarkObserveUnchanged(b *testing.B) {
 }
 
 // BenchmarkCycle100k is one evaluation cycle's policy work over 100,000 loaded models with
-// history: the unchanged observation of each model's last request, then its decision.
+// history: the unchanged observation of each model's last request, then its decision, each pair
+// under its tracker pair ID as the engine asks (byNames: without one, the lookup by names).
 func BenchmarkCycle100k(b *testing.B) {
 	const n = 100_000
 	p, names := trained(b, n)
@@ -83,22 +84,35 @@ func BenchmarkCycle100k(b *testing.B) {
 		period := 7 + i%50
 		last[i] = minute((239 / period) * period)
 	}
-	b.ReportAllocs()
-	for b.Loop() {
-		for i, name := range names {
-			p.Decide(fixed, predict.Input{Gateway: gw, UnloadInput: rules.UnloadInput{Model: name, IdleSeconds: 300}, Loaded: true, LastRequest: last[i]}, now)
-		}
+	for _, byNames := range []bool{false, true} {
+		b.Run(map[bool]string{false: "byID", true: "byNames"}[byNames], func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				for i, name := range names {
+					var id metrics.PairID
+					if !byNames {
+						id = metrics.PairID(i + 1)
+					}
+					p.Decide(fixed, predict.Input{Gateway: gw, ID: id, UnloadInput: rules.UnloadInput{Model: name, IdleSeconds: 300}, Loaded: true, LastRequest: last[i]}, now)
+				}
+			}
+		})
 	}
 }
 
-// BenchmarkMemoryPerModel reports the heap a policy holds per model with history.
+// BenchmarkMemoryPerModel reports the heap a policy holds per model with history, its slot of a
+// cycle's pair ID included.
 func BenchmarkMemoryPerModel(b *testing.B) {
 	const n = 100_000
+	fixed := rules.DefaultUnloadPolicy()
 	for b.Loop() {
 		var before, after runtime.MemStats
 		runtime.GC()
 		runtime.ReadMemStats(&before)
-		p, _ := trained(b, n)
+		p, names := trained(b, n)
+		for i, name := range names {
+			p.Decide(fixed, predict.Input{Gateway: gw, ID: metrics.PairID(i + 1), UnloadInput: rules.UnloadInput{Model: name, IdleSeconds: 300}, Loaded: true}, minute(245))
+		}
 		runtime.GC()
 		runtime.ReadMemStats(&after)
 		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/n, "B/model")

@@ -37,6 +37,7 @@ func NewEnginePolicy(p *Policy, fixed *rules.UnloadPolicy) *EnginePolicy {
 func input(p *recommend.Pair) Input {
 	return Input{
 		Gateway:     p.Gateway,
+		ID:          p.ID,
 		UnloadInput: rules.UnloadInput{Model: p.Model, IdleSeconds: p.IdleSeconds, QPS: p.QPS, InFlight: p.InFlight},
 		Loaded:      p.State == metrics.StateLoaded,
 		LastRequest: p.LastRequest,

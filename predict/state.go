@@ -80,6 +80,7 @@ func (p *Policy) UnmarshalBinary(b []byte) error {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	models.gen = p.models.gen + 1 // every history is replaced: the slots' are stale
 	p.models = models
 	return nil
 }

@@ -110,7 +110,7 @@ func (e *Engine) Evaluate(now time.Time) Result {
 	for i := range e.loaded {
 		lm := &e.loaded[i]
 		*p = Pair{
-			Model: lm.Model, Gateway: lm.Gateway, State: metrics.StateLoaded,
+			Model: lm.Model, Gateway: lm.Gateway, ID: lm.ID, State: metrics.StateLoaded,
 			GPUUUID: lm.GPUUUID, Runtime: lm.Runtime, MemoryBytes: lm.MemoryBytes,
 			IdleSeconds: lm.IdleSeconds, QPS: lm.QPS, InFlight: lm.InFlight,
 			LastRequest: lm.LastRequest, Now: now,
@@ -120,7 +120,7 @@ func (e *Engine) Evaluate(now time.Time) Result {
 	for i := range e.unloaded {
 		um := &e.unloaded[i]
 		*p = Pair{
-			Model: um.Model, Gateway: um.Gateway, State: metrics.StateUnloaded,
+			Model: um.Model, Gateway: um.Gateway, ID: um.ID, State: metrics.StateUnloaded,
 			GPUUUID: um.GPUUUID, Runtime: um.Runtime, MemoryBytes: um.MemoryBytes,
 			IdleSeconds: um.IdleSeconds, QPS: um.QPS, LastRequest: um.LastRequest, Now: now,
 		}

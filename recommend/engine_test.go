@@ -314,3 +314,38 @@ func TestFixedPolicyCycleLooksAtUnloadedPairsOnlyForOpenLoads(t *testing.T) {
 		t.Errorf("cycle %+v: with no load open, the UNLOADED pairs are skipped again", res)
 	}
 }
+
+// idSeer records the pair IDs the engine asks about, by "state/gateway/model".
+type idSeer struct{ seen map[string]metrics.PairID }
+
+func (s *idSeer) Decide(p *recommend.Pair) recommend.Decision {
+	s.seen[p.State.String()+"/"+p.Gateway+"/"+p.Model] = p.ID
+	return recommend.Decision{Rule: "seen"}
+}
+
+func (s *idSeer) Reason(*recommend.Pair, recommend.Decision) string { return "" }
+
+func TestCycleHandsThePolicyTheTrackersPairID(t *testing.T) {
+	p := &idSeer{seen: map[string]metrics.PairID{}}
+	w := newWorld(t, p)
+	w.report("gw-1", "a", "GPU-1", metrics.StateLoaded)
+	w.report("gw-2", "a", "GPU-2", metrics.StateLoaded)
+	w.report("gw-1", "b", "GPU-1", metrics.StateLoaded)
+	w.report("gw-1", "b", "", metrics.StateUnloaded) // UNLOADED with history: asked about loading
+	w.evaluate()
+	want := map[string]metrics.PairID{}
+	for _, m := range w.tracker.AppendLoaded(nil, time.Time{}) {
+		want[metrics.StateLoaded.String()+"/"+m.Gateway+"/"+m.Model] = m.ID
+	}
+	for _, m := range w.tracker.AppendUnloaded(nil, time.Time{}) {
+		want[metrics.StateUnloaded.String()+"/"+m.Gateway+"/"+m.Model] = m.ID
+	}
+	if len(want) != 3 {
+		t.Fatalf("tracker lists %v, want 3 pairs", want)
+	}
+	for k, id := range want {
+		if got, ok := p.seen[k]; !ok || got != id || id == 0 {
+			t.Errorf("%s: the policy saw ID %d (asked: %v), want the tracker's %d", k, got, ok, id)
+		}
+	}
+}

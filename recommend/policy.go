@@ -14,6 +14,10 @@ type Pair struct {
 	// Gateway is empty when ShouldUnload asks about the model across gateways (then IdleSeconds,
 	// InFlight and LastRequest are the model's over all of them).
 	Model, Gateway string
+	// ID is the tracker's number for the pair ([metrics.PairID]; 0 when ShouldUnload asks across
+	// gateways), for a policy that keeps per-pair state in a slice: it names the pair only while
+	// the tracker holds it, so check the names too.
+	ID metrics.PairID
 	// State is metrics.StateLoaded (keep or unload?) or metrics.StateUnloaded (load now or not?).
 	State metrics.State
 	// GPUUUID, Runtime and MemoryBytes are where the model is (LOADED) or was last loaded
