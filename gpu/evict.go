@@ -694,9 +694,9 @@ func appendSeconds(b []byte, d time.Duration) []byte {
 
 // appendFixed appends strconv.AppendFloat(b, x, 'f', prec, 64) for prec 1 or 2. For x finite,
 // not negative and below 2^20 (a cost, a confidence, a size in its unit) it does without
-// strconv's general path, which took about a twentieth of a plan's time for its few numbers (three a victim): the
-// digits are x's exact binary value times 10^prec (53 + 7 bits: exact in a uint64), rounded half
-// to even as strconv rounds. Anything else goes through strconv.
+// strconv's general path, which took about a twentieth of a plan's time for its few numbers
+// (three a victim): the digits are x's exact binary value times 10^prec (53 + 7 bits: exact in a
+// uint64), rounded half to even as strconv rounds. Anything else goes through strconv.
 func appendFixed(b []byte, x float64, prec int) []byte {
 	bits := math.Float64bits(x)
 	if bits>>63 != 0 || !(x < 1<<20) || prec < 1 || prec > 2 {
