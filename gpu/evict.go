@@ -128,6 +128,10 @@ type evictCand struct {
 	chosen bool
 }
 
+// zeroTimeNanos is the zero time's UnixNano (out of range: a wrapped value), which every
+// LastRequest never requested has; a time that has other nanoseconds is not the zero time.
+var zeroTimeNanos = time.Time{}.UnixNano()
+
 // lastNanos is a LastRequest as evictCand.last orders it: never requested is the oldest.
 func lastNanos(t time.Time) int64 {
 	if t.IsZero() {
@@ -455,10 +459,10 @@ func (a *Allocator) topRecencyLocked(t *topCands, residents []Resident, uuid str
 			continue
 		}
 		eligible += r.MemoryBytes
-		last, eff := int64(math.MinInt64), neverEff
-		if !r.LastRequest.IsZero() {
-			last = r.LastRequest.UnixNano()
-			eff = min(last, nowNs)
+		last := r.LastRequest.UnixNano()
+		eff := min(last, nowNs)
+		if last == zeroTimeNanos && r.LastRequest.IsZero() { // the zero time has these nanoseconds
+			last, eff = math.MinInt64, neverEff
 		}
 		if eff > worstEff {
 			continue // newer than the last one kept, so dearer: its cost is no lower, its last later
