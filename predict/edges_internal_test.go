@@ -135,3 +135,32 @@ func TestAFixedReasonCallsAHistoryShortOnlyBelowMinHistory(t *testing.T) {
 		})
 	}
 }
+
+// The reader refuses a name over maxNameLen, gateway or model (Observe never tracks one, so only
+// a corrupt or foreign file has it), and keeps one of exactly maxNameLen.
+func TestAStateFileNameOverTheBoundIsRefused(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		key     Key
+		wantErr bool
+	}{
+		{"model name at the bound", Key{Gateway: "gw", Model: strings.Repeat("m", maxNameLen)}, false},
+		{"gateway name at the bound", Key{Gateway: strings.Repeat("g", maxNameLen), Model: "m"}, false},
+		{"model name one byte over", Key{Gateway: "gw", Model: strings.Repeat("m", maxNameLen+1)}, true},
+		{"gateway name one byte over", Key{Gateway: strings.Repeat("g", maxNameLen+1), Model: "m"}, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			p, _ := New(Config{})
+			p.models.put(tt.key, &History{last: 61, gaps: 1, busy: 2})
+			b, err := p.MarshalBinary()
+			if err != nil {
+				t.Fatal(err)
+			}
+			q, _ := New(Config{})
+			err = q.UnmarshalBinary(b)
+			if (err != nil) != tt.wantErr || !tt.wantErr && q.models.get(tt.key) == nil {
+				t.Errorf("err %v, %d histories; want an error: %v", err, q.Len(), tt.wantErr)
+			}
+		})
+	}
+}

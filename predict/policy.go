@@ -135,9 +135,11 @@ func stepOf(t time.Time, step time.Duration) int64 {
 // Observe records what the brain knows of a model's traffic on a gateway: the time of its latest
 // request there (the tracker's LastRequest; zero, like any time before the Unix epoch, means none: a state file holds no earlier minute).
 // The minute of that request is a busy minute. Calling it every cycle with an unchanged time is cheap and changes nothing.
+// A gateway or model name over 4,096 bytes is not tracked (the server refuses such names long
+// before): the state file holds no longer one, and one such history would make it unreadable.
 func (p *Policy) Observe(k Key, lastRequest time.Time) {
-	if lastRequest.Unix() < 0 {
-		return
+	if lastRequest.Unix() < 0 || len(k.Gateway) > maxNameLen || len(k.Model) > maxNameLen {
+		return // a name the state file cannot hold would make the whole file unreadable
 	}
 	m := stepOf(lastRequest, p.cfg.Step)
 	p.mu.RLock()

@@ -25,7 +25,8 @@ const fileMagic = "modelium-brain predict v2\n"
 // most this much history, and 100,000 models (about 130 MB) are written seldom enough.
 const SaveInterval = 5 * time.Minute
 
-// maxNameLen bounds a model name in a state file: a longer one means a corrupt file.
+// maxNameLen bounds a gateway or model name in a state file (a longer one means a corrupt file),
+// and so the names Policy.Observe tracks.
 const maxNameLen = 4096
 
 // historyBytes is the encoded size of a history after its name.
