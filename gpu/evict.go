@@ -486,13 +486,7 @@ func (t *topCands) offerCovering(c *evictCand, need int64, closed bool) bool {
 	if closed && !cheaper(c, &t.c[t.n-1]) {
 		return true
 	}
-	j := min(t.n, topN-1)
-	for j > 0 && cheaper(c, &t.c[j-1]) {
-		t.c[j] = t.c[j-1]
-		j--
-	}
-	t.c[j] = *c
-	t.n = min(t.n+1, topN)
+	t.insert(c)
 	var sum int64
 	for k := range t.n {
 		if sum += t.c[k].bytes; sum >= need {
@@ -511,6 +505,13 @@ func (t *topCands) offer(c *evictCand) bool {
 			return true
 		}
 	}
+	t.insert(c)
+	return t.n == topN
+}
+
+// insert puts c in its place among the kept candidates, cheapest first, after those that tie
+// with it; a full list drops its last.
+func (t *topCands) insert(c *evictCand) {
 	j := min(t.n, topN-1)
 	for j > 0 && cheaper(c, &t.c[j-1]) {
 		t.c[j] = t.c[j-1]
@@ -518,7 +519,6 @@ func (t *topCands) offer(c *evictCand) bool {
 	}
 	t.c[j] = *c
 	t.n = min(t.n+1, topN)
-	return t.n == topN
 }
 
 // claimedResidentsLocked says for each of the residents of GPU uuid whether a live reservation

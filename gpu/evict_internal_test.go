@@ -221,15 +221,7 @@ func TestTopCandidatesAreTheCheapestInOrder(t *testing.T) {
 		for _, est := range []NextUseEstimator{minutesEstimate(minutes), nil} {
 			eligible := a.topLocked(&top, residents, "GPU-x", evictNow, est, math.MaxInt64)
 			all, allEligible := a.gatherLocked(residents, "GPU-x", evictNow, est, nil)
-			slices.SortStableFunc(all, func(x, y evictCand) int {
-				switch {
-				case cheaper(&x, &y):
-					return -1
-				case cheaper(&y, &x):
-					return 1
-				}
-				return cmp.Compare(x.res, y.res)
-			})
+			sortCheapestFirst(all)
 			want := all[:min(len(all), topN)]
 			if !slices.Equal(top.c[:top.n], want) || eligible != allEligible {
 				t.Fatalf("round %d (estimator %v): top %v eligible %d, want %v eligible %d", round, est != nil, top.c[:top.n], eligible, want, allEligible)
@@ -297,15 +289,7 @@ func TestRecencyShortListStopsWhereTheCheapestCoverTheNeed(t *testing.T) {
 		if got := a.topLocked(&top, residents, "GPU-x", evictNow, nil, need); got != eligible {
 			t.Fatalf("round %d: eligible %d, want %d", round, got, eligible)
 		}
-		slices.SortStableFunc(all, func(x, y evictCand) int {
-			switch {
-			case cheaper(&x, &y):
-				return -1
-			case cheaper(&y, &x):
-				return 1
-			}
-			return cmp.Compare(x.res, y.res)
-		})
+		sortCheapestFirst(all)
 		want := all[:min(len(all), topN)]
 		var sum int64
 		for k, c := range want {
@@ -393,4 +377,18 @@ func TestNoReservedEntryLingersAfterItsReservationsEnd(t *testing.T) {
 func withLast(c evictCand, residents []Resident) evictCand {
 	c.last = lastNanos(residents[c.res].LastRequest)
 	return c
+}
+
+// sortCheapestFirst sorts candidates the slow way, as the short lists keep them: cheapest first,
+// ties in residents' order.
+func sortCheapestFirst(all []evictCand) {
+	slices.SortStableFunc(all, func(x, y evictCand) int {
+		switch {
+		case cheaper(&x, &y):
+			return -1
+		case cheaper(&y, &x):
+			return 1
+		}
+		return cmp.Compare(x.res, y.res)
+	})
 }
