@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/modelium/brain/metrics"
 	"github.com/modelium/brain/rules"
 )
 
@@ -162,5 +163,82 @@ func TestAStateFileNameOverTheBoundIsRefused(t *testing.T) {
 				t.Errorf("err %v, %d histories; want an error: %v", err, q.Len(), tt.wantErr)
 			}
 		})
+	}
+}
+
+// A decision under a pair ID leaves the pair's history in the slot of that ID, growing the slots
+// to twice their number or to the ID, whichever is more (so that the next cycle reaches it by
+// index); ID 0 names no pair and is never remembered.
+func TestAPairIDRemembersItsHistoryInItsSlot(t *testing.T) {
+	p, err := New(Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fixed := rules.DefaultUnloadPolicy()
+	keys := []Key{{Gateway: "gw", Model: "a"}, {Gateway: "gw", Model: "b"}, {Gateway: "gw", Model: "c"}}
+	for _, k := range keys {
+		p.Observe(k, time.Unix(60, 0))
+		p.Observe(k, time.Unix(180, 0))
+	}
+	now := time.Unix(240, 0)
+	decide := func(k Key, id metrics.PairID) {
+		p.Decide(fixed, Input{Gateway: k.Gateway, ID: id, UnloadInput: rules.UnloadInput{Model: k.Model, IdleSeconds: 60}, Loaded: true}, now)
+	}
+	holds := func(id metrics.PairID, k Key) bool {
+		if int(id) >= len(p.slots) {
+			return false
+		}
+		s := p.slots[id].Load()
+		return s != nil && s.key == k && s.h == p.models.get(k)
+	}
+	steps := []struct {
+		name     string
+		key      Key
+		id       metrics.PairID
+		wantLen  int
+		wantHeld map[metrics.PairID]Key
+	}{
+		{"the first ID grows the slots to hold it", keys[0], 1, 2, map[metrics.PairID]Key{1: keys[0]}},
+		{"an ID equal to the number of slots grows them to twice", keys[1], 2, 4, map[metrics.PairID]Key{1: keys[0], 2: keys[1]}},
+		{"an ID beyond twice grows them to the ID", keys[2], 9, 10, map[metrics.PairID]Key{1: keys[0], 2: keys[1], 9: keys[2]}},
+		{"ID 0 is no pair: nothing remembered", keys[2], 0, 10, map[metrics.PairID]Key{1: keys[0], 2: keys[1], 9: keys[2]}},
+		{"an ID given to another pair holds that pair's", keys[1], 1, 10, map[metrics.PairID]Key{1: keys[1], 2: keys[1], 9: keys[2]}},
+	}
+	for _, s := range steps {
+		decide(s.key, s.id)
+		if len(p.slots) != s.wantLen {
+			t.Errorf("%s: %d slots, want %d", s.name, len(p.slots), s.wantLen)
+		}
+		for id := range p.slots {
+			want, ok := s.wantHeld[metrics.PairID(id)]
+			if got := p.slots[id].Load(); ok != (got != nil) || ok && !holds(metrics.PairID(id), want) {
+				t.Errorf("%s: slot %d holds %+v, want %v (%v)", s.name, id, got, want, ok)
+			}
+		}
+	}
+}
+
+// Forget drops one history and nothing else: the count, the other models of its gateway, and a
+// gateway left with none.
+func TestForgetDropsOneHistory(t *testing.T) {
+	p, err := New(Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b, c := Key{Gateway: "g1", Model: "a"}, Key{Gateway: "g1", Model: "b"}, Key{Gateway: "g2", Model: "a"}
+	for _, k := range []Key{a, b, c} {
+		p.Observe(k, time.Unix(60, 0))
+	}
+	p.Forget(Key{Gateway: "g1", Model: "unknown"})
+	if p.Len() != 3 {
+		t.Fatalf("forgetting an unknown model: %d histories, want 3", p.Len())
+	}
+	p.Forget(a)
+	if p.Len() != 2 || p.models.get(a) != nil || p.models.get(b) == nil || p.models.get(c) == nil {
+		t.Fatalf("after forgetting %v: %d histories, a %v, b %v, c %v; want b and c only", a, p.Len(), p.models.get(a) != nil, p.models.get(b) != nil, p.models.get(c) != nil)
+	}
+	p.Forget(b)
+	if _, ok := p.models.byGateway["g1"]; ok || p.Len() != 1 || p.models.get(c) == nil {
+		t.Errorf("after forgetting g1's last model: g1 still listed %v, %d histories; want only c", ok, p.Len())
 	}
 }
