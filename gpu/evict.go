@@ -497,16 +497,15 @@ func (t *topCands) offerCovering(c *evictCand, need int64, closed bool) bool {
 	return t.n == topN
 }
 
-// offer puts c among the topN cheapest if it is one of them, and says whether the list is full.
-func (t *topCands) offer(c *evictCand) bool {
+// offer puts c among the topN cheapest if it is one of them.
+func (t *topCands) offer(c *evictCand) {
 	if t.n == topN {
 		// Most candidates lose to the current last on cost alone.
 		if last := &t.c[topN-1]; c.cost > last.cost || !cheaper(c, last) {
-			return true
+			return
 		}
 	}
 	t.insert(c)
-	return t.n == topN
 }
 
 // insert puts c in its place among the kept candidates, cheapest first, after those that tie
