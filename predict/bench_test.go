@@ -3,6 +3,7 @@ package predict_test
 import (
 	"runtime"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -139,15 +140,18 @@ func BenchmarkCycle100kFixed(b *testing.B) {
 
 // BenchmarkEngineCycle100k is the daemon's evaluation cycle (package recommend's engine, no hub)
 // over 100,000 LOADED pairs whose histories say a request is due: steady, nothing changes. The
-// fixed sub-benchmark is the same world under the fixed policy, beside it.
+// fixed sub-benchmark is the same world under the fixed policy, beside it. The all-open ones are
+// the same worlds half an hour later, when every pair is recommended for unloading and the
+// gateway has not acted yet: each pair's open recommendation is looked up too.
 func BenchmarkEngineCycle100k(b *testing.B) {
 	const n = 100_000
-	for _, name := range []string{"predictive", "fixed"} {
+	for _, name := range []string{"predictive", "fixed", "predictive-all-open", "fixed-all-open"} {
 		b.Run(name, func(b *testing.B) {
+			allOpen := strings.HasSuffix(name, "-all-open")
 			now := t0
 			tracker := metrics.NewTracker(metrics.Config{Now: func() time.Time { return now }, MaxModels: n})
 			var policy recommend.Policy = recommend.NewFixedPolicy(nil)
-			if name == "predictive" {
+			if strings.HasPrefix(name, "predictive") {
 				p, _ := predict.New(predict.Config{})
 				policy = predict.NewEnginePolicy(p, nil)
 			}
@@ -177,8 +181,12 @@ func BenchmarkEngineCycle100k(b *testing.B) {
 				engine.Evaluate(now)
 			}
 			now = now.Add(40 * time.Second) // the minute after the last request: the next is due
-			if res := engine.Evaluate(now); res.Open != 0 || res.Loaded != n {
-				b.Fatalf("first cycle: %+v", res)
+			wantOpen := 0
+			if allOpen {
+				now, wantOpen = now.Add(30*time.Minute), n // long past every rhythm and the 5-minute timer
+			}
+			if res := engine.Evaluate(now); res.Open != wantOpen || res.Loaded != n {
+				b.Fatalf("first cycle: %+v, want %d open", res, wantOpen)
 			}
 			b.ReportAllocs()
 			for b.Loop() {

@@ -50,6 +50,12 @@ type Engine struct {
 	open     map[Key]*open
 	openLoad int  // open Load recommendations
 	noLoads  bool // the policy never loads (NeverLoads)
+	// byID[kindIndex(k)][id] is the open recommendation of kind k of the pair the tracker numbers
+	// id, so that a cycle finds a pair's recommendation by index: with every pair's open, the
+	// lookups in open by names were most of a 100,000-pair cycle. It only caches open: an entry
+	// is trusted only when its names are the pair's (the tracker gives a forgotten pair's number
+	// to another), a withdrawal clears its entry, and a miss looks in open.
+	byID [2][]*open
 }
 
 // open is an open recommendation and the event that opened it, in one allocation: a cycle may
@@ -57,8 +63,9 @@ type Engine struct {
 type open struct {
 	ev       Event
 	rec      Recommendation
-	cycle    uint64 // the last cycle that still recommended it (or found its pair in place)
-	external bool   // published by Recommend, not by a cycle
+	cycle    uint64         // the last cycle that still recommended it (or found its pair in place)
+	external bool           // published by Recommend, not by a cycle
+	id       metrics.PairID // the pair number it is cached under in byID (0: none)
 }
 
 // New returns an engine with nothing open.
@@ -162,10 +169,7 @@ func goneReason(key Key, state string) string {
 func (e *Engine) decide(k Kind, p *Pair, res *Result, kept *int) {
 	d := e.policy.Decide(p)
 	key := Key{Kind: k, Gateway: p.Gateway, Model: p.Model}
-	var o *open
-	if len(e.open) > 0 {
-		o = e.open[key]
-	}
+	o := e.lookup(key, p.ID)
 	switch {
 	case o != nil && (d.Act || o.external):
 		o.cycle = e.cycle
@@ -178,6 +182,7 @@ func (e *Engine) decide(k Kind, p *Pair, res *Result, kept *int) {
 		r.NextRequest, r.Confidence, r.Time = d.NextRequest, d.Confidence, p.Now
 		o.ev.Rec, o.ev.Time = r, p.Now
 		e.opened(key, o)
+		e.index(k, p.ID, o)
 		e.events = append(e.events, &o.ev)
 		res.Recommended++
 	case o != nil:
@@ -193,6 +198,56 @@ func (e *Engine) decide(k Kind, p *Pair, res *Result, kept *int) {
 	}
 }
 
+// kindIndex is k's index in byID.
+func kindIndex(k Kind) int {
+	if k == Load {
+		return 1
+	}
+	return 0
+}
+
+// lookup returns the open recommendation of key (nil: none), whose pair the tracker numbers id
+// (0: none): through byID when it holds key's, else from open, and then caches it under id. The
+// caller holds e.mu.
+func (e *Engine) lookup(key Key, id metrics.PairID) *open {
+	if len(e.open) == 0 {
+		return nil
+	}
+	if ids := e.byID[kindIndex(key.Kind)]; id != 0 && int(id) < len(ids) {
+		if o := ids[id]; o != nil && o.rec.Model == key.Model && o.rec.Gateway == key.Gateway {
+			return o
+		}
+	}
+	o := e.open[key]
+	if o != nil {
+		e.index(key.Kind, id, o)
+	}
+	return o
+}
+
+// index caches o under the pair number id in byID (growing it to twice its length or to id,
+// whichever is more), and no longer under the number it had. The caller holds e.mu.
+func (e *Engine) index(k Kind, id metrics.PairID, o *open) {
+	if id == 0 || o.id == id {
+		return
+	}
+	ids := &e.byID[kindIndex(k)]
+	e.unindex(k, o)
+	if int(id) >= len(*ids) {
+		*ids = append(*ids, make([]*open, max(len(*ids), int(id)+1-len(*ids)))...)
+	}
+	(*ids)[id] = o
+	o.id = id
+}
+
+// unindex drops o from byID. The caller holds e.mu.
+func (e *Engine) unindex(k Kind, o *open) {
+	if ids := e.byID[kindIndex(k)]; o.id != 0 && int(o.id) < len(ids) && ids[o.id] == o {
+		ids[o.id] = nil
+	}
+	o.id = 0
+}
+
 // opened adds an open recommendation. The caller holds e.mu.
 func (e *Engine) opened(key Key, o *open) {
 	e.open[key] = o
@@ -205,6 +260,7 @@ func (e *Engine) opened(key Key, o *open) {
 func (e *Engine) withdraw(key Key, now time.Time, cause Cause, reason string) {
 	o := e.open[key]
 	delete(e.open, key)
+	e.unindex(key.Kind, o)
 	if key.Kind == Load {
 		e.openLoad--
 	}

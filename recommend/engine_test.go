@@ -349,3 +349,78 @@ func TestCycleHandsThePolicyTheTrackersPairID(t *testing.T) {
 		}
 	}
 }
+
+// The engine finds a pair's open recommendation by the tracker's pair number, a cache of its open
+// recommendations by names. These are the cases where the cache could lie: a number the tracker
+// gives to another pair (the same model on another gateway, another model on the same gateway), a
+// pair that comes back under another number, and a withdrawal outside the cycle. Each must
+// publish what the names alone would.
+func TestOpenRecommendationsFollowTheirPairsNotTheirNumbers(t *testing.T) {
+	p := &scripted{}
+	w := newWorld(t, p)
+	w.report("gw-1", "a", "GPU-1", metrics.StateLoaded)
+	w.report("gw-9", "z", "GPU-9", metrics.StateLoaded) // open throughout, so that open is never empty
+	p.set(metrics.StateLoaded, "a", true)
+	p.set(metrics.StateLoaded, "z", true)
+	keep := func(g string) bool { return g == "gw-9" }
+	if got := w.evaluate(); got != "1 unload recommended gw-1/a scripted\n2 unload recommended gw-9/z scripted\n" {
+		t.Fatalf("first cycle: %q", got)
+	}
+	// forget forgets one gateway (gw-9 is kept).
+	forget := func(gateway string) {
+		t.Helper()
+		w.clock.Advance(time.Minute)
+		if got := w.tracker.ForgetGateways(w.clock.Now(), keep); len(got) != 1 || got[0] != gateway {
+			t.Fatalf("ForgetGateways = %v, want [%s]", got, gateway)
+		}
+	}
+	steps := []struct {
+		name string
+		do   func()
+		want string
+	}{
+		{"kept while the policy still says so", func() {}, ""},
+		{"withdrawn outside the cycle, then recommended again by the next cycle", func() {
+			if ev := w.engine.Withdraw(recommend.Key{Kind: recommend.Unload, Gateway: "gw-1", Model: "a"}, recommend.CausePolicyChanged, "test", w.clock.Now()); ev == nil {
+				t.Fatal("Withdraw found nothing open")
+			}
+		}, "4 unload recommended gw-1/a scripted\n"},
+		{"gw-1 forgotten and the same model on gw-2 given its number: recommended, gw-1's withdrawn", func() {
+			before := pairID(t, w, "gw-1", "a")
+			forget("gw-1")
+			w.report("gw-2", "a", "GPU-2", metrics.StateLoaded)
+			if got := pairID(t, w, "gw-2", "a"); got != before {
+				t.Fatalf("gw-2/a has number %d, not gw-1/a's %d; the step needs it", got, before)
+			}
+		}, "5 unload recommended gw-2/a scripted\n6 unload withdrawn gw-1/a model_unloaded\n"},
+		{"gw-2 forgotten, another model there given the number, a back under another: nothing changes", func() {
+			before := pairID(t, w, "gw-2", "a")
+			forget("gw-2")
+			w.report("gw-2", "c", "GPU-2", metrics.StateLoaded) // the policy says keep
+			w.report("gw-2", "a", "GPU-2", metrics.StateLoaded)
+			if got := pairID(t, w, "gw-2", "c"); got != before {
+				t.Fatalf("gw-2/c has number %d, not a's former %d; the step needs it", got, before)
+			}
+		}, ""},
+		{"and a is withdrawn once when the policy changes its mind", func() { p.set(metrics.StateLoaded, "a", false) }, "7 unload withdrawn gw-2/a traffic_resumed\n"},
+		{"and nothing more after", func() {}, ""},
+	}
+	for _, s := range steps {
+		s.do()
+		if got := w.evaluate(); got != s.want {
+			t.Errorf("%s: events\n%swant\n%s", s.name, got, s.want)
+		}
+	}
+}
+
+// pairID is the tracker's number for a LOADED pair.
+func pairID(t *testing.T, w *world, gateway, model string) metrics.PairID {
+	t.Helper()
+	for _, m := range w.tracker.AppendLoaded(nil, time.Time{}) {
+		if m.Gateway == gateway && m.Model == model {
+			return m.ID
+		}
+	}
+	t.Fatalf("%s/%s is not LOADED", gateway, model)
+	return 0
+}
