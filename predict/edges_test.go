@@ -23,23 +23,26 @@ func busyAt(t *testing.T, cfg predict.Config, minutes ...int) *predict.Policy {
 	return p
 }
 
+// NextUse is an expectation over the plan: with two gaps of 10 minutes a timer is expected
+// after its next tick (the plan is far from sure of it, so later ticks weigh in), and never
+// before the minute after now.
 func TestNextUseAtItsEdges(t *testing.T) {
 	k := predict.Key{Gateway: gw, Model: "timer"}
 	for _, tt := range []struct {
-		name string
-		p    *predict.Policy
-		now  time.Time
-		want time.Time
+		name     string
+		p        *predict.Policy
+		now      time.Time
+		from, to time.Time // want from <= NextUse < to
 	}{
 		// Busy at 0, 10, 20: two gaps, exactly MinHistory.
-		{"a history of exactly min_history gaps gives an estimate: the next tick", busyAt(t, predict.Config{}, 0, 10, 20), minute(23), minute(30)},
-		// Every gap is the horizon itself: the plan's last minute is the only likely one.
-		{"a timer whose period is the whole horizon is expected at its next tick", busyAt(t, predict.Config{}, 0, 240, 480), minute(580), minute(720)},
+		{"a history of exactly min_history gaps gives an estimate: after the next tick", busyAt(t, predict.Config{}, 0, 10, 20), minute(23), minute(30), minute(60)},
+		// Every gap is the horizon itself: nothing is likely before the plan's last minute.
+		{"a timer whose period is the whole horizon is expected within its period", busyAt(t, predict.Config{}, 0, 240, 480), minute(580), minute(581), minute(720)},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			got, ok := tt.p.NextUse(k, tt.now)
-			if !ok || !got.Equal(tt.want) {
-				t.Errorf("NextUse = %v, %v; want %v, true", got, ok, tt.want)
+			if !ok || got.Before(tt.from) || !got.Before(tt.to) {
+				t.Errorf("NextUse = %v, %v; want from %v to before %v, true", got, ok, tt.from, tt.to)
 			}
 		})
 	}
@@ -157,7 +160,8 @@ func TestExactlyMinHistoryGapsArePredicted(t *testing.T) {
 		wantFixed bool
 		wantWords string
 	}{
-		{"a loaded model is unloaded right after its tick", enough, true, 21, predict.RulePredictedIdle, true, false, "no request is expected in minute 2026-11-29T12:22Z"},
+		{"a loaded model stays the minute after its tick (a tick may come late)", enough, true, 21, predict.RuleExpectedSoon, false, false, "a request is expected in minute 2026-11-29T12:21Z"},
+		{"a loaded model is unloaded after that", enough, true, 22, predict.RulePredictedIdle, true, false, "no request is expected in minute 2026-11-29T12:23Z"},
 		{"an unloaded model is pre-warmed the minute before its tick", enough, false, 29, predict.RulePrewarm, true, false, "a request is expected in minute 2026-11-29T12:30Z"},
 		{"an unloaded model is left while no tick is near", enough, false, 25, predict.RuleNotExpected, false, false, "no request is expected in minute 2026-11-29T12:26Z"},
 		{"one gap fewer: a loaded model follows the fixed keep-alive", short, true, 11, rules.UnloadRuleRecentlyUsed, false, true, "(the fixed keep-alive decides: 1 gaps observed, fewer than min_history 2)"},
@@ -178,7 +182,7 @@ func TestExactlyMinHistoryGapsArePredicted(t *testing.T) {
 func TestALateTickExpectsTheNextRhythmMinute(t *testing.T) {
 	p := periodic(t, 10, 12) // busy at 0, 10, ..., 110
 	d := p.ShouldLoad(gw, "timer", minute(120).Add(10*time.Second))
-	want := `"timer": no request is expected in minute 2026-11-29T14:01Z with probability at least 0.1 (from 11 gaps); the next likely one is in minute 2026-11-29T14:10Z (probability 0.84), so it stays unloaded`
+	want := `"timer": no request is expected in minute 2026-11-29T14:01Z with probability at least 0.09 (from 11 gaps); the next likely one is in minute 2026-11-29T14:10Z (probability 0.32), so it stays unloaded`
 	if d.Rule != predict.RuleNotExpected || !d.ExpectedTime().Equal(minute(130)) || d.Reason() != want {
 		t.Errorf("rule %s, expected %v, reason\n got %s\nwant %s", d.Rule, d.ExpectedTime(), d.Reason(), want)
 	}

@@ -86,7 +86,7 @@ func (d Decision) pack() uint64 {
 	if d.Expected != 0 {
 		off = uint64(min(max(d.Expected-d.Now+1, 1), math.MaxUint16))
 	}
-	v := uint64(math.Round(d.Chance*probScale)) | off<<8 | uint64(min(uint64(d.Gaps), math.MaxUint32))<<24
+	v := uint64(encodeChance(d.Chance)) | off<<8 | uint64(min(uint64(d.Gaps), math.MaxUint32))<<24
 	if d.byFixed {
 		v |= 1 << 56
 	}
@@ -94,7 +94,7 @@ func (d Decision) pack() uint64 {
 }
 
 func unpack(v uint64) Decision {
-	d := Decision{Chance: float64(v&0xff) / probScale, Gaps: int(v >> 24 & math.MaxUint32), byFixed: v>>56&1 == 1}
+	d := Decision{Chance: decodeChance(uint8(v & 0xff)), Gaps: int(v >> 24 & math.MaxUint32), byFixed: v>>56&1 == 1}
 	if off := int64(v >> 8 & 0xffff); off != 0 {
 		d.Expected = off - 1 // relative to Now until Reason adds it
 	}

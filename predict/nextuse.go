@@ -28,7 +28,7 @@ func (p *Policy) NextUse(k Key, now time.Time) (next time.Time, ok bool) {
 	survive, wait := 1.0, 0.0
 	// Minutes n+1 ... last+Horizon; a model busy this minute (n <= last) starts at last+1.
 	for a := max(n+1-last, 1); a <= Horizon; a++ {
-		q := float64(h.plan[a-1]) / probScale
+		q := decodeChance(h.plan[a-1])
 		wait += survive * q * float64(last+a-n)
 		survive *= 1 - q
 		if survive < 1e-6 {

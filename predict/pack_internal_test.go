@@ -11,8 +11,8 @@ func TestADecisionsDetailKeepsWhatItsReasonNeeds(t *testing.T) {
 		want Decision
 	}{
 		{"a chance, an expected minute three ahead and seven gaps come back",
-			Decision{Now: 100, Expected: 103, Chance: 128.0 / probScale, Gaps: 7},
-			Decision{Expected: 3, Chance: 128.0 / probScale, Gaps: 7}},
+			Decision{Now: 100, Expected: 103, Chance: decodeChance(128), Gaps: 7},
+			Decision{Expected: 3, Chance: decodeChance(128), Gaps: 7}},
 		{"a certain chance and the fixed policy's say come back",
 			Decision{Now: 100, Chance: 1, Gaps: 1, byFixed: true},
 			Decision{Chance: 1, Gaps: 1, byFixed: true}},

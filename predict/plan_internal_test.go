@@ -1,22 +1,20 @@
 package predict
 
 import (
+	"math"
 	"math/rand/v2"
 	"testing"
 )
 
-// plannedByDefinition computes a history's plan the slow way, from its counts: for each minute a
-// ahead, the gap hazard (gaps of exactly a over gaps of at least a, the overflow bin included),
-// replaced by the strongest rhythm pointing at that minute (the largest count of a lag d = a + o,
-// o the distance back of the latest busy minute or of one of the recent ones, lag 1 of the latest
-// being the hazard's own) when that count reaches MinLagShare of the busy minutes and its share
-// of them is larger than the hazard; rounded half up to 1/probScale.
-func plannedByDefinition(h *History, cfg *Config) [Horizon]uint8 {
-	busy := uint64(max(h.busy, 1))
-	minLag := uint64(0)
-	for float64(minLag) < cfg.MinLagShare*float64(busy)-1e-9 {
-		minLag++
-	}
+// plannedByDefinition computes a history's plan the slow way, from its counts, as the
+// probabilities the plan's codes stand for: for each minute a ahead, the gap hazard shrunk towards
+// the prior, hz = (gaps of exactly a + priorGaps*h0(a)) / (gaps of at least a + priorGaps), the
+// overflow bin counting as longer; the rhythm rh, the largest count of a lag d = a + o (o the
+// distance back of the latest busy minute or of one of the recent ones, lag 1 of the latest being
+// the hazard's own) over the busy minutes; and the plan, the logistic of
+// oddsHazard*ln(hz/(1-hz)) + oddsRhythm*ln(rh+rhythmFloor) + oddsBase.
+func plannedByDefinition(h *History) [Horizon]float64 {
+	busy := float64(max(h.busy, 1))
 	offs := []int{0}
 	for _, r := range h.recent {
 		if r == 0 {
@@ -24,40 +22,39 @@ func plannedByDefinition(h *History, cfg *Config) [Horizon]uint8 {
 		}
 		offs = append(offs, offs[len(offs)-1]+int(r))
 	}
-	var plan [Horizon]uint8
+	var plan [Horizon]float64
 	for a := 1; a <= Horizon; a++ {
-		var tail uint64
+		var tail float64
 		for g := a; g <= Horizon+1; g++ {
-			tail += uint64(h.gap[g-1])
+			tail += float64(h.gap[g-1])
 		}
-		num, den := uint64(h.gap[a-1]), tail
-		var best uint64
+		h0 := priorFirst * math.Pow(float64(a), -priorDecay)
+		hz := (float64(h.gap[a-1]) + priorGaps*h0) / (tail + priorGaps)
+		var best float64
 		for _, o := range offs {
 			if d := a + o; (o > 0 || a > 1) && d <= Horizon {
-				best = max(best, uint64(h.lag[d-1]))
+				best = max(best, float64(h.lag[d-1]))
 			}
 		}
-		if best > 0 && best >= minLag && (den == 0 || best*den > num*busy) {
-			num, den = best, busy
-		}
-		if num > 0 && den > 0 {
-			plan[a-1] = uint8(min((2*num*probScale+den)/(2*den), probScale))
-		}
+		score := oddsHazard*math.Log(hz/(1-hz)) + oddsRhythm*math.Log(best/busy+rhythmFloor) + oddsBase
+		plan[a-1] = 1 / (1 + math.Exp(-score))
 	}
 	return plan
 }
 
-// TestThePlanIsTheLargerOfTheGapHazardAndTheStrongestRhythm holds replan against its definition
-// on random histories: timers with jitter, bursts, long silences, and each lag share.
-func TestThePlanIsTheLargerOfTheGapHazardAndTheStrongestRhythm(t *testing.T) {
+// codeHolds reports whether code is p's code: round(probScale*sqrt(p)), or either neighbour
+// when p lies within rounding error of the boundary between two codes.
+func codeHolds(code uint8, p float64) bool {
+	x := math.Sqrt(p) * probScale
+	return float64(code) == math.Round(x) || math.Abs(x-(float64(code)-0.5)) < 1e-6 || math.Abs(x-(float64(code)+0.5)) < 1e-6
+}
+
+// TestThePlanWeighsTheShrunkHazardAndTheRhythm holds replan against its definition on random
+// histories: timers with jitter, bursts, long silences.
+func TestThePlanWeighsTheShrunkHazardAndTheRhythm(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
+	cfg := DefaultConfig()
 	for round := range 400 {
-		base := DefaultConfig()
-		base.MinLagShare = []float64{0.05, 0.3, 0.5, 1}[r.IntN(4)]
-		cfg, err := base.withDefaults()
-		if err != nil {
-			t.Fatal(err)
-		}
 		var h History
 		period := 1 + r.IntN(90)
 		minute := int64(r.IntN(1000))
@@ -77,25 +74,24 @@ func TestThePlanIsTheLargerOfTheGapHazardAndTheStrongestRhythm(t *testing.T) {
 			if int(h.busy) != k+1 {
 				t.Fatalf("round %d: %d busy minutes counted after %d", round, h.busy, k+1)
 			}
-			if want := plannedByDefinition(&h, &cfg); h.plan != want {
-				for a := range want {
-					if h.plan[a] != want[a] {
-						t.Fatalf("round %d (period %d, lag share %v), after %d busy minutes: minute +%d planned %d/255, want %d/255 (gaps %v, lags %v, recent %v)",
-							round, period, cfg.MinLagShare, k+1, a+1, h.plan[a], want[a], nonZero(h.gap[:]), nonZero(h.lag[:]), h.recent)
-					}
+			want := plannedByDefinition(&h)
+			for a := range want {
+				if !codeHolds(h.plan[a], want[a]) {
+					t.Fatalf("round %d (period %d), after %d busy minutes: minute +%d planned code %d (%.6f), want %.6f (code %d) (gaps %v, lags %v, recent %v)",
+						round, period, k+1, a+1, h.plan[a], decodeChance(h.plan[a]), want[a], encodeChance(want[a]), nonZero(h.gap[:]), nonZero(h.lag[:]), h.recent)
 				}
 			}
 		}
 	}
 }
 
-// The threshold is MinProbability in the plan's fixed point, rounded up, at least 1: a chance
-// exactly at MinProbability keeps a model, a zero chance never does.
+// The threshold is MinProbability in the plan's code, rounded up, at least 1: a chance exactly at
+// MinProbability keeps a model, a zero chance never does.
 func TestThresholdIsMinProbabilityRoundedUp(t *testing.T) {
 	for _, tt := range []struct {
 		p    float64
 		want uint8
-	}{{0.1, 26}, {51.0 / probScale, 51}, {1, probScale}, {0.5, 128}, {1e-9, 1}} {
+	}{{0.1, 81}, {decodeChance(51), 51}, {1, probScale}, {0.25, 128}, {1e-9, 1}} {
 		if got := threshold(&Config{MinProbability: tt.p}); got != tt.want {
 			t.Errorf("threshold(%v) = %d, want %d", tt.p, got, tt.want)
 		}
@@ -103,7 +99,7 @@ func TestThresholdIsMinProbabilityRoundedUp(t *testing.T) {
 }
 
 // TestWantAtItsEdges pins Want's minutes and bounds with a plan of one likely minute: the next
-// minute for every model, this minute and the one after next only for a loaded one, the chance
+// minute for every model, this minute only for a loaded one (never the one after next), the chance
 // exactly at the threshold counting, and nothing past the horizon.
 func TestWantAtItsEdges(t *testing.T) {
 	cfg, _ := DefaultConfig().withDefaults()
@@ -119,16 +115,15 @@ func TestWantAtItsEdges(t *testing.T) {
 		minute  int64 // minutes after last (when want)
 		percent float64
 	}{
-		{"a likely next minute is wanted, loaded or not", 5, th, 4, false, true, 5, float64(th) / probScale},
+		{"a likely next minute is wanted, loaded or not", 5, th, 4, false, true, 5, decodeChance(th)},
 		{"a chance just under the threshold is not", 5, th - 1, 4, true, false, 0, 0},
-		{"a loaded model stays for this very minute", 5, th, 5, true, true, 5, float64(th) / probScale},
+		{"a loaded model stays for this very minute", 5, th, 5, true, true, 5, decodeChance(th)},
 		{"an unloaded one is not loaded for this very minute", 5, th, 5, false, false, 0, 0},
-		{"a loaded model stays for the minute after next", 5, 200, 3, true, true, 5, 200.0 / probScale},
+		{"a loaded model is not kept for the minute after next", 5, 200, 3, true, false, 0, 0},
 		{"an unloaded one is not loaded two minutes ahead", 5, 200, 3, false, false, 0, 0},
 		{"three minutes ahead is too far even loaded", 5, 200, 2, true, false, 0, 0},
-		{"the horizon's last minute counts as the next", Horizon, th, Horizon - 1, false, true, Horizon, float64(th) / probScale},
-		{"the horizon's last minute counts as this very minute", Horizon, th, Horizon, true, true, Horizon, float64(th) / probScale},
-		{"the horizon's last minute counts as the one after next", Horizon, th, Horizon - 2, true, true, Horizon, float64(th) / probScale},
+		{"the horizon's last minute counts as the next", Horizon, th, Horizon - 1, false, true, Horizon, decodeChance(th)},
+		{"the horizon's last minute counts as this very minute", Horizon, th, Horizon, true, true, Horizon, decodeChance(th)},
 		{"past the horizon nothing is wanted", Horizon, probScale, Horizon + 1, true, false, 0, 0},
 		{"a loaded model a minute before the horizon's end looks no further than it", 5, probScale, Horizon - 1, true, false, 0, 0},
 		{"a busy minute is always wanted", 5, 0, 0, false, true, 0, 1},
@@ -154,7 +149,7 @@ func TestNextLikelyAtTheThreshold(t *testing.T) {
 		for _, at := range []int{1, 8, 9, 100, Horizon} {
 			h := &History{last: 1000 + 1}
 			h.plan[at-1] = th
-			if m, c, ok := h.NextLikely(1000, &cfg); !ok || m != 1000+int64(at) || c != float64(th)/probScale {
+			if m, c, ok := h.NextLikely(1000, &cfg); !ok || m != 1000+int64(at) || c != decodeChance(th) {
 				t.Errorf("MinProbability %v, chance %d/255 at +%d: got +%d %v %v", p, th, at, m-1000, c, ok)
 			}
 			h.plan[at-1] = th - 1
@@ -163,6 +158,51 @@ func TestNextLikelyAtTheThreshold(t *testing.T) {
 					t.Errorf("MinProbability %v, chance %d/255 (under %d) at +%d: found +%d", p, th-1, th, at, m-1000)
 				}
 			}
+		}
+	}
+}
+
+// The prior keeps a short history humble both ways: a quiet spell longer than any gap seen is
+// not impossible, and a gap length seen every time is not certain.
+func TestAShortHistoryIsNeitherSureNorBlind(t *testing.T) {
+	cfg := DefaultConfig()
+	var h History
+	for _, m := range []int64{100, 110, 120} { // two gaps of 10
+		h.Observe(m, &cfg)
+	}
+	if c := h.Chance(120 + 10); c <= 0.2 || c >= 0.9 {
+		t.Errorf("chance at the rhythm's minute %v: want between 0.2 and 0.9 after two gaps", c)
+	}
+	if c := h.Chance(120 + 30); c <= 0 {
+		t.Errorf("chance 30 minutes out, past every gap seen: %v, want above zero", c)
+	}
+	if near, far := h.Chance(120+12), h.Chance(120+200); far >= near {
+		t.Errorf("chance 200 minutes out %v not below 12 minutes out %v: the prior falls with the quiet spell", far, near)
+	}
+	for range 60 { // sixty more gaps of 10: the history outweighs the prior
+		m, _ := h.Last()
+		h.Observe(m+10, &cfg)
+	}
+	m, _ := h.Last()
+	if c := h.Chance(m + 10); c < 0.9 {
+		t.Errorf("chance at the rhythm's minute after 62 gaps of 10: %v, want at least 0.9", c)
+	}
+}
+
+// A code read back is the code: decoding and encoding again changes nothing, and codes grow with
+// the probability.
+func TestTheChanceCodeRoundTrips(t *testing.T) {
+	for q := range probScale + 1 {
+		if got := encodeChance(decodeChance(uint8(q))); got != uint8(q) {
+			t.Errorf("encodeChance(decodeChance(%d)) = %d", q, got)
+		}
+		if q > 0 && decodeChance(uint8(q)) <= decodeChance(uint8(q-1)) {
+			t.Errorf("code %d decodes to %v, not above code %d's %v", q, decodeChance(uint8(q)), q-1, decodeChance(uint8(q-1)))
+		}
+	}
+	for _, p := range []float64{-1, 0, 1e-9, 0.09, 0.5, 1, 2} {
+		if d := decodeChance(encodeChance(p)); math.Abs(d-min(max(p, 0), 1)) > 2*math.Sqrt(min(max(p, 0), 1))/probScale+1e-9 {
+			t.Errorf("p %v reads back as %v: more than half a code step away", p, d)
 		}
 	}
 }

@@ -67,9 +67,9 @@ func TestDecisions(t *testing.T) {
 		{name: "a periodic model is unloaded right after its request", p: trained, loaded: true,
 			in: rules.UnloadInput{Model: "timer", IdleSeconds: 61}, now: minute(last + 1),
 			wantRule: predict.RulePredictedIdle, wantAction: true, wantExp: minute(last + 10)},
-		{name: "a loaded periodic model stays loaded two minutes before its request", p: trained, loaded: true,
+		{name: "a loaded periodic model is not kept two minutes before its request (a reload is cheaper)", p: trained, loaded: true,
 			in: rules.UnloadInput{Model: "timer", IdleSeconds: 481}, now: minute(last + 8),
-			wantRule: predict.RuleExpectedSoon, wantAction: false, wantExp: minute(last + 10)},
+			wantRule: predict.RulePredictedIdle, wantAction: true, wantExp: minute(last + 10)},
 		{name: "a loaded periodic model stays through the minute its request is expected in", p: trained, loaded: true,
 			in: rules.UnloadInput{Model: "timer", IdleSeconds: 541}, now: minute(last + 10),
 			wantRule: predict.RuleExpectedSoon, wantAction: false, wantExp: minute(last + 10)},
@@ -125,12 +125,12 @@ func TestDecisions(t *testing.T) {
 func TestReasonCarriesTheNumbers(t *testing.T) {
 	p := periodic(t, 10, 12)
 	d := p.ShouldLoad(gw, "timer", minute(119).Add(10*time.Second))
-	want := `"timer": a request is expected in minute 2026-11-29T14:00Z with probability 1, at least 0.1 (from 11 gaps), so it should be loaded now (pre-warm)`
+	want := `"timer": a request is expected in minute 2026-11-29T14:00Z with probability 0.69, at least 0.09 (from 11 gaps), so it should be loaded now (pre-warm)`
 	if got := d.Reason(); got != want {
 		t.Errorf("reason\n got %s\nwant %s", got, want)
 	}
 	d = p.ShouldUnload(rules.DefaultUnloadPolicy(), gw, rules.UnloadInput{Model: "timer", IdleSeconds: 61}, minute(111))
-	want = `"timer": no request is expected in minute 2026-11-29T13:52Z with probability at least 0.1 (from 11 gaps); the next likely one is in minute 2026-11-29T14:00Z (probability 1), so it should be unloaded`
+	want = `"timer": no request is expected in minute 2026-11-29T13:52Z with probability at least 0.09 (from 11 gaps); the next likely one is in minute 2026-11-29T14:00Z (probability 0.69), so it should be unloaded`
 	if got := d.Reason(); got != want {
 		t.Errorf("reason\n got %s\nwant %s", got, want)
 	}
@@ -143,7 +143,6 @@ func TestConfigRejectsBadKnobs(t *testing.T) {
 	}{
 		{"probability above 1", predict.Config{MinProbability: 1.5}},
 		{"negative probability", predict.Config{MinProbability: -0.1}},
-		{"lag share above 1", predict.Config{MinLagShare: 2}},
 		{"negative min history", predict.Config{MinHistory: -1}},
 		{"step shorter than a second", predict.Config{Step: 500 * time.Millisecond}},
 		{"step of a fraction of a second", predict.Config{Step: 1500 * time.Millisecond}},

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/modelium/brain/predict"
 )
 
 const (
@@ -348,7 +350,7 @@ func TestTheConfigurationsKeepAlivePolicyIsTheDefault(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := replayJSON(t, "--trace", invFile, "--rows", "1-20", "--config", cfg)
-	if got["policy"] != "predictive" || got["min_probability"] != 0.1 {
+	if got["policy"] != "predictive" || got["min_probability"] != predict.DefaultMinProbability {
 		t.Errorf("policy %v, min_probability %v: want the configuration's predictive, with its default threshold", got["policy"], got["min_probability"])
 	}
 }
