@@ -110,7 +110,7 @@ func TestAnEmptyHistoryReadsBackEmpty(t *testing.T) {
 			}
 			var prior History // a busy minute and no gaps: the plan is the prior's alone
 			if tt.last != 0 {
-				prior.replan(&q.cfg)
+				prior.replan()
 			}
 			if h := q.models.get(Key{Gateway: "gw-1", Model: "m"}); !tt.wantErr && (h == nil || h.last != tt.last || h.plan != prior.plan) {
 				t.Errorf("read back %+v, want a history with last %d and the plan of no gaps", h, tt.last)

@@ -125,6 +125,9 @@ const (
 	rhythmFloor = 0.01
 )
 
+// noRhythm is the rhythm's term and the constant when no recent busy minute points at a minute.
+var noRhythm = oddsRhythm*math.Log(rhythmFloor) + oddsBase
+
 // priorHazard[a-1] is the prior's pseudo-count of gaps of exactly a among priorGaps, and
 // priorOther[a-1] of longer ones: priorGaps * h0(a) and priorGaps * (1 - h0(a)).
 var priorHazard, priorOther = func() (hz, other [Horizon]float64) {
@@ -164,8 +167,8 @@ func (h *History) Gaps() int { return int(h.gaps) }
 
 // Observe records that minute was busy (had at least one request). A minute at or before the
 // latest busy minute is ignored: observations arrive in order, several per minute. It replans
-// the next Horizon minutes; cfg must have its defaults filled in.
-func (h *History) Observe(minute int64, cfg *Config) {
+// the next Horizon minutes.
+func (h *History) Observe(minute int64) {
 	if h.last != 0 && minute < h.last { // minute <= last busy minute
 		return
 	}
@@ -200,7 +203,7 @@ func (h *History) Observe(minute int64, cfg *Config) {
 	}
 	h.busy++
 	h.last = minute + 1
-	h.replan(cfg)
+	h.replan()
 }
 
 func (h *History) countLag(d int64) {
@@ -239,8 +242,7 @@ func (h *History) bump(c *uint16) {
 // probability. Either alone is a worse guide: a high hazard with no rhythm behind it turned out
 // to be right about one time in thirty on the sample, a strong rhythm with a low hazard about one
 // in ten.
-func (h *History) replan(cfg *Config) {
-	_ = cfg
+func (h *History) replan() {
 	var tail uint32
 	for _, c := range h.gap {
 		tail += uint32(c)
@@ -269,15 +271,15 @@ func (h *History) replan(cfg *Config) {
 			dst[i] = max(dst[i], lag[i])
 		}
 	}
-	noRhythm := oddsRhythm*math.Log(rhythmFloor) + oddsBase
 	for a := 1; a <= Horizon; a++ {
 		g := float64(h.gap[a-1])
 		longer := float64(tail - uint32(h.gap[a-1])) // gaps longer than a
 		tail -= uint32(h.gap[a-1])
-		score := oddsHazard*(math.Log(g+priorHazard[a-1])-math.Log(longer+priorOther[a-1])) + noRhythm
+		rhythm := noRhythm
 		if b := best[a-1]; b > 0 {
-			score += oddsRhythm*math.Log(float64(b)/busy+rhythmFloor) - oddsRhythm*math.Log(rhythmFloor)
+			rhythm = oddsRhythm*math.Log(float64(b)/busy+rhythmFloor) + oddsBase
 		}
+		score := oddsHazard*(math.Log(g+priorHazard[a-1])-math.Log(longer+priorOther[a-1])) + rhythm
 		h.plan[a-1] = encodeChance(1 / (1 + math.Exp(-score)))
 	}
 }

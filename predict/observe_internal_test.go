@@ -10,10 +10,6 @@ import (
 // Horizon in the last bin), a lag per pair of busy minutes up to Horizon apart among each one's
 // recentBusy predecessors; a minute at or before the latest busy one is ignored, the next one is not.
 func TestObserveCountsGapsAndLagsAsABruteForceDoes(t *testing.T) {
-	cfg, err := DefaultConfig().withDefaults()
-	if err != nil {
-		t.Fatal(err)
-	}
 	r := rand.New(rand.NewPCG(3, 4))
 	for round := range 200 {
 		var h History
@@ -23,7 +19,7 @@ func TestObserveCountsGapsAndLagsAsABruteForceDoes(t *testing.T) {
 			switch r.IntN(6) {
 			case 0: // the same minute again, or an earlier one: ignored
 				if len(busy) > 0 {
-					h.Observe(busy[len(busy)-1]-int64(r.IntN(3)), &cfg)
+					h.Observe(busy[len(busy)-1] - int64(r.IntN(3)))
 					continue
 				}
 			case 1: // exactly Horizon, or one more
@@ -31,7 +27,7 @@ func TestObserveCountsGapsAndLagsAsABruteForceDoes(t *testing.T) {
 			default:
 				minute += 1 + int64(r.IntN(20))
 			}
-			h.Observe(minute, &cfg)
+			h.Observe(minute)
 			busy = append(busy, minute)
 		}
 		var gap [Horizon + 1]uint16

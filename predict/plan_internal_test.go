@@ -53,7 +53,6 @@ func codeHolds(code uint8, p float64) bool {
 // histories: timers with jitter, bursts, long silences.
 func TestThePlanWeighsTheShrunkHazardAndTheRhythm(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
-	cfg := DefaultConfig()
 	for round := range 400 {
 		var h History
 		period := 1 + r.IntN(90)
@@ -70,7 +69,7 @@ func TestThePlanWeighsTheShrunkHazardAndTheRhythm(t *testing.T) {
 			default:
 				minute += int64(max(period+r.IntN(3)-1, 1)) // the timer, give or take a minute
 			}
-			h.Observe(minute, &cfg)
+			h.Observe(minute)
 			if int(h.busy) != k+1 {
 				t.Fatalf("round %d: %d busy minutes counted after %d", round, h.busy, k+1)
 			}
@@ -165,10 +164,9 @@ func TestNextLikelyAtTheThreshold(t *testing.T) {
 // The prior keeps a short history humble both ways: a quiet spell longer than any gap seen is
 // not impossible, and a gap length seen every time is not certain.
 func TestAShortHistoryIsNeitherSureNorBlind(t *testing.T) {
-	cfg := DefaultConfig()
 	var h History
 	for _, m := range []int64{100, 110, 120} { // two gaps of 10
-		h.Observe(m, &cfg)
+		h.Observe(m)
 	}
 	if c := h.Chance(120 + 10); c <= 0.2 || c >= 0.9 {
 		t.Errorf("chance at the rhythm's minute %v: want between 0.2 and 0.9 after two gaps", c)
@@ -181,7 +179,7 @@ func TestAShortHistoryIsNeitherSureNorBlind(t *testing.T) {
 	}
 	for range 60 { // sixty more gaps of 10: the history outweighs the prior
 		m, _ := h.Last()
-		h.Observe(m+10, &cfg)
+		h.Observe(m + 10)
 	}
 	m, _ := h.Last()
 	if c := h.Chance(m + 10); c < 0.9 {

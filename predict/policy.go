@@ -156,7 +156,7 @@ func (p *Policy) Observe(k Key, lastRequest time.Time) {
 		h = new(History)
 		p.models.put(k, h)
 	}
-	h.Observe(m, &p.cfg)
+	h.Observe(m)
 }
 
 // Forget drops a history (for example when the model is removed from the gateway).

@@ -100,7 +100,7 @@ func predictiveModel(cfg Config) func() (func(int64, bool) bool, func(int64)) {
 			w, _, _ := h.Want(m, loaded, &cfg)
 			return w
 		}
-		return want, func(m int64) { h.Observe(m, &cfg); fo(m) }
+		return want, func(m int64) { h.Observe(m); fo(m) }
 	}
 }
 

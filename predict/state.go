@@ -17,7 +17,7 @@ import (
 
 // The state file: a magic line, the horizon, the number of histories, each with its gateway and
 // model names and the history (the
-// plan is not stored: it is recomputed with the knobs of the reading policy), and a CRC-32 of all
+// plan is not stored: it is recomputed from the counts on reading), and a CRC-32 of all
 // that precedes it, so that a truncated or foreign file is recognised and refused whole.
 const fileMagic = "modelium-brain predict v2\n"
 
@@ -75,7 +75,7 @@ func (p *Policy) MarshalBinary() ([]byte, error) {
 // UnmarshalBinary replaces every history with the ones encoded in b, or, when b is not a whole
 // state file of this version (truncated, foreign, corrupt), returns an error and changes nothing.
 func (p *Policy) UnmarshalBinary(b []byte) error {
-	models, err := decodeState(b, &p.cfg)
+	models, err := decodeState(b)
 	if err != nil {
 		return err
 	}
@@ -88,7 +88,7 @@ func (p *Policy) UnmarshalBinary(b []byte) error {
 
 var errTruncated = errors.New("truncated")
 
-func decodeState(b []byte, cfg *Config) (histories, error) {
+func decodeState(b []byte) (histories, error) {
 	var models histories
 	if !bytes.HasPrefix(b, []byte(fileMagic)) {
 		return histories{}, errors.New("not a predictive policy state file (no header)")
@@ -144,7 +144,7 @@ func decodeState(b []byte, cfg *Config) (histories, error) {
 			return histories{}, fmt.Errorf("model %q on gateway %q: negative minute", key.Model, key.Gateway)
 		}
 		if h.last != 0 {
-			h.replan(cfg)
+			h.replan()
 		}
 		models.put(key, h)
 	}
