@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -110,16 +111,23 @@ func TestE2EMutualTLS(t *testing.T) {
 	if err := check(conn); status.Code(err) != codes.Unavailable {
 		t.Errorf("a plaintext client: %v; want UNAVAILABLE", err)
 	}
-	refused, denied := false, false
-	for _, l := range brain.Logs() {
+	// The refusals are logged by the server after the clients have their errors: wait for them.
+	var refused, denied bool
+	lines, _ := brain.WaitLogs(10*time.Second, func(lines []string) bool {
+		refused, denied = false, false
+		for _, l := range lines {
+			refused = refused || strings.Contains(l, "TLS handshake refused") && strings.Contains(l, "peer.address")
+			denied = denied || strings.Contains(l, `principal \"spiffe://example.org/gateway/gw-1\" may not act for gateway \"gw-2\"`)
+		}
+		return refused && denied
+	})
+	for _, l := range lines {
 		if strings.Contains(l, "beyond loopback") {
 			t.Errorf("a brain with TLS on loopback warned: %s", l)
 		}
-		refused = refused || strings.Contains(l, "TLS handshake refused") && strings.Contains(l, "peer.address")
-		denied = denied || strings.Contains(l, `principal \"spiffe://example.org/gateway/gw-1\" may not act for gateway \"gw-2\"`)
 	}
 	if !refused || !denied {
-		t.Errorf("the log does not say who was refused and why (handshake %v, gateway %v):\n%s", refused, denied, strings.Join(brain.Logs(), "\n"))
+		t.Errorf("the log does not say who was refused and why (handshake %v, gateway %v):\n%s", refused, denied, strings.Join(lines, "\n"))
 	}
 }
 

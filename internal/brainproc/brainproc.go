@@ -119,6 +119,23 @@ func (p *Process) Logs() []string {
 	return append([]string(nil), p.lines...)
 }
 
+// WaitLogs polls the log until ok holds of its lines or timeout passes, and returns the lines it
+// saw last and whether ok held: what the brain logs about a call can come after the call has
+// returned to its client (a refused handshake is logged once the server has given up on it).
+func (p *Process) WaitLogs(timeout time.Duration, ok func(lines []string) bool) ([]string, bool) {
+	deadline := time.Now().Add(timeout)
+	for {
+		lines := p.Logs()
+		if ok(lines) {
+			return lines, true
+		}
+		if !time.Now().Before(deadline) {
+			return lines, false
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 func (p *Process) logTail(n int) string {
 	lines := p.Logs()
 	return strings.Join(lines[max(0, len(lines)-n):], "\n")
