@@ -71,3 +71,11 @@ func (v victimEstimate) NextUse(model, gateway string) (time.Time, float64) {
 func (e *EnginePolicy) Victims(now time.Time, lastRequest func(model, gateway string) time.Time, bytes func(model, gateway string) int64, reference int64) gpu.NextUseEstimator {
 	return e.Policy.Victims(now, lastRequest, bytes, reference)
 }
+
+// ForgetGateways drops the histories of gateways the brain has forgotten (the server calls it when
+// server.gateway_ttl expires them).
+func (e *EnginePolicy) ForgetGateways(gateways []string) {
+	for _, g := range gateways {
+		e.Policy.ForgetGateway(g)
+	}
+}

@@ -100,6 +100,17 @@ func (hs *histories) del(k Key) {
 	}
 }
 
+func (hs *histories) delGateway(gateway string) int {
+	n := len(hs.byGateway[gateway])
+	if n == 0 {
+		return 0
+	}
+	delete(hs.byGateway, gateway)
+	hs.n -= n
+	hs.gen++
+	return n
+}
+
 // New returns a policy with no history. Zero fields of cfg take their defaults.
 func New(cfg Config) (*Policy, error) {
 	c, err := cfg.withDefaults()
@@ -164,6 +175,15 @@ func (p *Policy) Forget(k Key) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.models.del(k)
+}
+
+// ForgetGateway drops every history of gateway and returns how many there were: the brain has
+// forgotten the gateway (server.gateway_ttl), so its models' rhythms would never be asked for
+// again, nor would they leave the state file.
+func (p *Policy) ForgetGateway(gateway string) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.models.delGateway(gateway)
 }
 
 // Decision is the answer of [Policy.ShouldUnload] or [Policy.ShouldLoad]: what to do, the rule

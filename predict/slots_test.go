@@ -77,6 +77,25 @@ func TestPairIDFindsTheSameHistoryAsTheNames(t *testing.T) {
 	}
 	decide("b under an ID far beyond the slots", b, 100_000)
 	decide("b with no history kept under ID 1 before", b, 1)
+
+	// The gateway forgotten: neither model keeps a history, under its ID or by names.
+	other := predict.Key{Gateway: "another " + gw, Model: "a"}
+	observe(other, 30, 35)
+	if n := p.ForgetGateway(gw); n != 2 {
+		t.Errorf("ForgetGateway(%q) = %d, want its 2 histories", gw, n)
+	}
+	if got := decide("a after its gateway was forgotten", a, 1); got.Gaps != 0 {
+		t.Errorf("a after ForgetGateway decided with %d gaps, want none", got.Gaps)
+	}
+	if got := decide("b after its gateway was forgotten", b, 100_000); got.Gaps != 0 {
+		t.Errorf("b after ForgetGateway decided with %d gaps, want none", got.Gaps)
+	}
+	if p.Len() != 1 || decide("the other gateway's a", other, 2).Gaps != 1 {
+		t.Errorf("after ForgetGateway: %d histories; want the other gateway's one, with its gap", p.Len())
+	}
+	if n := p.ForgetGateway(gw); n != 0 {
+		t.Errorf("forgetting %q again dropped %d histories", gw, n)
+	}
 }
 
 // TestPairIDSlotsUnderConcurrentCycles asks from several goroutines about the same pairs under

@@ -71,7 +71,8 @@ func (s *Server) watchEnded(gateway string) {
 }
 
 // ExpireGateways forgets, as of now, every gateway with no report, sync or open watch stream for
-// the gateway TTL, with its models; it returns their ids. Without a TTL it forgets nothing. The
+// the gateway TTL, with its models (and the policy's state for them, such as the predictive
+// policy's histories); it returns their ids. Without a TTL it forgets nothing. The
 // expiry loop calls it; tests call it with a fake clock.
 func (s *Server) ExpireGateways(now time.Time) []string {
 	ttl := s.opts.GatewayTTL
@@ -79,11 +80,20 @@ func (s *Server) ExpireGateways(now time.Time) []string {
 		return nil
 	}
 	gone := s.tracker.ForgetGateways(now.Add(-ttl), s.watchers.watched)
+	if f, ok := s.opts.Policy.(gatewayForgetter); ok && len(gone) > 0 {
+		f.ForgetGateways(gone)
+	}
 	for _, g := range gone {
 		s.log.Info("gateway forgotten: no report, sync or watch stream within the gateway TTL",
 			"gateway_id", g, "gateway_ttl", ttl.String())
 	}
 	return gone
+}
+
+// gatewayForgetter is a policy that keeps state per gateway (predict.EnginePolicy: its models'
+// histories), to drop along with the gateways the tracker forgets.
+type gatewayForgetter interface {
+	ForgetGateways(gateways []string)
 }
 
 // expiryInterval is how often the expiry loop looks: a tenth of the TTL, so that a gateway is

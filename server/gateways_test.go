@@ -8,6 +8,7 @@ import (
 
 	brainv1 "github.com/modelium/brain/gen/modelium/brain/v1"
 	"github.com/modelium/brain/metrics"
+	"github.com/modelium/brain/predict"
 	"github.com/modelium/brain/server"
 
 	dto "github.com/prometheus/client_model/go"
@@ -224,5 +225,40 @@ func waitFor(t testing.TB, cond func() bool) {
 			t.Fatal("condition not met within 5 s")
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// A gateway forgotten after the TTL takes the predictive policy's histories of its models along;
+// another gateway's stay.
+func TestGatewayTTLForgetsThePolicysHistories(t *testing.T) {
+	p, err := predict.New(predict.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := newBrain(t, server.Options{GatewayTTL: 10 * time.Minute, Policy: predict.NewEnginePolicy(p, nil)})
+	ctx := ctxT(t)
+	for _, gw := range []string{"silent", "reporting"} {
+		if _, err := b.client.SyncGateway(ctx, &brainv1.SyncGatewayRequest{GatewayId: gw,
+			Models: []*brainv1.GatewayModel{loadedModel("model-of-" + gw)}}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := b.client.ReportTraffic(ctx, &brainv1.ReportTrafficRequest{GatewayId: gw, Samples: []*brainv1.TrafficSample{
+			sample("model-of-"+gw, b.clock.Now(), 10, 1),
+		}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b.srv.Evaluate(b.clock.Now()) // the cycle observes both models' requests
+	if p.Len() != 2 {
+		t.Fatalf("%d histories after a cycle, want one per gateway", p.Len())
+	}
+	b.clock.Advance(9 * time.Minute)
+	b.load("reporting", "model-of-reporting", "GPU-a")
+	b.clock.Advance(2 * time.Minute)
+	if gone := b.srv.ExpireGateways(b.clock.Now()); !slices.Equal(gone, []string{"silent"}) {
+		t.Fatalf("ExpireGateways = %v; want [silent]", gone)
+	}
+	if p.Len() != 1 || p.ForgetGateway("reporting") != 1 {
+		t.Errorf("%d histories after the silent gateway was forgotten; want the reporting gateway's one alone", p.Len())
 	}
 }
