@@ -129,14 +129,44 @@ const (
 var noRhythm = oddsRhythm*math.Log(rhythmFloor) + oddsBase
 
 // priorHazard[a-1] is the prior's pseudo-count of gaps of exactly a among priorGaps, and
-// priorOther[a-1] of longer ones: priorGaps * h0(a) and priorGaps * (1 - h0(a)).
-var priorHazard, priorOther = func() (hz, other [Horizon]float64) {
+// priorOther[a-1] of longer ones: priorGaps * h0(a) and priorGaps * (1 - h0(a)). logHazard and
+// logOther are their logarithms, the hazard's terms when the model has shown no gap of exactly a
+// or none longer (most minutes of most models), so that a replan takes a logarithm only where a
+// count is not zero.
+var priorHazard, priorOther, logHazard, logOther = func() (hz, other, lhz, lother [Horizon]float64) {
 	for a := 1; a <= Horizon; a++ {
 		h0 := priorFirst * math.Pow(float64(a), -priorDecay)
 		hz[a-1], other[a-1] = priorGaps*h0, priorGaps*(1-h0)
+		lhz[a-1], lother[a-1] = math.Log(hz[a-1]), math.Log(other[a-1])
 	}
-	return hz, other
+	return hz, other, lhz, lother
 }()
+
+// codeEdge[q-1] is the log-odds at and above which a probability gets code q or more under
+// encodeChance's rounding (q = 1..probScale): the log-odds of ((q-0.5)/probScale)^2. codeOfOdds
+// finds a log-odds' code among them, which is cheaper than an exponential and a square root.
+var codeEdge = func() (e [probScale]float64) {
+	for q := 1; q <= probScale; q++ {
+		x := (float64(q) - 0.5) / probScale
+		e[q-1] = math.Log(x * x / (1 - x*x))
+	}
+	return e
+}()
+
+// codeOfOdds is encodeChance(1/(1+exp(-x))), to within the rounding of the two at a code's edge:
+// the number of edges at or below x.
+func codeOfOdds(x float64) uint8 {
+	lo, hi := 0, probScale
+	for lo < hi {
+		mid := int(uint(lo+hi) >> 1)
+		if codeEdge[mid] <= x {
+			lo = mid + 1
+		} else {
+			hi = mid
+		}
+	}
+	return uint8(lo)
+}
 
 // History is one model's record of its busy minutes, bounded whatever the traffic. Minutes are
 // Unix minutes (Unix seconds / 60). The zero value is an empty history.
@@ -272,15 +302,20 @@ func (h *History) replan() {
 		}
 	}
 	for a := 1; a <= Horizon; a++ {
-		g := float64(h.gap[a-1])
-		longer := float64(tail - uint32(h.gap[a-1])) // gaps longer than a
-		tail -= uint32(h.gap[a-1])
+		g := h.gap[a-1]
+		tail -= uint32(g) // now the gaps longer than a
+		lg, ll := logHazard[a-1], logOther[a-1]
+		if g != 0 {
+			lg = math.Log(float64(g) + priorHazard[a-1])
+		}
+		if tail != 0 {
+			ll = math.Log(float64(tail) + priorOther[a-1])
+		}
 		rhythm := noRhythm
 		if b := best[a-1]; b > 0 {
 			rhythm = oddsRhythm*math.Log(float64(b)/busy+rhythmFloor) + oddsBase
 		}
-		score := oddsHazard*(math.Log(g+priorHazard[a-1])-math.Log(longer+priorOther[a-1])) + rhythm
-		h.plan[a-1] = encodeChance(1 / (1 + math.Exp(-score)))
+		h.plan[a-1] = codeOfOdds(oddsHazard*(lg-ll) + rhythm)
 	}
 }
 

@@ -204,3 +204,34 @@ func TestTheChanceCodeRoundTrips(t *testing.T) {
 		}
 	}
 }
+
+// codeOfOdds, the replan's way to a code, is the code of the probability with those log-odds: on a
+// fine grid and at random, equal but where x sits on a code's edge to within rounding, and at the
+// extremes the lowest and highest codes.
+func TestCodeOfOddsIsTheChanceCodeOfItsProbability(t *testing.T) {
+	check := func(x float64) {
+		t.Helper()
+		if got, want := codeOfOdds(x), encodeChance(1/(1+math.Exp(-x))); got != want {
+			p := 1 / (1 + math.Exp(-x))
+			if y := math.Sqrt(p) * probScale; math.Abs(y-math.Round(y-0.5)-0.5) > 1e-9 {
+				t.Errorf("codeOfOdds(%v) = %d, want %d (p %v)", x, got, want, p)
+			}
+		}
+	}
+	for x := -30.0; x <= 30; x += 1.0 / 1024 {
+		check(x)
+	}
+	r := rand.New(rand.NewPCG(7, 8))
+	for range 100_000 {
+		check(r.NormFloat64() * 4)
+	}
+	for q := 1; q <= probScale; q++ {
+		check(codeEdge[q-1])
+		if got := codeOfOdds(codeEdge[q-1]); got != uint8(q) {
+			t.Errorf("at code %d's edge: code %d", q, got)
+		}
+	}
+	if codeOfOdds(math.Inf(-1)) != 0 || codeOfOdds(math.Inf(1)) != probScale || codeOfOdds(-40) != 0 || codeOfOdds(40) != probScale {
+		t.Errorf("extremes: %d %d %d %d", codeOfOdds(math.Inf(-1)), codeOfOdds(-40), codeOfOdds(40), codeOfOdds(math.Inf(1)))
+	}
+}
