@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+	"time"
 )
 
 // plannedByDefinition computes a history's plan the slow way, from its counts, as the
@@ -233,5 +234,76 @@ func TestCodeOfOddsIsTheChanceCodeOfItsProbability(t *testing.T) {
 	}
 	if codeOfOdds(math.Inf(-1)) != 0 || codeOfOdds(math.Inf(1)) != probScale || codeOfOdds(-40) != 0 || codeOfOdds(40) != probScale {
 		t.Errorf("extremes: %d %d %d %d", codeOfOdds(math.Inf(-1)), codeOfOdds(-40), codeOfOdds(40), codeOfOdds(math.Inf(1)))
+	}
+}
+
+// Chance reads the plan from the minute after the latest busy one to the horizon's last, and is 0
+// outside it and for an empty history.
+func TestChanceReadsThePlanWithinTheHorizon(t *testing.T) {
+	h := History{last: 1000 + 1}
+	for a := range h.plan {
+		h.plan[a] = uint8(1 + a%probScale)
+	}
+	for _, tt := range []struct {
+		minute int64
+		want   float64
+	}{
+		{1000 + 1, decodeChance(h.plan[0])},
+		{1000 + 17, decodeChance(h.plan[16])},
+		{1000 + Horizon, decodeChance(h.plan[Horizon-1])},
+		{1000, 0},
+		{999, 0},
+		{1000 + Horizon + 1, 0},
+	} {
+		if got := h.Chance(tt.minute); got != tt.want {
+			t.Errorf("Chance(last%+d) = %v, want %v", tt.minute-1000, got, tt.want)
+		}
+	}
+	var empty History
+	if got := empty.Chance(1); got != 0 {
+		t.Errorf("an empty history's chance of minute 1 = %v, want 0", got)
+	}
+}
+
+// NextUse is the expected wait its comment defines, on random histories and at moments from the
+// latest busy minute to past the horizon: each minute ahead weighed by the chance that it is the
+// first with a request, the plan's own reading; a tail of under a millionth dropped; a model still
+// quiet at the horizon's end back after as long again as it has been quiet.
+func TestNextUseIsTheExpectedWait(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	for round := range 200 {
+		p, err := New(Config{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		k := Key{Gateway: "g", Model: "m"}
+		minute := int64(1000)
+		period := 1 + r.IntN(120)
+		for range 3 + r.IntN(30) { // at least MinHistory gaps
+			minute += int64(max(period+r.IntN(5)-2, 1))
+			p.Observe(k, time.Unix(minute*60, 0))
+		}
+		h := p.models.get(k)
+		last := h.last - 1
+		for _, ahead := range []int64{0, 1, 2, int64(r.IntN(Horizon)), Horizon - 1, Horizon, Horizon + 50} {
+			n := last + ahead
+			survive, wait := 1.0, 0.0
+			for a := int64(1); a <= Horizon && survive > 0; a++ {
+				if last+a <= n {
+					continue // not after now's minute
+				}
+				q := decodeChance(h.plan[a-1])
+				wait += survive * q * float64(last+a-n)
+				if survive *= 1 - q; survive < 1e-6 {
+					survive = 0
+				}
+			}
+			wait += survive * float64(max(n-last, 1))
+			want := time.Unix(n*60, 0).Add(time.Duration(wait * float64(time.Minute)))
+			got, ok := p.NextUse(k, time.Unix(n*60+int64(r.IntN(60)), 0))
+			if !ok || !got.Equal(want) {
+				t.Fatalf("round %d (period %d), %d minutes after the latest busy one: NextUse = %v, %v; want %v", round, period, ahead, got, ok, want)
+			}
+		}
 	}
 }
