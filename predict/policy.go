@@ -179,7 +179,10 @@ func (p *Policy) Forget(k Key) {
 
 // ForgetGateway drops every history of gateway and returns how many there were: the brain has
 // forgotten the gateway (server.gateway_ttl), so its models' rhythms would never be asked for
-// again, nor would they leave the state file.
+// again, yet would stay in memory and in the state file for good. A cycle that listed the
+// gateway's pairs before the tracker forgot them may still observe one of them afterwards and
+// begin its history again; that history holds one busy minute and goes the same way if the
+// gateway comes back and is forgotten again.
 func (p *Policy) ForgetGateway(gateway string) int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
